@@ -1,0 +1,48 @@
+# The README's two commands: `make demo` and `make test`, from a fresh clone with only
+# Python and apt present.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the test suite drives: the browser for the worker pages and panels.
+SYSTEM_TEST_PACKAGES := chromium
+
+.PHONY: demo test install install-test system-test-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+system-test-deps:
+	@missing=""; for p in $(SYSTEM_TEST_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+demo: install
+	$(BIN)/workbench init
+	$(BIN)/workbench demo
+
+test: install-test system-test-deps
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/bulk_tasks.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

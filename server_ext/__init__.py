@@ -1,0 +1,1 @@
+"""The Jupyter server extension of HITL Workbench (researcher API and worker pages)."""

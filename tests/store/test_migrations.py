@@ -1,0 +1,89 @@
+"""Migrations: from empty, twice, from an older revision with data in it, on both backends."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from workbench import open_store, projects
+from workbench.errors import StoreError
+from workbench.store import Store
+from workbench.store.models import Base
+
+import pytest
+
+
+def _empty_pg(pg_database):
+    store = Store(pg_database)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    return store
+
+
+@pytest.fixture
+def empty_store(backend, tmp_path, request):
+    if backend == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    else:
+        store = _empty_pg(request.getfixturevalue("pg_database"))
+    yield store
+    if backend == "postgresql":
+        store.upgrade()  # leave the shared test database at head for the other tests
+    store.dispose()
+
+
+def test_from_empty_and_twice(empty_store):
+    first = empty_store.upgrade()
+    assert (first.before, first.after) == (None, first.after) and first.after
+    second = empty_store.upgrade()
+    assert not second.changed and second.backup is None
+    assert {"projects", "tasks", "annotations", "hits", "assignments", "workers", "bonuses",
+            "qualification_types", "events", "plugins"} <= set(empty_store.table_names())
+
+
+def test_models_and_migrations_agree(empty_store):
+    empty_store.upgrade()
+    with empty_store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_an_older_store_opens_and_upgrades_in_place(empty_store, backend):
+    empty_store.upgrade("0001")
+    with empty_store.transaction() as s:
+        projects.create(s, "old", "Made by 0001")
+    assert "hits" not in empty_store.table_names()
+    result = empty_store.upgrade()
+    assert (result.before, result.after) == ("0001", empty_store.revision()[1])
+    if backend == "sqlite":
+        assert result.backup is not None and result.backup.exists()
+        old = Store(f"sqlite:///{result.backup}")
+        assert old.revision()[0] == "0001"
+        old.dispose()
+    with empty_store.session() as s:
+        assert projects.get(s, "old").name == "Made by 0001"
+    assert "hits" in empty_store.table_names()
+
+
+def test_server_stores_are_not_migrated_silently(empty_store, backend):
+    if backend == "sqlite":
+        store = open_store(empty_store.url)  # the embedded default migrates itself
+        assert store.revision()[0] == store.revision()[1]
+        store.dispose()
+        return
+    with pytest.raises(StoreError) as caught:
+        open_store(empty_store.url)
+    assert "workbench db upgrade" in str(caught.value)
+    empty_store.upgrade()
+    open_store(empty_store.url).dispose()
+
+
+def test_sqlite_store_is_in_wal_mode(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
+    store.upgrade()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.dispose()

@@ -1,0 +1,37 @@
+"""Where the workbench keeps its things, read from the environment.
+
+``WORKBENCH_HOME`` (default ``~/.workbench``) holds the embedded SQLite store, backups,
+executed notebooks and exports. ``WORKBENCH_DATABASE_URL`` points at PostgreSQL (or any
+SQLAlchemy URL) instead. Secrets never live here: they come from the environment or
+the standard AWS credential chain when they are needed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    """The workbench home folder (created on first use)."""
+    path = Path(os.environ.get("WORKBENCH_HOME") or Path.home() / ".workbench").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(url: str | None = None) -> str:
+    """The store's SQLAlchemy URL: an explicit one, ``WORKBENCH_DATABASE_URL``, or SQLite in the home."""
+    url = url or os.environ.get("WORKBENCH_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{home() / 'workbench.db'}"
+    if url.startswith(("postgres://", "postgresql://")):
+        # Heroku-style and plain URLs name no driver; the workbench speaks psycopg 3.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def redact(url: str) -> str:
+    """A database URL safe to print or log: the password is masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

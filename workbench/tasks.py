@@ -1,0 +1,136 @@
+"""Tasks: one at a time, in bulk from files and DataFrames, duplicated, and moved through their states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import assets, definitions, events, projects
+from .errors import NotFoundError, ValidationError
+from .store.models import TASK_STATUSES, Task
+
+#: Which status may follow which. ``complete -> pending`` reopens a task for another round.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"in_progress", "complete", "failed"}),
+    "in_progress": frozenset({"pending", "complete", "failed"}),
+    "complete": frozenset({"pending"}),
+    "failed": frozenset({"pending"}),
+}
+EDITABLE = ("priority", "payload", "target_annotations")
+
+
+def get(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id) if isinstance(task_id, int) and not isinstance(task_id, bool) else None
+    if task is None:
+        raise NotFoundError("task", task_id)
+    return task
+
+
+def list_(session: Session, *, project: int | str | None = None, status: str | None = None,
+          definition_id: int | None = None, limit: int = 100, offset: int = 0) -> list[Task]:
+    stmt = select(Task).order_by(Task.id)
+    if project is not None:
+        stmt = stmt.where(Task.project_id == projects.get(session, project).id)
+    if status is not None:
+        _check_status(status)
+        stmt = stmt.where(Task.status == status)
+    if definition_id is not None:
+        stmt = stmt.where(Task.definition_id == definition_id)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def create(session: Session, project: int | str, definition: int | str, *, asset_id: int | None = None,
+           payload: dict[str, Any] | None = None, priority: int = 0, target_annotations: int = 1,
+           actor: str = events.SYSTEM) -> Task:
+    owner = projects.get(session, project)
+    spec = definitions.get_definition(session, definition)
+    if asset_id is not None and assets.get(session, asset_id).project_id != owner.id:
+        raise ValidationError("asset_id", f"asset {asset_id} belongs to another project")
+    task = Task(project_id=owner.id, definition_id=spec.id, asset_id=asset_id, payload=check_payload(payload),
+                priority=check_int("priority", priority), target_annotations=check_target(target_annotations))
+    session.add(task)
+    session.flush()
+    events.record(session, "task.created", actor=actor, project_id=owner.id, task_id=task.id)
+    return task
+
+
+def update(session: Session, task_id: int, *, actor: str = events.SYSTEM, **changes: Any) -> Task:
+    task = get(session, task_id)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], f"cannot be changed here; editable fields are {', '.join(EDITABLE)}"
+                              + (" (use set_status for status)" if "status" in unknown else ""))
+    if "priority" in changes:
+        task.priority = check_int("priority", changes["priority"])
+    if "payload" in changes:
+        task.payload = check_payload(changes["payload"])
+    if "target_annotations" in changes:
+        task.target_annotations = check_target(changes["target_annotations"])
+    events.record(session, "task.updated", actor=actor, project_id=task.project_id, task_id=task.id,
+                  fields=sorted(changes))
+    return task
+
+
+def delete(session: Session, task_id: int, *, actor: str = events.SYSTEM) -> None:
+    task = get(session, task_id)
+    events.record(session, "task.deleted", actor=actor, project_id=task.project_id, task_id=task.id)
+    session.delete(task)
+
+
+def set_status(session: Session, task_id: int, status: str, *, actor: str = events.SYSTEM,
+               reason: str = "") -> Task:
+    """Move a task to ``status``; a move that TRANSITIONS does not allow is refused."""
+    _check_status(status)
+    task = get(session, task_id)
+    if status not in TRANSITIONS[task.status]:
+        allowed = ", ".join(sorted(TRANSITIONS[task.status]))
+        raise ValidationError("status", f"cannot go from {task.status} to {status} (allowed: {allowed})",
+                              task_id=task.id)
+    previous, task.status = task.status, status
+    events.record(session, "task.status_changed", actor=actor, project_id=task.project_id, task_id=task.id,
+                  before=previous, after=status, reason=reason)
+    return task
+
+
+def duplicate(session: Session, task_id: int, *, asset_id: int | None = None, actor: str = events.SYSTEM) -> Task:
+    """A new pending task like ``task_id``, on another asset of the same project if given."""
+    source = get(session, task_id)
+    if asset_id is not None and assets.get(session, asset_id).project_id != source.project_id:
+        raise ValidationError("asset_id", f"asset {asset_id} belongs to another project")
+    copy = Task(project_id=source.project_id, definition_id=source.definition_id,
+                asset_id=source.asset_id if asset_id is None else asset_id, payload=dict(source.payload),
+                priority=source.priority, target_annotations=source.target_annotations)
+    session.add(copy)
+    session.flush()
+    events.record(session, "task.duplicated", actor=actor, project_id=source.project_id, task_id=copy.id,
+                  source_task_id=source.id)
+    return copy
+
+
+# -- field checks shared with bulk import ----------------------------------------------
+def check_payload(payload: Any) -> dict[str, Any]:
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise ValidationError("payload", "must be a JSON object")
+    return payload
+
+
+def check_int(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, "must be an integer")
+    return value
+
+
+def check_target(value: Any) -> int:
+    value = check_int("target_annotations", value)
+    if value < 1:
+        raise ValidationError("target_annotations", "must be at least 1")
+    return value
+
+
+def _check_status(status: Any) -> None:
+    if status not in TASK_STATUSES:
+        raise ValidationError("status", f"must be one of {', '.join(TASK_STATUSES)}")
