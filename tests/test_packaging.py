@@ -1,0 +1,31 @@
+"""The wheel carries what an installed workbench needs: migrations, the server config, plugins, notebooks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_contents(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+                   check=True, timeout=300)
+    wheel = next(tmp_path.glob("hitl_workbench-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    data = next(n.split("/data/")[0] for n in names if ".data/data/" in n)
+    assert f"{data}/data/etc/jupyter/jupyter_server_config.d/hitl_workbench.json" in names
+    assert "workbench/store/migrations/env.py" in names
+    assert any(n.startswith("workbench/store/migrations/versions/0001") for n in names)
+    assert "server_ext/__init__.py" in names
+    assert "workbench/cli/__init__.py" in names
+    assert not any(n.startswith("tests/") for n in names)
+
+
+def test_installed_entry_points():
+    from importlib.metadata import entry_points
+
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
+    assert scripts["workbench"] == "workbench.cli:main"
