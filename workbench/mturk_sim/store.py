@@ -26,8 +26,7 @@ CREATE TABLE IF NOT EXISTS hits (
     initial_max INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS hits_by_status ON hits(status, seq);
 CREATE INDEX IF NOT EXISTS hits_by_type_status ON hits(hit_type_id, status, seq);
-CREATE INDEX IF NOT EXISTS hits_open_by_expiration ON hits(expiration)
-    WHERE status IN ('Assignable', 'Unassignable');
+CREATE INDEX IF NOT EXISTS hits_by_status_expiration ON hits(status, expiration);
 CREATE TABLE IF NOT EXISTS assignments (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
     hit_id TEXT NOT NULL REFERENCES hits(id), worker_id TEXT NOT NULL,
@@ -37,9 +36,8 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE INDEX IF NOT EXISTS asg_by_hit ON assignments(hit_id, status, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS asg_one_per_worker ON assignments(hit_id, worker_id)
     WHERE status != 'Abandoned';
-CREATE INDEX IF NOT EXISTS asg_open_by_deadline ON assignments(deadline) WHERE status = 'Accepted';
-CREATE INDEX IF NOT EXISTS asg_due_for_approval ON assignments(auto_approval_time)
-    WHERE status = 'Submitted';
+CREATE INDEX IF NOT EXISTS asg_by_status_deadline ON assignments(status, deadline);
+CREATE INDEX IF NOT EXISTS asg_by_status_approval ON assignments(status, auto_approval_time);
 CREATE TABLE IF NOT EXISTS tokens (
     op TEXT NOT NULL, token TEXT NOT NULL, ref TEXT, created REAL NOT NULL,
     PRIMARY KEY (op, token));
