@@ -90,15 +90,12 @@ class Store:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('balance', ?)",
                 (money(Decimal(balance)),),
             )
-            row = self.conn.execute("SELECT value FROM meta WHERE key='id_salt'").fetchone()
-            if row is None:
-                # A fresh salt per database keeps ids unique when a file is reopened.
-                self.conn.execute(
-                    "INSERT INTO meta(key, value) VALUES ('id_salt', ?)",
-                    (str(random.SystemRandom().randrange(1 << 30)) if path else "0",),
-                )
-                row = self.conn.execute("SELECT value FROM meta WHERE key='id_salt'").fetchone()
-            self._rng.seed(f"{seed}:{row['value']}")
+            # Each opening of a file gets its own id stream, so a reopened store never
+            # hands out an id it already used; an in-memory store stays deterministic.
+            self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('opens', '0')")
+            self.conn.execute("UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='opens'")
+            opens = self.conn.execute("SELECT value FROM meta WHERE key='opens'").fetchone()[0]
+            self._rng.seed(f"{seed}:{opens}")
 
     # -- transactions -------------------------------------------------------
 
