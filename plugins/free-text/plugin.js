@@ -171,6 +171,7 @@
     textarea.addEventListener("keydown", onKeyDown);
     button.addEventListener("click", submit);
     update();
+    container.dataset.ready = "true";
 
     return {
       getResult: result,
