@@ -64,6 +64,9 @@ class ApiHandler(WorkbenchMixin, APIHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status, body = self.error_body(status_code, exc)
         self.set_status(status)
+        # send_error cleared the headers; an error may carry its own (Retry-After).
+        for name, value in getattr(exc, "headers", {}).items():
+            self.set_header(name, value)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 

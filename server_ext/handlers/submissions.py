@@ -38,9 +38,10 @@ class SubmissionsHandler(ApiHandler):
     def _limit(self, buckets, key: str, what: str) -> None:
         wait = buckets.take(key)
         if wait:
-            self.set_header("Retry-After", retry_after(wait))
-            raise RateLimited(f"too many submissions from this {what}; retry in {retry_after(wait)} s",
-                              field=what, reason="rate limited")
+            error = RateLimited(f"too many submissions from this {what}; retry in {retry_after(wait)} s",
+                                field=what, reason="rate limited")
+            error.headers = {"Retry-After": retry_after(wait)}
+            raise error
 
     @allow_unauthenticated
     async def post(self) -> None:
