@@ -11,6 +11,7 @@
  *   payload=<json>       replaces the task payload
  *   metadata=<json>      replaces the asset metadata
  *   asset=none           no asset at all
+ *   asset_url=<url>      another image instead of sample.png (size read from the image)
  *   reject=<message>     the first submit is rejected with Error(message)
  * For tests it exposes window.__ready, __lastResult, __submissions, __lastChange, __changes,
  * __handle (what mount returned) and __rejectNext (set it to reject the next submit).
@@ -83,12 +84,13 @@
     const uiOverrides = parseJsonParam(params, "ui_config");
     const payload = parseJsonParam(params, "payload");
     const metadata = parseJsonParam(params, "metadata");
+    const assetUrl = params.get("asset_url");
     const asset = params.get("asset") === "none" ? null : {
       id: 1,
-      url: new URL("sample.png", document.baseURI).href,
+      url: assetUrl === null ? new URL("sample.png", document.baseURI).href : assetUrl,
       media_type: "image/png",
-      width: 640,
-      height: 480,
+      width: assetUrl === null ? 640 : null,
+      height: assetUrl === null ? 480 : null,
       metadata: metadata !== undefined ? metadata : { alt: "Sample image with a red square, a blue circle and a green triangle", source: "playground" },
     };
     return {

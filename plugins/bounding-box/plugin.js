@@ -465,6 +465,7 @@
       ready = true;
       loadInitial();
       render();
+      container.dataset.ready = "true";
     }
 
     const url = asset && safeUrl(asset.url);

@@ -187,6 +187,7 @@
 
     button.addEventListener("click", submit);
     document.addEventListener("keydown", onKeyDown);
+    container.dataset.ready = "true";
 
     return {
       getResult: result,

@@ -529,6 +529,7 @@
       ready = true;
       loadInitial();
       render();
+      container.dataset.ready = "true";
     }
 
     const url = asset && safeUrl(asset.url);

@@ -97,7 +97,7 @@ def page(browser):
 def playground(page, static_server):
     """Open the playground on one plugin and wait until the plugin is mounted."""
 
-    def open_(plugin: str, **params) -> object:
+    def open_(plugin: str, ready: bool = True, **params) -> object:
         query = {"plugin": plugin}
         for key, value in params.items():
             if value is None:
@@ -107,6 +107,8 @@ def playground(page, static_server):
         page.wait_for_function("() => window.__ready === true || document.body.dataset.state === 'error'")
         error = page.locator("#pg-error").text_content()
         assert not error, error
+        if ready:  # image plugins become interactive once their image has loaded
+            page.locator("#plugin-root .wb-plugin[data-ready=true]").wait_for()
         return page
 
     return open_

@@ -72,6 +72,8 @@ def test_keyboard_only(playground, wb):
     keys = page.keyboard
     keys.press("n")  # a box at the centre, 1/5 of the image each way
     assert current(page) == [{"x": 256, "y": 192, "w": 128, "h": 96, "label": "square"}]
+    focused = "(() => { const e = document.activeElement; return [e.className, getComputedStyle(e).outlineStyle]; })()"
+    assert page.evaluate(focused) == ["wb-bb-stage", "solid"]  # the focus ring shows
     keys.press("2")
     for _ in range(3):
         keys.press("ArrowRight")

@@ -109,3 +109,12 @@ def test_rejected_submit_shows_the_error_and_allows_a_retry(playground, wb):
     page.get_by_text("Submitted", exact=True).wait_for()
     assert wb.last_result(page) == {"labels": ["cat"]}
     assert page.evaluate("window.__submissions.map(s => s.outcome)") == ["rejected", "accepted"]
+
+
+def test_destroy_removes_the_ui_and_its_key_handler(playground):
+    page = playground("classification")
+    page.evaluate("window.__handle.destroy()")
+    assert page.locator(f"{ROOT} *").count() == 0
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.__submissions.length") == 0
