@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import annotations, definitions, events, tasks, worker_sessions
+from . import annotations, events, fast_validation, tasks, worker_sessions
 from .annotations import Submission
 from .errors import NotFoundError, ValidationError, WorkbenchError
 from .signing import SignatureError
@@ -105,7 +105,7 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
                 _check_visit(visit, item, token)
             if key in existing or key in first_of:
                 continue  # a duplicate: answered below with the stored annotation
-            definitions.validate_result(task.definition, item["result"])
+            fast_validation.validate(task.definition, item["result"])
         except WorkbenchError as exc:
             outcomes[index] = exc
             continue
@@ -125,15 +125,25 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
         except IntegrityError:
             return _one_by_one(session, batch, provider)
         _record_created(session, rows, created, task_rows)
-        for row, pk in zip(rows, created):
-            existing[(row["task_id"], row["submission_id"])] = pk
-    stored = {a.id: a for a in session.scalars(select(Annotation).where(Annotation.id.in_(set(existing.values()))))}
+    new = {(row["task_id"], row["submission_id"]): _as_dict(row, pk) for row, pk in zip(rows, created)}
+    old_ids = {existing[(item["task_id"], item["assignment_id"])] for index, (item, _) in enumerate(batch)
+               if outcomes[index] is None and (item["task_id"], item["assignment_id"]) in existing}
+    old = {a.id: a.to_dict() for a in session.scalars(select(Annotation).where(Annotation.id.in_(old_ids)))} \
+        if old_ids else {}
     for index, (item, _) in enumerate(batch):
         if outcomes[index] is None:
             key = (item["task_id"], item["assignment_id"])
-            annotation = stored[existing[key]]
-            outcomes[index] = {**annotation.to_dict(), "duplicate": first_of.get(key) != index}
+            stored = new[key] if key in new else old[existing[key]]
+            outcomes[index] = {**stored, "duplicate": first_of.get(key) != index}
     return outcomes  # type: ignore[return-value]
+
+
+def _as_dict(row: dict[str, Any], pk: int) -> dict[str, Any]:
+    """What ``Annotation.to_dict`` gives for a row just inserted, without reading it back."""
+    out = {key: value for key, value in row.items() if key not in Annotation._private}
+    out["id"] = pk
+    out["created_at"] = row["created_at"].isoformat()
+    return out
 
 
 def _check_visit(visit: WorkerSession, item: dict[str, Any], token: str | None) -> None:

@@ -165,4 +165,5 @@ def test_submit_many_matches_one_by_one(study, three_tasks):
         assert len(events.query(s, type="annotation.created")) == 3
         assert tasks_mod.get(s, three_tasks[0]).status == "complete"
         stored = s.query(Annotation).filter_by(submission_id="B1").one()
+        assert out[0] == {**stored.to_dict(), "duplicate": False}
         assert stored.raw_payload["mode"] == "external-question" and stored.schema_version == "1.0"
