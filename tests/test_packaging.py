@@ -20,6 +20,9 @@ def test_wheel_contents(tmp_path):
     assert "workbench/store/migrations/env.py" in names
     assert any(n.startswith("workbench/store/migrations/versions/0001") for n in names)
     assert "server_ext/__init__.py" in names
+    assert "server_ext/openapi.yaml" in names
+    assert any(n.startswith("server_ext/templates/") for n in names)
+    assert any(n.startswith("server_ext/static/") for n in names)
     for plugin in ("classification", "bounding-box", "polygon", "free-text"):
         assert f"{data}/data/share/hitl-workbench/plugins/{plugin}/manifest.json" in names
     assert "workbench/cli/__init__.py" in names
