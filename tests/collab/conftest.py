@@ -19,3 +19,16 @@ def at(seconds: float) -> datetime:
 def word_config():
     return {"paradigm": "word_guessing", "seed": 3, "max_wait_s": 60, "grace_s": 30,
             "factors": {"agent": [True, False], "chat": [True, False]}}
+
+
+@pytest.fixture
+def collab_store(make_store):
+    return make_store("sqlite")
+
+
+@pytest.fixture
+def jp_server_config(collab_store):
+    """A real Jupyter server with the collaboration face, refusing every undecorated endpoint."""
+    return {"ServerApp": {"jpserver_extensions": {"server_ext.collab_ext": True, "jupyter_server_terminals": False},
+                          "allow_unauthenticated_access": False},
+            "CollabHub": {"database_url": collab_store.url, "flush_interval": 0.02, "tick_interval": 0.2}}
