@@ -8,6 +8,7 @@ One hub per server process: sessions in play live in that process's memory.
 from __future__ import annotations
 
 import asyncio
+import atexit
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -60,5 +61,7 @@ def _jupyter_server_extension_points():
 def _load_jupyter_server_extension(serverapp) -> None:
     store = open_store(serverapp.config.get("CollabHub", {}).get("database_url") or None)
     options = {k: v for k, v in serverapp.config.get("CollabHub", {}).items() if k != "database_url"}
-    install(serverapp.web_app, serverapp.base_url, store, **options)
+    service = install(serverapp.web_app, serverapp.base_url, store, **options)
+    # A module extension gets no stop hook: write what is still pending when the process exits.
+    atexit.register(service.hub.flush_now)
     serverapp.log.info("workbench collaboration sessions at %sworkbench/collab/", serverapp.base_url)

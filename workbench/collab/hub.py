@@ -305,26 +305,12 @@ class Hub:
     # -- the store -------------------------------------------------------------------
     async def flush(self) -> None:
         """Write every pending event and state, and end finished sessions, in one transaction."""
-        batch = [(live, live.take_pending(), live.state, live.id in self._ending) for live in self.live.values()
-                 if live.pending or live.id in self._ending]
+        batch = self._collect()
         if not batch:
             return
-        now = self.clock()
-
-        def work():
-            with self.store.transaction() as s:
-                for live, pending, state, ending in batch:
-                    cs = s.get(CollabSession, live.id)
-                    members = {p.id: p for p in cs.participants}
-                    for item in pending:
-                        sessions.record(s, cs, item.type, members.get(item.member_id), item.ts, **item.payload)
-                    if cs.status != "ended":
-                        cs.state = state
-                    if ending:
-                        sessions.end(s, cs, "completed", now)
         try:
             async with self._db:
-                await asyncio.get_running_loop().run_in_executor(None, work)
+                await asyncio.get_running_loop().run_in_executor(None, self._write, batch)
         except Exception:
             for live, pending, _, _ in batch:  # put them back, in order, for the next round
                 live.pending[:0] = pending
@@ -335,6 +321,29 @@ class Hub:
             if ending:
                 self._ending.discard(live.id)
                 await self._send_end(live)
+
+    def flush_now(self) -> None:
+        """Write what is pending from this thread (the process is exiting and the loop is gone)."""
+        batch = self._collect()
+        if batch:
+            self._write(batch)
+
+    def _collect(self) -> list[tuple[LiveSession, list, dict[str, Any], bool]]:
+        return [(live, live.take_pending(), live.state, live.id in self._ending) for live in self.live.values()
+                if live.pending or live.id in self._ending]
+
+    def _write(self, batch: list[tuple[LiveSession, list, dict[str, Any], bool]]) -> None:
+        now = self.clock()
+        with self.store.transaction() as s:
+            for live, pending, state, ending in batch:
+                cs = s.get(CollabSession, live.id)
+                members = {p.id: p for p in cs.participants}
+                for item in pending:
+                    sessions.record(s, cs, item.type, members.get(item.member_id), item.ts, **item.payload)
+                if cs.status != "ended":
+                    cs.state = state
+                if ending:
+                    sessions.end(s, cs, "completed", now)
 
     async def tick(self) -> list[dict[str, Any]]:
         """Apply the clock rules (waits, grace periods, durations) and tell the affected clients."""
