@@ -38,10 +38,17 @@ class AgentTurn:
     prompt: list[dict[str, str]] = field(default_factory=list)
     completion: str = ""
 
-    def call_record(self) -> dict[str, Any]:
-        """The ``collab.agent_call`` payload (no secrets: the prompt is ours, the key is not in it)."""
+    def call_record(self, *, with_prompt: bool = True) -> dict[str, Any]:
+        """The ``collab.agent_call`` payload (no secrets: the prompt is ours, the key is not in it).
+
+        ``with_prompt=False`` leaves the prompt out: the local agent's prompt follows from its
+        seed and the transcript, and writing it on every call would dwarf the transcript.
+        """
         out = asdict(self)
         out["latency_ms"] = round(self.latency_ms, 3)
+        if not with_prompt:
+            out.pop("prompt")
+            out["prompt_chars"] = sum(len(m["content"]) for m in self.prompt)
         return out
 
 
@@ -82,9 +89,9 @@ class LocalAgent(Agent):
 
     def observe(self, state: dict[str, Any], messages: list[dict[str, Any]]) -> AgentTurn:
         started = time.perf_counter()
-        rng = random.Random(f"{self.seed}:{len(messages)}:{json.dumps(state, sort_keys=True, default=str)}")
+        rng = random.Random(f"{self.seed}:{len(messages)}:{len(state.get('hints', ()))}:{state.get('turn')}")
         prompt = [{"role": "system", "content": self.system_prompt()},
-                  {"role": "user", "content": _observation(state, messages)}]
+                  {"role": "user", "content": _observation(state, messages[-10:])}]
         turn = AgentTurn(prompt=prompt)
         if self.paradigm.turn(state) == self.role:
             turn.act = self._move(state, rng)

@@ -20,8 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
+from .. import events
 from ..errors import ValidationError
 from ..store import Store
 from ..store.models import CollabParticipant, CollabSession, Event
@@ -82,18 +83,19 @@ class Hub:
     async def attach(self, session_id: int, token: Any, conn: Connection) -> Member:
         """Seat the connection; ForbiddenError if the token proves no seat in this session."""
         def work():
-            with self.store.transaction() as s:
+            with self.store.session() as s:
                 participant = sessions.authenticate(s, session_id, token)
-                resumed = sessions.connect(s, participant, self.clock())
-                return participant.id, resumed
-        async with self._db:
-            member_id, resumed = await asyncio.get_running_loop().run_in_executor(None, work)
+                return participant.id, participant.connection == "disconnected"
+        member_id, resumed = await asyncio.get_running_loop().run_in_executor(None, work)
         live = await self._load(session_id)
         member = live.members[member_id]
+        resumed = resumed or member_id in live.seen
+        live.seen.add(member_id)
         old = self.conns[session_id].get(member_id)
         self.conns[session_id][member_id] = conn
         if old is not None and old is not conn:
             old.close(4000, "replaced")
+        live.presence(member, "connected", self.clock(), resumed=resumed)
         self._send(conn, live.welcome(member, resumed=resumed))
         if live.status == "ended":
             await self._send_end(live, only=member_id)
@@ -104,17 +106,12 @@ class Hub:
         if self.conns.get(session_id, {}).get(member_id) is not conn:
             return  # replaced by a newer connection of the same seat
         del self.conns[session_id][member_id]
-
-        def work():
-            with self.store.transaction() as s:
-                participant = s.get(CollabParticipant, member_id)
-                if participant is not None and participant.session.status != "ended":
-                    sessions.disconnect(s, participant, self.clock())
-        async with self._db:
-            await asyncio.get_running_loop().run_in_executor(None, work)
+        live = self.live.get(session_id)
+        if live is not None and live.status != "ended":
+            live.presence(live.members[member_id], "disconnected", self.clock())
         if not self.conns[session_id]:
             del self.conns[session_id]
-            if self.live.get(session_id) and self.live[session_id].status == "ended":
+            if live is not None and live.status == "ended":
                 self._forget(session_id)
 
     async def notify(self, session_id: int) -> None:
@@ -146,8 +143,7 @@ class Hub:
                              "role": members[e.payload["participant_id"]].role, "kind": e.payload.get("kind"),
                              "ts": e.ts.isoformat()} for e in rows]
                 return LiveSession.load(cs, messages)
-        async with self._db:
-            live = await asyncio.get_running_loop().run_in_executor(None, work)
+        live = await asyncio.get_running_loop().run_in_executor(None, work)
         return self.live.setdefault(session_id, live)
 
     def _forget(self, session_id: int) -> None:
@@ -280,7 +276,7 @@ class Hub:
     def _apply_turn(self, live: LiveSession, member: Member, turn: agents.AgentTurn) -> bool:
         """Apply what the agent did; True if it failed (the failure is logged in the session, not raised)."""
         now = self.clock()
-        record = turn.call_record()
+        record = turn.call_record(with_prompt=member.backend != "local")
         acted = False
         if turn.act is not None and not turn.error:
             try:
@@ -305,16 +301,17 @@ class Hub:
     # -- the store -------------------------------------------------------------------
     async def flush(self) -> None:
         """Write every pending event and state, and end finished sessions, in one transaction."""
-        batch = self._collect()
-        if not batch:
-            return
-        try:
-            async with self._db:
+        async with self._db:  # collect under the lock: what is taken is written before the next round
+            batch = self._collect()
+            if not batch:
+                return
+            try:
                 await asyncio.get_running_loop().run_in_executor(None, self._write, batch)
-        except Exception:
-            for live, pending, _, _ in batch:  # put them back, in order, for the next round
-                live.pending[:0] = pending
-            raise
+            except Exception:
+                for live, pending, state, _ in batch:  # put them back, in order, for the next round
+                    live.pending[:0] = pending
+                    live.dirty = live.dirty or state is not None
+                raise
         self.stats["flushes"] += 1
         self.stats["events_written"] += sum(len(p) for _, p, _, _ in batch)
         for live, _, _, ending in batch:
@@ -328,22 +325,41 @@ class Hub:
         if batch:
             self._write(batch)
 
-    def _collect(self) -> list[tuple[LiveSession, list, dict[str, Any], bool]]:
-        return [(live, live.take_pending(), live.state, live.id in self._ending) for live in self.live.values()
-                if live.pending or live.id in self._ending]
+    def _collect(self) -> list[tuple[LiveSession, list, dict[str, Any] | None, bool]]:
+        batch = []
+        for live in self.live.values():
+            if live.pending or live.dirty or live.id in self._ending:
+                pending, state = live.take_pending()
+                batch.append((live, pending, state, live.id in self._ending))
+        return batch
 
-    def _write(self, batch: list[tuple[LiveSession, list, dict[str, Any], bool]]) -> None:
+    def _write(self, batch: list[tuple[LiveSession, list, dict[str, Any] | None, bool]]) -> None:
+        """One transaction: the events as one bulk insert, changed states, then the ends."""
         now = self.clock()
+        rows = []
+        for live, pending, _, _ in batch:
+            for item in pending:
+                member = live.members.get(item.member_id)
+                rows.append({"type": item.type, "ts": item.ts, "project_id": live.project_id,
+                             "actor": member.label if member else events.SYSTEM,
+                             "payload": sessions.event_payload(live.id, live.study, member.role if member else None,
+                                                               item.member_id, item.payload)})
         with self.store.transaction() as s:
-            for live, pending, state, ending in batch:
-                cs = s.get(CollabSession, live.id)
-                members = {p.id: p for p in cs.participants}
+            if rows:
+                s.execute(insert(Event), rows)
+            for live, pending, state, _ in batch:
                 for item in pending:
-                    sessions.record(s, cs, item.type, members.get(item.member_id), item.ts, **item.payload)
-                if cs.status != "ended":
-                    cs.state = state
+                    if item.type in ("collab.connect", "collab.leave"):
+                        s.execute(update(CollabParticipant).where(CollabParticipant.id == item.member_id).values(
+                            connection="connected" if item.type == "collab.connect" else "disconnected",
+                            last_seen=item.ts))
+                if state is not None:
+                    s.execute(update(CollabSession).where(CollabSession.id == live.id,
+                                                          CollabSession.status != "ended")
+                              .values(state=state, updated_at=now))
+            for live, _, _, ending in batch:
                 if ending:
-                    sessions.end(s, cs, "completed", now)
+                    sessions.end(s, s.get(CollabSession, live.id), "completed", now)
 
     async def tick(self) -> list[dict[str, Any]]:
         """Apply the clock rules (waits, grace periods, durations) and tell the affected clients."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import best_match
 
@@ -32,13 +33,18 @@ FRAME_SCHEMA = {
     },
 }
 _frames = jsonschema.Draft202012Validator(FRAME_SCHEMA)
+_fast_frames = fastjsonschema.compile(FRAME_SCHEMA)  # every frame passes here; jsonschema only words errors
 
 
 def check_frame(frame: Any) -> dict[str, Any]:
     """A client's frame, or ValidationError naming what is wrong with it."""
     if not isinstance(frame, dict):
         raise ValidationError("frame", "must be a JSON object")
-    error = best_match(_frames.iter_errors(frame))
+    try:
+        _fast_frames(frame)
+        error = None
+    except fastjsonschema.JsonSchemaException:
+        error = best_match(_frames.iter_errors(frame))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
         raise ValidationError(f"frame.{where}" if where else "frame", error.message)
@@ -77,16 +83,21 @@ class LiveSession:
     status: str
     state: dict[str, Any]
     members: dict[int, Member]
+    project_id: int | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
     seq: int = 0
+    #: The state changed since it was last written.
+    dirty: bool = False
+    #: Seats that have had a socket in this process (a second one is a reconnect).
+    seen: set[int] = field(default_factory=set)
 
     @classmethod
     def load(cls, cs: CollabSession, messages: list[dict[str, Any]]) -> LiveSession:
         members = {p.id: Member(p.id, p.kind, p.role, p.label, p.backend, p.model, p.persona)
                    for p in cs.participants}
         return cls(cs.id, cs.study.slug, cs.paradigm, dict(cs.condition), cs.study.config, cs.status,
-                   copy.deepcopy(cs.state), members, messages, seq=len(messages))
+                   copy.deepcopy(cs.state), members, cs.study.project_id, messages, seq=len(messages))
 
     @property
     def game(self) -> dict[str, Any] | None:
@@ -133,8 +144,16 @@ class LiveSession:
         paradigm = paradigms.get(self.paradigm)
         game = paradigm.apply(self.game, member.role, action, validate=self._validate)
         self.state = {**self.state, "game": game}
+        self.dirty = True
         self.pending.append(Pending("collab.action", member.id, now, {"action": action, "kind": member.kind,
                                                                       "turn": paradigm.turn(game)}))
+
+    def presence(self, member: Member, connection: str, now: datetime, *, resumed: bool = False) -> None:
+        """A socket of ``member`` opened or closed (the seat's connection state is written with the batch)."""
+        if connection == "connected":
+            self.pending.append(Pending("collab.connect", member.id, now, {"resumed": resumed}))
+        else:
+            self.pending.append(Pending("collab.leave", member.id, now, {}))
 
     def agent_call(self, member: Member, record: dict[str, Any], now: datetime) -> None:
         self.pending.append(Pending("collab.agent_call", member.id, now,
@@ -153,6 +172,8 @@ class LiveSession:
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             raise ValidationError("action.result" + where, error.message)
 
-    def take_pending(self) -> list[Pending]:
+    def take_pending(self) -> tuple[list[Pending], dict[str, Any] | None]:
+        """What to write: the pending events, and the state if it changed."""
         taken, self.pending = self.pending, []
-        return taken
+        state, self.dirty = (self.state if self.dirty else None), False
+        return taken, state

@@ -350,10 +350,16 @@ def record(s: Session, cs: CollabSession, type: str, participant: CollabParticip
            **payload: Any) -> None:
     """One ``collab.*`` Event stamped with the server's time of the thing it records."""
     event = events.record(s, type, actor=participant.label if participant else events.SYSTEM,
-                          project_id=cs.study.project_id, session_id=cs.id, study=cs.study.slug,
-                          role=participant.role if participant else None,
-                          participant_id=participant.id if participant else None, **payload)
+                          project_id=cs.study.project_id,
+                          **event_payload(cs.id, cs.study.slug, participant.role if participant else None,
+                                          participant.id if participant else None, payload))
     event.ts = ts
+
+
+def event_payload(session_id: int, study: str, role: str | None, participant_id: int | None,
+                  payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload every ``collab.*`` Event carries, so transcripts can be cut by session, study and role."""
+    return {"session_id": session_id, "study": study, "role": role, "participant_id": participant_id, **payload}
 
 
 def snapshot(cs: CollabSession) -> dict[str, Any]:
