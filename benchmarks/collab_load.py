@@ -112,9 +112,10 @@ def client_main(ws_base: str, pings: int, messages: int, interval: float) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--messages", type=int, default=20, help="chat messages per client")
+    parser.add_argument("--messages", type=int, default=15, help="chat messages per client")
     parser.add_argument("--pings", type=int, default=10, help="baseline pings per client")
-    parser.add_argument("--interval", type=float, default=0.2, help="seconds between a client's messages")
+    parser.add_argument("--interval", type=float, default=1.0,
+                        help="seconds between a client's messages (1.0: a brisk chat; 0.2 is a stress test)")
     parser.add_argument("--client", metavar="WS_BASE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:

@@ -98,12 +98,17 @@ class LocalAgent(Agent):
             if self.chat:
                 turn.say = _describe(turn.act)
         elif self.chat and messages and messages[-1].get("kind") == "human":
-            turn.say = rng.choice(self.REPLIES)
+            turn.say = self._reply(state, rng)
         turn.completion = json.dumps({"say": turn.say, "act": turn.act})
         turn.prompt_tokens = sum(len(m["content"].split()) for m in prompt)
         turn.completion_tokens = len(turn.completion.split())
         turn.latency_ms = (time.perf_counter() - started) * 1000
         return turn
+
+    def _reply(self, state: dict[str, Any], rng: random.Random) -> str:
+        if self.role == "helper" and state.get("hints") and not state.get("result"):
+            return f"The hints point to {word_guessing.local_move(state, 'guesser', rng)['word']}, I think."
+        return rng.choice(self.REPLIES)
 
     def _move(self, state: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         if self.paradigm is word_guessing:

@@ -169,7 +169,9 @@ def _new_session(s: Session, study: CollabStudy, now: datetime) -> CollabSession
     condition = study.conditions[index]
     paradigm = paradigms.get(study.paradigm)
     agent_role = condition.get("agent_role") or paradigm.AGENT_ROLE
-    if condition["agent"]:
+    if condition["agent"] and agent_role in getattr(paradigm, "EXTRA_AGENT_ROLES", ()):
+        seats = {**{role: "human" for role in paradigm.ROLES}, agent_role: "agent"}
+    elif condition["agent"]:
         seats = {role: "agent" if role == agent_role else "human" for role in paradigm.ROLES}
     elif study.paradigm == "assisted_labelling":
         seats = {"annotator": "human"}  # without the agent there is no assistant

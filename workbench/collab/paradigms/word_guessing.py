@@ -16,6 +16,8 @@ from ...errors import ValidationError
 NAME = "word_guessing"
 ROLES = ("hinter", "guesser")
 AGENT_ROLE = "hinter"
+#: Seats an agent may take beside the two players: the helper chats with both and never moves.
+EXTRA_AGENT_ROLES = ("helper",)
 
 #: Each word with the associations a deterministic player draws hints from.
 VOCABULARY: dict[str, tuple[str, ...]] = {
@@ -101,6 +103,9 @@ def outcome(state: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def instructions(role: str) -> str:
+    if role == "helper":
+        return ("You advise two people playing a word-guessing game. You see the board, the hints and the "
+                "guesses but not the secret word. Suggest in the chat which word the hints point to.")
     if role == "hinter":
         return ("You are the hinter in a word-guessing game. You see a board of words and the secret target. "
                 "Give ONE single-word hint that is not on the board, so that your partner picks the target. "
