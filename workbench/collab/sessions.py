@@ -368,3 +368,21 @@ def snapshot(cs: CollabSession) -> dict[str, Any]:
     """The session as the monitor and the API show it (no tokens)."""
     return {**cs.to_dict(), "study": cs.study.slug,
             "participants": [p.to_dict() | {"label": p.label} for p in cs.participants]}
+
+
+def overview(s: Session, *, study: int | str | None = None, status: str | None = None,
+             limit: int = 200) -> list[dict[str, Any]]:
+    """The monitor's rows: each session with its condition, seats, connection states and message count."""
+    from sqlalchemy import func
+
+    from ..store.models import Event
+
+    rows = list_(s, study=study, status=status, limit=limit)
+    ids = [cs.id for cs in rows]
+    session_id = Event.payload["session_id"].as_integer()
+    counts = dict(s.execute(select(session_id, func.count()).where(Event.type == "collab.message", session_id.in_(ids))
+                            .group_by(session_id)).all()) if ids else {}
+    return [{"session_id": cs.id, "study": cs.study.slug, "condition": cs.condition.get("label", ""),
+             "status": cs.status, "seats": ", ".join(f"{p.role}:{p.kind}:{p.connection}" for p in cs.participants),
+             "messages": counts.get(cs.id, 0), "created_at": cs.created_at, "started_at": cs.started_at,
+             "end_reason": cs.end_reason, "result": (cs.outcome or {}).get("result", "")} for cs in rows]
