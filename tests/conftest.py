@@ -20,9 +20,6 @@ from sqlalchemy.engine import make_url
 from workbench.store import Store
 from workbench.store.models import Base
 
-# jp_serverapp, jp_fetch, jp_ws_fetch: a real Jupyter server for the handler tests.
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
 PG_ADMIN_URL = os.environ.get("WORKBENCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from pytest_jupyter.jupyter_server import *  # noqa: F403 - jp_fetch, jp_serverapp and their hooks
 
 from tests.core.conftest import LABELS_SCHEMA, image, study  # noqa: F401  (re-exported fixtures)
 
@@ -28,7 +29,8 @@ def collab_store(make_store):
 
 @pytest.fixture
 def jp_server_config(collab_store):
-    """A real Jupyter server with the collaboration face, refusing every undecorated endpoint."""
-    return {"ServerApp": {"jpserver_extensions": {"server_ext.collab_ext": True, "jupyter_server_terminals": False},
+    """A real Jupyter server with the workbench extension (collaboration face included), refusing
+    every undecorated endpoint."""
+    return {"ServerApp": {"jpserver_extensions": {"server_ext": True, "jupyter_server_terminals": False},
                           "allow_unauthenticated_access": False},
-            "CollabHub": {"database_url": collab_store.url, "flush_interval": 0.02, "tick_interval": 0.2}}
+            "WorkbenchApp": {"database_url": collab_store.url, "register_plugins": False}}
