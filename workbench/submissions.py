@@ -117,6 +117,7 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
                                      "hit_id": item["hit_id"], "worker_id": item["worker_id"],
                                      "mode": "link-out" if visit is not None else "external-question"},
                      "created_at": utcnow()})
+    created: list[int] = []
     if rows:
         try:
             with session.begin_nested():

@@ -167,3 +167,6 @@ def test_submit_many_matches_one_by_one(study, three_tasks):
         stored = s.query(Annotation).filter_by(submission_id="B1").one()
         assert out[0] == {**stored.to_dict(), "duplicate": False}
         assert stored.raw_payload["mode"] == "external-question" and stored.schema_version == "1.0"
+    with study.store.transaction() as s:  # a batch with nothing new to write
+        refused, again = submissions.submit_many(s, [batch[3], batch[0]])
+    assert isinstance(refused, ValidationError) and again["duplicate"] is True and again["id"] == out[0]["id"]
