@@ -171,6 +171,6 @@ class CollabStaticHandler(JupyterHandler, web.StaticFileHandler):
 
 default_handlers = [
     (r"/workbench/collab/join", CollabPageHandler),
-    (r"/workbench/collab/ws/(\d{1,12})", CollabSocketHandler),
-    (r"/workbench/collab/static/(collab\.(?:js|css))", CollabStaticHandler, {"path": str(HERE / "static")}),
+    (r"/workbench/collab/ws/(?P<session_id>\d{1,12})", CollabSocketHandler),
+    (r"/workbench/collab/static/(?P<path>collab\.[a-z]{2,3})", CollabStaticHandler, {"path": str(HERE / "static")}),
 ]
