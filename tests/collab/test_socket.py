@@ -130,3 +130,25 @@ async def test_a_reconnect_keeps_the_state(collab_store, jp_fetch, port, jp_base
     assert sorted(connects) == [False, False, True]
     with collab_store.session() as s:
         assert any(e.type == "collab.leave" for e in events.query(s, type="collab.leave"))
+
+
+async def test_the_waiting_room_opens_when_the_partner_joins(collab_store, jp_fetch, port, jp_base_url):
+    _study(collab_store, "pairs", PAIRS)
+    first = await join(jp_fetch, "pairs", "W1", "A1")
+    waiting = await Client.open(port, jp_base_url, first["session"], first["token"])
+    assert (await waiting.until(lambda f: f["type"] == "welcome"))["status"] == "waiting"
+    await join(jp_fetch, "pairs", "W2", "A2")
+    started = await waiting.until(lambda f: f["type"] == "welcome" and f["status"] == "active")
+    assert started["state"]["board"] and set(started["seats"].values()) == {"human"}
+
+
+async def test_a_long_wait_is_filled_by_the_agent_or_released(collab_store, jp_fetch, port, jp_base_url):
+    _study(collab_store, "fill", {**PAIRS, "max_wait_s": 0.5})
+    _study(collab_store, "release", {**PAIRS, "max_wait_s": 0.5, "on_timeout": "release"})
+    filled, released = await join(jp_fetch, "fill", "W1", "A1"), await join(jp_fetch, "release", "W2", "A2")
+    one = await Client.open(port, jp_base_url, filled["session"], filled["token"])
+    two = await Client.open(port, jp_base_url, released["session"], released["token"])
+    active = await one.until(lambda f: f["type"] == "welcome" and f["status"] == "active", timeout=15)
+    assert "agent" in active["seats"].values()
+    end = await two.until(lambda f: f["type"] == "end", timeout=15)
+    assert end["reason"] == "no_partner" and end["partial_pay"] is True and len(end["completion_code"]) == 16

@@ -272,7 +272,8 @@ def tick(s: Session, now: datetime, *, study: int | str | None = None) -> list[d
                 filled = free_human_seats(cs)
                 for role in filled:
                     add_agent(s, cs, role, now)
-                cs.state = {**cs.state, "filled_by_agent": filled}
+                cs.state = {**cs.state, "seats": {**cs.state["seats"], **{role: "agent" for role in filled}},
+                            "filled_by_agent": filled}
                 start(s, cs, now)
                 changes.append({"session_id": cs.id, "change": "filled", "roles": filled})
             else:
