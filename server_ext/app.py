@@ -105,6 +105,10 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         if self.register_plugins and found:
             self._register(found)
         self.log.info("workbench: store %s, %d plugin(s)", config.redact(self.store.url), len(found))
+        from .collab_ext import CollabService  # live collaboration sessions (server_ext/handlers/collab.py)
+
+        self.collab = CollabService(self.store, self.serverapp.base_url)
+        self.settings["workbench_collab"] = self.collab
 
     def _register(self, found: list[plugins.Found]) -> None:
         from workbench import WorkbenchError
@@ -122,6 +126,8 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.handlers.extend(all_handlers())
 
     async def stop_extension(self) -> None:
+        if getattr(self, "collab", None) is not None:
+            await self.collab.hub.stop()
         if self.submission_writer is not None:
             self.submission_writer.close()
         if self.executor is not None:

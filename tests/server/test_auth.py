@@ -17,6 +17,8 @@ PUBLIC = {
     ("GET", "/workbench/assets/{asset_id}"), ("GET", "/workbench/plugins/{name}/{version}/{path}"),
     ("HEAD", "/workbench/plugins/{name}/{version}/{path}"), ("GET", "/workbench/static/{path}"),
     ("HEAD", "/workbench/static/{path}"),
+    ("GET", "/workbench/collab/join"), ("GET", "/workbench/collab/ws/{session_id}"),
+    ("GET", "/workbench/collab/static/{path}"), ("HEAD", "/workbench/collab/static/{path}"),
 }
 
 

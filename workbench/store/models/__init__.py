@@ -1,6 +1,7 @@
 """The store's typed SQLAlchemy 2 models."""
 
 from .base import Base
+from .collab import COLLAB_SESSION_STATUSES, CollabParticipant, CollabSession, CollabStudy
 from .core import TASK_STATUSES, Annotation, Asset, Event, Plugin, Project, Task, TaskDefinition, TaskType
 from .crowd import (
     ASSIGNMENT_STATUSES,
@@ -15,6 +16,7 @@ from .crowd import (
 )
 
 __all__ = [
+    "COLLAB_SESSION_STATUSES", "CollabParticipant", "CollabSession", "CollabStudy",
     "ASSIGNMENT_STATUSES", "HIT", "HIT_STATUSES", "TASK_STATUSES", "Annotation", "Asset", "Assignment",
     "Base", "Bonus", "Event", "JobRun", "Plugin", "Project", "QualificationType", "Task", "TaskDefinition",
     "TaskType", "Worker", "WorkerSession",

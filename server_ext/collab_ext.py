@@ -1,0 +1,67 @@
+"""The collaboration face as a Jupyter server extension: the store, the live hub, the handlers.
+
+``server_ext.collab_ext`` can be enabled on its own (``--ServerApp.jpserver_extensions=
+{"server_ext.collab_ext": true}``); ``install`` is what the main extension calls to add it.
+One hub per server process: sessions in play live in that process's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jupyter_server.utils import url_path_join
+
+from workbench import open_store
+from workbench.collab.hub import Hub
+from workbench.store import Store
+
+from .handlers import collab
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class CollabService:
+    """What the collaboration handlers share: the store, the hub, templates and a thread pool."""
+
+    def __init__(self, store: Store, base_url: str, **hub_options: Any) -> None:
+        self.store = store
+        self.hub = Hub(store, **hub_options)
+        self.static_url = url_path_join(base_url, "workbench/collab/static")
+        self.executor = ThreadPoolExecutor(4, thread_name_prefix="collab")
+        self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True)
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.templates.get_template(name).render(**context)
+
+    async def run_write(self, fn, *args: Any) -> Any:
+        def work():
+            with self.store.transaction() as s:
+                return fn(s, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(work))
+
+
+def install(web_app, base_url: str, store: Store, **hub_options: Any) -> CollabService:
+    service = CollabService(store, base_url, **hub_options)
+    web_app.settings[collab.SETTINGS_KEY] = service
+    handlers = [(url_path_join(base_url, pattern), *rest) for pattern, *rest in collab.default_handlers]
+    web_app.add_handlers(".*$", handlers)
+    return service
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "server_ext.collab_ext"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    store = open_store(serverapp.config.get("CollabHub", {}).get("database_url") or None)
+    options = {k: v for k, v in serverapp.config.get("CollabHub", {}).items() if k != "database_url"}
+    service = install(serverapp.web_app, serverapp.base_url, store, **options)
+    # A module extension gets no stop hook: write what is still pending when the process exits.
+    atexit.register(service.hub.flush_now)
+    serverapp.log.info("workbench collaboration sessions at %sworkbench/collab/", serverapp.base_url)

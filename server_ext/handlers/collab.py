@@ -1,0 +1,176 @@
+"""Collaboration sessions on the web: the join page and the session's WebSocket. Both are public.
+
+``GET /workbench/collab/join?study=…&workerId=…&assignmentId=…&hitId=…`` seats the worker
+(the link a crowd platform sends them to) and renders the session page with a token for
+this seat. ``/workbench/collab/ws/{session_id}`` is the session's socket: its first frame
+must be ``{"type": "hello", "token": …}``; a token that proves no seat in that session is
+refused with close code 4403 and no detail. Frames over ``MAX_FRAME`` bytes, malformed
+JSON and frames that break the schema get an error frame on that socket only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from workbench.collab import sessions
+from workbench.errors import ValidationError, WorkbenchError
+from workbench.store.types import utcnow
+
+HERE = Path(__file__).parent.parent
+SETTINGS_KEY = "workbench_collab"
+MAX_FRAME = 8 * 1024  # bytes; a chat line or an action is far smaller
+HARD_MAX_FRAME = 64 * 1024  # beyond this tornado drops only the offending socket (1009)
+HELLO_TIMEOUT = 10.0
+RATE, BURST = 10.0, 30  # frames per second per socket, and the burst allowed before the rate applies
+CLOSE_FORBIDDEN = 4403
+
+
+class CollabPageHandler(JupyterHandler):
+    """The join link: seat the worker, render the session page."""
+
+    @property
+    def service(self):
+        return self.settings[SETTINGS_KEY]
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Content-Security-Policy",
+                        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                        "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'self' "
+                        "https://worker.mturk.com https://workersandbox.mturk.com")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        args = {name: self.get_query_argument(name, "") for name in ("study", "workerId", "assignmentId", "hitId")}
+        try:
+            if not args["study"]:
+                raise ValidationError("study", "is required")
+            seat = await self.service.run_write(self._join, args)
+        except WorkbenchError as exc:
+            self.set_status(exc.status)
+            self.finish(self.service.render("collab_error.html", message=exc.message))
+            return
+        await self.service.hub.notify(seat["session_id"])
+        self.finish(self.service.render("collab.html", static=self.service.static_url, **seat))
+
+    def _join(self, s, args: dict[str, str]) -> dict[str, Any]:
+        seat = sessions.join(s, args["study"], worker_id=args["workerId"], assignment_id=args["assignmentId"],
+                             hit_id=args["hitId"], now=utcnow())
+        return {"session_id": seat.session.id, "token": seat.token, "role": seat.participant.role,
+                "ws_path": self.base_url + f"workbench/collab/ws/{seat.session.id}"}
+
+
+class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
+    """A seat's live connection to its session."""
+
+    @property
+    def service(self):
+        return self.settings[SETTINGS_KEY]
+
+    @property
+    def max_message_size(self) -> int:
+        return HARD_MAX_FRAME
+
+    def set_default_headers(self) -> None:
+        """No page headers on a socket."""
+
+    @allow_unauthenticated
+    async def get(self, session_id: str) -> None:
+        await super().get(session_id)
+
+    def open(self, session_id: str) -> None:  # type: ignore[override]
+        super().open()
+        self.session_id = int(session_id)
+        self.member_id: int | None = None
+        self._tokens, self._stamp = float(BURST), time.monotonic()
+        self.service.hub.start()
+        self._hello_timer = asyncio.get_running_loop().call_later(HELLO_TIMEOUT, self._no_hello)
+
+    def _no_hello(self) -> None:
+        if self.member_id is None:
+            self.close(CLOSE_FORBIDDEN, "forbidden")
+
+    async def on_message(self, raw: str | bytes) -> None:
+        hub = self.service.hub
+        if len(raw) > MAX_FRAME:
+            hub.reject(self, ValidationError("frame", f"is larger than {MAX_FRAME} bytes"))
+            return
+        if not self._take_token():
+            hub.reject(self, ValidationError("frame", "too many frames; slow down"))
+            return
+        try:
+            frame = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            hub.reject(self, ValidationError("frame", "is not valid JSON"))
+            return
+        if self.member_id is None:
+            await self._hello(frame)
+            return
+        hub.receive(self.session_id, self.member_id, frame)
+
+    async def _hello(self, frame: Any) -> None:
+        if not isinstance(frame, dict) or frame.get("type") != "hello":
+            self.close(CLOSE_FORBIDDEN, "forbidden")
+            return
+        try:
+            member = await self.service.hub.attach(self.session_id, frame.get("token"), self)
+        except sessions.ForbiddenError:
+            self.close(CLOSE_FORBIDDEN, "forbidden")
+            return
+        self._hello_timer.cancel()
+        self.member_id = member.id
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(BURST, self._tokens + (now - self._stamp) * RATE)
+        self._stamp = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def on_close(self) -> None:
+        self._hello_timer.cancel()
+        if self.member_id is not None:
+            asyncio.ensure_future(self.service.hub.detach(self.session_id, self.member_id, self))
+
+    def send(self, frame: dict[str, Any]) -> None:
+        try:
+            self.write_message(json.dumps(frame, default=str))
+        except WebSocketClosedError:
+            pass
+
+
+class CollabStaticHandler(JupyterHandler, web.StaticFileHandler):
+    """The session page's script and style sheet (no inline code: the CSP forbids it)."""
+
+    @allow_unauthenticated
+    def get(self, path: str, include_body: bool = True):
+        return web.StaticFileHandler.get(self, path, include_body)
+
+    @allow_unauthenticated
+    def head(self, path: str):
+        return web.StaticFileHandler.head(self, path)
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+
+default_handlers = [
+    (r"/workbench/collab/join", CollabPageHandler),
+    (r"/workbench/collab/ws/(?P<session_id>\d{1,12})", CollabSocketHandler),
+    (r"/workbench/collab/static/(?P<path>collab\.[a-z]{2,3})", CollabStaticHandler, {"path": str(HERE / "static")}),
+]

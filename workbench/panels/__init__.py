@@ -1,0 +1,1 @@
+"""Widget panels for JupyterLab: each a thin face over one core function."""
