@@ -182,6 +182,8 @@ class CrowdProvider(abc.ABC):
 
     name: str = ""
     environment: str = "local"
+    #: The workbench Store the provider records into.
+    store: Any = None
 
     # -- work ---------------------------------------------------------------------
     @abc.abstractmethod
