@@ -6,6 +6,12 @@ rerun takes up exactly what is left. The annotation's ``submission_id`` is the a
 id, so an answer the worker page already stored is recognised, not doubled. The raw
 answer XML and the accept and submit times travel in the annotation's ``raw_payload``.
 
+A chunk is written set-wise (a few statements per chunk rather than per assignment), with
+the same rules as ``annotations.submit``: the definition's schema, one annotation per
+(task, submission id), an Event per annotation, tasks advanced by ``tasks.TRANSITIONS``.
+If the worker page stores one of the chunk's answers meanwhile, the chunk is redone one
+by one through ``annotations.submit`` itself, which settles such races.
+
 A link-out assignment carries a completion code instead of a result (the data came
 through the worker page): its code is checked against the link-out session and the
 verdict kept on the assignment for review.
@@ -17,13 +23,14 @@ from collections import Counter
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ... import annotations, definitions, events, tasks
+from ... import annotations, events, tasks
+from ...definitions import validate_result
 from ...errors import ValidationError
 from ...store.locks import job_lock
-from ...store.models import HIT, Annotation, Assignment, Task, WorkerSession
+from ...store.models import HIT, Annotation, Assignment, Event, Task, TaskDefinition, WorkerSession
 from ...store.types import utcnow
 from ..base import IngestResult, Progress
 from . import answers
@@ -34,11 +41,14 @@ if TYPE_CHECKING:
     from . import MTurkProvider
 
 INGESTIBLE = ("submitted", "approved")
+_COLUMNS = (Assignment.id, Assignment.assignment_id, Assignment.task_id, Assignment.worker_id, Assignment.answer,
+            Assignment.answer_raw, Assignment.accept_time, Assignment.submit_time, Assignment.payload,
+            HIT.hit_id, HIT.task_id.label("hit_task_id"), HIT.project_id, HIT.payload.label("hit_payload"))
 
 
 def ingest(mt: "MTurkProvider", *, chunk_size: int = 500, lock: bool = True, progress: Progress | None = None,
            actor: str = "") -> IngestResult:
-    if not isinstance(chunk_size, int) or chunk_size < 1:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValidationError("chunk_size", "must be a positive integer")
     result = IngestResult()
     guard = job_lock(mt.store, f"mturk.ingest:{mt.environment}") if lock else nullcontext(True)
@@ -52,12 +62,18 @@ def ingest(mt: "MTurkProvider", *, chunk_size: int = 500, lock: bool = True, pro
                 rows = _next_chunk(mt, s, chunk_size)
                 if not rows:
                     break
+                counts: Counter = Counter()
                 try:
                     with s.begin_nested():
-                        _chunk(s, rows, result, participants, actor, bulk=True)
+                        _chunk(s, rows, counts, participants, actor)
                 except IntegrityError:
-                    # The worker page stored one of these answers meanwhile: go one by one, race-safe.
-                    _chunk(s, rows, result, participants, actor, bulk=False)
+                    counts.clear()
+                    participants.clear()
+                    _chunk_one_by_one(s, rows, counts, participants, actor)
+                events.record(s, "mturk.ingested", actor=actor, environment=mt.environment, assignments=len(rows),
+                              **dict(counts))
+            for key, value in counts.items():
+                setattr(result, key, getattr(result, key) + value)
             if participants:
                 from .qualifications import grant_participation
 
@@ -67,8 +83,8 @@ def ingest(mt: "MTurkProvider", *, chunk_size: int = 500, lock: bool = True, pro
     return result
 
 
-def _next_chunk(mt: "MTurkProvider", s, size: int) -> list[tuple[Assignment, HIT]]:
-    stmt = (select(Assignment, HIT).join(HIT, HIT.id == Assignment.hit_pk)
+def _next_chunk(mt: "MTurkProvider", s, size: int) -> list[Any]:
+    stmt = (select(*_COLUMNS).join(HIT, HIT.id == Assignment.hit_pk)
             .where(Assignment.provider == PROVIDER, HIT.environment == mt.environment,
                    Assignment.status.in_(INGESTIBLE), Assignment.ingested_at.is_(None))
             .order_by(Assignment.id).limit(size))
@@ -77,99 +93,127 @@ def _next_chunk(mt: "MTurkProvider", s, size: int) -> list[tuple[Assignment, HIT
     return list(s.execute(stmt).all())
 
 
-def _chunk(s, rows, result: IngestResult, participants: set, actor: str, *, bulk: bool) -> None:
-    now = utcnow()
-    counts: Counter = Counter()
-    task_ids = {a.task_id or h.task_id for a, h in rows} - {None}
-    task_rows = {t.id: t for t in s.scalars(select(Task).where(Task.id.in_(task_ids)))} if task_ids else {}
-    ids = [a.assignment_id for a, _ in rows]
-    stored = {(t, sid): pk for t, sid, pk in s.execute(select(Annotation.task_id, Annotation.submission_id,
-                                                               Annotation.id).where(Annotation.submission_id.in_(ids)))}
-    made: list[tuple[Annotation, Task]] = []
-    for a, hit in rows:
-        task = task_rows.get(a.task_id or hit.task_id)
-        outcome: dict[str, Any]
-        if (hit.payload or {}).get("mode") == "link-out":
-            outcome = {"outcome": "link_out", "code": _check_code(s, a)}
-            counts["link_out"] += 1
-        elif task is None:
-            outcome = {"outcome": "unmatched", "reason": "the HIT is not associated with a task"}
-            counts["unmatched"] += 1
-        elif (task.id, a.assignment_id) in stored:
-            outcome = {"outcome": "duplicate", "annotation_id": stored[(task.id, a.assignment_id)]}
-            counts["duplicates"] += 1
-        else:
-            try:
-                value = _result(a)
-                definitions.validate_result(task.definition, value)
-            except ValidationError as exc:
-                outcome = {"outcome": "invalid", "error": exc.to_dict()}
-                counts["invalid"] += 1
-            else:
-                raw = {"source": "mturk", "hit_id": hit.hit_id, "worker_id": a.worker_id, "answer_xml": a.answer_raw,
-                       "accept_time": _iso(a.accept_time), "submit_time": _iso(a.submit_time)}
-                if bulk:
-                    note = Annotation(task_id=task.id, result=value, schema_version=task.definition.version,
-                                      tool_version=str(a.answer.get("tool_version", ""))[:64], actor=a.worker_id,
-                                      submission_id=a.assignment_id, raw_payload=raw, assignment_pk=a.id)
-                    made.append((note, task))
-                else:
-                    done = annotations.submit(s, task.id, value, actor=a.worker_id, submission_id=a.assignment_id,
-                                              raw_payload=raw, assignment_pk=a.id)
-                    if done.duplicate:
-                        counts["duplicates"] += 1
-                        outcome = {"outcome": "duplicate", "annotation_id": done.annotation.id}
-                        a.ingested_at, a.payload = now, {**(a.payload or {}), "ingest": outcome}
-                        continue
-                outcome = {"outcome": "ingested"}
-                counts["ingested"] += 1
-                if hit.project_id is not None:
-                    participants.add((hit.project_id, a.worker_id))
-        a.ingested_at = now
-        a.payload = {**(a.payload or {}), "ingest": outcome}
-    if made:
-        s.add_all([note for note, _ in made])
-        s.flush()
-        for note, task in made:
-            events.record(s, "annotation.created", actor=note.actor, project_id=task.project_id, task_id=task.id,
-                          annotation_id=note.id, submission_id=note.submission_id)
-        _advance(s, {task.id: task for _, task in made}, actor)
-    events.record(s, "mturk.ingested", actor=actor, assignments=len(rows), **dict(counts))
-    for key, value in counts.items():
-        setattr(result, key, getattr(result, key) + value)
+class _Plan:
+    """What a chunk does to each assignment, decided before anything is written."""
+
+    def __init__(self, s, rows: list[Any]) -> None:
+        task_ids = {r.task_id or r.hit_task_id for r in rows} - {None}
+        self.tasks = {t.id: t for t in s.execute(select(Task.id, Task.project_id, Task.status, Task.definition_id,
+                                                        Task.target_annotations).where(Task.id.in_(task_ids)))}
+        definition_ids = {t.definition_id for t in self.tasks.values()}
+        self.definitions = {d.id: d for d in s.scalars(select(TaskDefinition).where(
+            TaskDefinition.id.in_(definition_ids)))} if definition_ids else {}
+        self.stored = {(t, sid): pk for t, sid, pk in s.execute(select(
+            Annotation.task_id, Annotation.submission_id, Annotation.id).where(
+            Annotation.submission_id.in_([r.assignment_id for r in rows])))}
+
+    def decide(self, s, r) -> tuple[dict[str, Any], Any]:
+        """(outcome, result to store or None)."""
+        task = self.tasks.get(r.task_id or r.hit_task_id)
+        if (r.hit_payload or {}).get("mode") == "link-out":
+            return {"outcome": "link_out", "code": check_code(s, r.assignment_id, r.worker_id, r.answer)}, None
+        if task is None:
+            return {"outcome": "unmatched", "reason": "the HIT is not associated with a task"}, None
+        if (task.id, r.assignment_id) in self.stored:
+            return {"outcome": "duplicate", "annotation_id": self.stored[(task.id, r.assignment_id)]}, None
+        try:
+            value = _result(r.answer, r.answer_raw)
+            validate_result(self.definitions[task.definition_id], value)
+        except ValidationError as exc:
+            return {"outcome": "invalid", "error": exc.to_dict()}, None
+        return {"outcome": "ingested"}, value
 
 
-def _result(a: Assignment) -> Any:
-    fields = a.answer or (answers.parse(a.answer_raw) if a.answer_raw else {})
+def _raw(r) -> dict[str, Any]:
+    return {"source": "mturk", "hit_id": r.hit_id, "worker_id": r.worker_id, "answer_xml": r.answer_raw,
+            "accept_time": r.accept_time.isoformat() if r.accept_time else None,
+            "submit_time": r.submit_time.isoformat() if r.submit_time else None}
+
+
+def _chunk(s, rows: list[Any], counts: Counter, participants: set, actor: str) -> None:
+    now, plan = utcnow(), _Plan(s, rows)
+    new_notes, marks = [], []
+    for r in rows:
+        outcome, value = plan.decide(s, r)
+        counts[{"ingested": "ingested", "duplicate": "duplicates", "link_out": "link_out",
+                "unmatched": "unmatched", "invalid": "invalid"}[outcome["outcome"]]] += 1
+        marks.append({"pk": r.id, "ingested_at": now, "payload": {**(r.payload or {}), "ingest": outcome}})
+        if value is not None:
+            task = plan.tasks[r.task_id or r.hit_task_id]
+            new_notes.append({"task_id": task.id, "result": value,
+                              "schema_version": plan.definitions[task.definition_id].version,
+                              "tool_version": str((r.answer or {}).get("tool_version", ""))[:64],
+                              "actor": r.worker_id, "submission_id": r.assignment_id, "raw_payload": _raw(r),
+                              "assignment_pk": r.id, "created_at": now})
+            if r.project_id is not None:
+                participants.add((r.project_id, r.worker_id))
+    if new_notes:
+        made = s.execute(insert(Annotation).returning(Annotation.id, Annotation.task_id, Annotation.submission_id,
+                                                      Annotation.actor), new_notes).all()
+        s.execute(insert(Event), [{"type": "annotation.created", "ts": now, "actor": m.actor,
+                                   "project_id": plan.tasks[m.task_id].project_id,
+                                   "payload": {"task_id": m.task_id, "annotation_id": m.id,
+                                               "submission_id": m.submission_id}} for m in made])
+        _advance(s, plan, {m.task_id for m in made}, actor, now)
+    s.connection().execute(update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("pk")),
+                           marks)
+
+
+def _advance(s, plan: _Plan, task_ids: set[int], actor: str, now) -> None:
+    """The rule of a single submission: enough annotations complete a task, some put it in progress."""
+    counts = dict(s.execute(select(Annotation.task_id, func.count()).where(Annotation.task_id.in_(task_ids))
+                            .group_by(Annotation.task_id)).all())
+    moves = []
+    for task_id in task_ids:
+        task = plan.tasks[task_id]
+        if task.status not in ("pending", "in_progress"):
+            continue
+        target = "complete" if counts.get(task_id, 0) >= task.target_annotations else "in_progress"
+        if target != task.status and target in tasks.TRANSITIONS[task.status]:
+            moves.append((task, target))
+    if not moves:
+        return
+    s.connection().execute(update(Task.__table__).where(Task.__table__.c.id == bindparam("pk")).values(
+        status=bindparam("new_status"), updated_at=now), [{"pk": t.id, "new_status": to} for t, to in moves])
+    s.execute(insert(Event), [{"type": "task.status_changed", "ts": now, "actor": actor or events.SYSTEM,
+                               "project_id": t.project_id,
+                               "payload": {"task_id": t.id, "before": t.status, "after": to,
+                                           "reason": "annotation ingested"}} for t, to in moves])
+
+
+def _chunk_one_by_one(s, rows: list[Any], counts: Counter, participants: set, actor: str) -> None:
+    now, plan = utcnow(), _Plan(s, rows)
+    for r in rows:
+        outcome, value = plan.decide(s, r)
+        if value is not None:
+            task = plan.tasks[r.task_id or r.hit_task_id]
+            done = annotations.submit(s, task.id, value, actor=r.worker_id, submission_id=r.assignment_id,
+                                      raw_payload=_raw(r), assignment_pk=r.id)
+            if done.duplicate:
+                outcome = {"outcome": "duplicate", "annotation_id": done.annotation.id}
+            elif r.project_id is not None:
+                participants.add((r.project_id, r.worker_id))
+        counts[{"ingested": "ingested", "duplicate": "duplicates", "link_out": "link_out",
+                "unmatched": "unmatched", "invalid": "invalid"}[outcome["outcome"]]] += 1
+        a = s.get(Assignment, r.id)
+        a.ingested_at, a.payload = now, {**(r.payload or {}), "ingest": outcome}
+
+
+def _result(answer: dict[str, Any] | None, answer_raw: str) -> Any:
+    fields = answer or (answers.parse(answer_raw) if answer_raw else {})
     if "result" not in fields:
         raise ValidationError("answer.result", "the answer has no result field")
     return fields["result"]
 
 
-def _advance(s, touched: dict[int, Task], actor: str) -> None:
-    """The same rule as a single submission: enough annotations complete a task, some start it."""
-    counts = dict(s.execute(select(Annotation.task_id, func.count()).where(Annotation.task_id.in_(list(touched)))
-                            .group_by(Annotation.task_id)).all())
-    for task_id, task in touched.items():
-        if task.status not in ("pending", "in_progress"):
-            continue
-        target = "complete" if counts.get(task_id, 0) >= task.target_annotations else "in_progress"
-        if target != task.status:
-            tasks.set_status(s, task_id, target, actor=actor or events.SYSTEM, reason="annotation ingested")
-
-
-def _check_code(s, a: Assignment) -> str:
+def check_code(s, assignment_id: str, worker_id: str, answer: dict[str, Any] | None) -> str:
     """ok, missing (no code in the answer), unknown (no such code) or mismatch (another assignment's code)."""
-    code = (a.answer or {}).get(CODE_FIELD)
+    code = (answer or {}).get(CODE_FIELD)
     if not code or not isinstance(code, str):
         return "missing"
     session = s.scalars(select(WorkerSession).where(WorkerSession.completion_code == code.strip())).one_or_none()
     if session is None:
         return "unknown"
-    if session.assignment_id != a.assignment_id or session.worker_id != a.worker_id:
+    if session.assignment_id != assignment_id or session.worker_id != worker_id:
         return "mismatch"
     return "ok"
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None

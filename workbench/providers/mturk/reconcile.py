@@ -26,7 +26,7 @@ from sqlalchemy import select
 from ... import projects
 from ...store.models import HIT, Annotation, Assignment
 from ..base import Outcome
-from .ingest import _check_code
+from .ingest import check_code
 from .rows import PROVIDER
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def reconcile(mt: "MTurkProvider", *, project: int | str | None = None, recover:
                                                              f"MTurk says {a.status}; the page stored an answer"))
                 continue
             if link_out:
-                verdict = _check_code(s, a)
+                verdict = check_code(s, a.assignment_id, a.worker_id, a.answer)
                 if verdict != "ok":
                     report.disagreements.append(Disagreement("bad_code", a.assignment_id, a.task_id, a.worker_id,
                                                              f"completion code {verdict}"))
