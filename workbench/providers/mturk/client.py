@@ -111,15 +111,26 @@ class MTurkError(WorkbenchError):
                          operation=operation, turk_code=self.turk_code or None, **context)
 
 
+class MTurkUnreachable(WorkbenchError):
+    """MTurk (or the local simulator) did not answer, even after botocore's retries."""
+
+    status = 503
+    code = "mturk_unreachable"
+
+
 def call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
     """Call one MTurk operation; a refusal becomes an MTurkError naming MTurk's reason."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
 
     method = getattr(client, _snake(operation))
     try:
         return method(**params)
     except ClientError as exc:
         raise MTurkError(operation, exc) from exc
+    except BotoConnectionError as exc:
+        raise MTurkUnreachable(f"cannot reach MTurk at {client.meta.endpoint_url}: {exc}",
+                               hint="for the local environment start `workbench mturk-sim` "
+                                    "(MTURK_LOCAL_ENDPOINT says where it listens)") from exc
 
 
 def _snake(name: str) -> str:
