@@ -75,3 +75,18 @@ def test_create_work_sync_ingest_review_pay(mt, sim, study, store):
     assert (cost["bonuses_cents"], cost["bonus_fees_cents"]) == (25, 5)
     assert cost["committed_rewards_cents"] == 100  # two more submitted, not yet reviewed
     assert mt.balance() == int(start * 100) - cost["spent_cents"]
+
+
+def test_fees_are_40_percent_for_hits_of_ten_or_more_and_match_mturk(mt, sim, study):
+    start = mt.balance()
+    big = WorkSpec(title="Many raters", description="d", reward_cents=10, max_assignments=10)
+    small = WorkSpec(title="Few raters", description="d", reward_cents=10, max_assignments=1)
+    big_hit = mt.create_work("cats", study.task_ids[:1], big).hit_ids[0]
+    small_hit = mt.create_work("cats", study.task_ids[1:2], small).hit_ids[0]
+    done = [work(sim, big_hit, f"A1RATER{i:02d}") for i in range(10)] + [work(sim, small_hit, "A1RATER00")]
+    assert mt.sync().assignments_new == 11
+    for assignment_id in done:
+        mt.approve(assignment_id)
+    cost = mt.cost()
+    assert cost["rewards_cents"] == 110 and cost["reward_fees_cents"] == 10 * 4 + 2
+    assert start - mt.balance() == cost["spent_cents"] == 152

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from ..base import CreateResult, CrowdProvider, IngestResult, Progress, SyncResult, WorkSpec
 from . import client as _client
-from . import costs, hits, ingest, listing, qualifications, reconcile, review, sync
+from . import costs, hits, ingest, qualifications, reconcile, review, sync
 
 
 class MTurkProvider(CrowdProvider):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from ...errors import ValidationError
 from ...store.locks import job_lock
 from ...store.models import HIT, Assignment, Project
 from ...store.types import utcnow
-from ..base import SyncResult
+from ..base import RemoteAssignment, SyncResult
 from . import answers
 from .client import call
 from .rows import ASSIGNMENT_STATUS, HIT_STATUS, PROVIDER, aware, cents, chunks, dialect_insert, upsert_workers
@@ -180,15 +181,24 @@ def _new_hit_values(mt: "MTurkProvider", remote: dict[str, Any], slugs: dict[str
                          "requester_annotation": remote.get("RequesterAnnotation", "")})
 
 
-def _assignment_values(remote: dict[str, Any], hit: HIT, now) -> dict[str, Any]:
+def remote_assignment(remote: dict[str, Any]) -> RemoteAssignment:
+    """MTurk's Assignment structure in the provider-neutral shape; a hostile or broken answer is kept raw only."""
     raw = remote.get("Answer") or ""
     try:
         answer = answers.parse(raw)
     except ValidationError:
         answer = {}  # kept raw; ingest reports the reason
-    return dict(provider=PROVIDER, assignment_id=remote["AssignmentId"], hit_pk=hit.id, task_id=hit.task_id,
-                worker_id=remote["WorkerId"], status=ASSIGNMENT_STATUS.get(remote["AssignmentStatus"], "submitted"),
-                accept_time=aware(remote.get("AcceptTime")), submit_time=aware(remote.get("SubmitTime")),
-                approval_time=aware(remote.get("ApprovalTime")), rejection_time=aware(remote.get("RejectionTime")),
-                auto_approval_time=aware(remote.get("AutoApprovalTime")), answer_raw=raw, answer=answer,
-                feedback=remote.get("RequesterFeedback") or "", payload={}, created_at=now, updated_at=now)
+    return RemoteAssignment(
+        assignment_id=remote["AssignmentId"], hit_id=remote["HITId"], worker_id=remote["WorkerId"],
+        status=ASSIGNMENT_STATUS.get(remote["AssignmentStatus"], "submitted"),
+        accept_time=aware(remote.get("AcceptTime")), submit_time=aware(remote.get("SubmitTime")),
+        approval_time=aware(remote.get("ApprovalTime")), rejection_time=aware(remote.get("RejectionTime")),
+        auto_approval_time=aware(remote.get("AutoApprovalTime")), answer_raw=raw, answer=answer,
+        feedback=remote.get("RequesterFeedback") or "")
+
+
+def _assignment_values(remote: dict[str, Any], hit: HIT, now) -> dict[str, Any]:
+    values = asdict(remote_assignment(remote))
+    del values["hit_id"]
+    return dict(values, provider=PROVIDER, hit_pk=hit.id, task_id=hit.task_id, payload={}, created_at=now,
+                updated_at=now)
