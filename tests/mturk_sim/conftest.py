@@ -55,7 +55,9 @@ def sim():
 
 @pytest.fixture
 def client(sim):
-    return make_client(sim.url)
+    c = make_client(sim.url)
+    yield c
+    c.close()
 
 
 class _ThreadedApp:

@@ -342,10 +342,24 @@ def test_state_survives_a_restart_with_a_db_file(tmp_path):
     from .conftest import make_client
     db = str(tmp_path / "sim.db")
     with Simulator(db=db, balance="50.00") as sim:
-        hit_id = make_client(sim.url).create_hit(**hit_args(MaxAssignments=1))["HIT"]["HITId"]
+        client = make_client(sim.url)
+        hit_id = client.create_hit(**hit_args(MaxAssignments=1))["HIT"]["HITId"]
+        other = client.create_hit(**hit_args(MaxAssignments=1, Title="x"))["HIT"]["HITId"]
     with Simulator(db=db) as sim:
         client = make_client(sim.url)
         assert client.get_hit(HITId=hit_id)["HIT"]["HITId"] == hit_id
         assert client.get_account_balance()["AvailableBalance"] == "50.00"
-        second = client.create_hit(**hit_args(MaxAssignments=1))["HIT"]["HITId"]
-        assert second != hit_id
+        again = [client.create_hit(**hit_args(MaxAssignments=1, Title=t))["HIT"]["HITId"]
+                 for t in ("y", "z")]
+        assert len({hit_id, other, *again}) == 4
+
+
+def test_successive_worker_runs_use_new_worker_ids(sim, client, page):
+    hit_id = client.create_hit(**hit_args(page.task_url(9), MaxAssignments=4))["HIT"]["HITId"]
+    first = sim.run_workers(2)
+    second = sim.run_workers(2)
+    assert all(o.ok for o in first + second)
+    assert [o.worker_id for o in first + second] == [f"A1SIMWORKER{i:04d}" for i in (1, 2, 3, 4)]
+    assert client.get_hit(HITId=hit_id)["HIT"]["HITStatus"] == "Reviewable"
+    leftover = sim.run_workers(1)[0]
+    assert leftover.error == "no open HIT"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ class Simulator:
         self.faults = faults if isinstance(faults, Faults) else Faults(**(faults or {}))
         self._loop: IOLoop | None = None
         self._thread: threading.Thread | None = None
+        self._worker_numbers = itertools.count(1)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -117,9 +119,12 @@ class Simulator:
     # -- workers and seeding -----------------------------------------------------
 
     def workers(self, **options):
-        """A WorkerPool bound to this simulator (see workers.WorkerPool)."""
+        """A WorkerPool bound to this simulator (see workers.WorkerPool); worker ids stay
+        distinct across calls unless `first_worker` or `counter` is given."""
         from .workers import WorkerPool
 
+        if "first_worker" not in options:
+            options.setdefault("counter", self._worker_numbers)
         return WorkerPool(self.url, **options)
 
     def run_workers(self, n: int, hit_ids: list[str] | None = None, mode: str = "valid",

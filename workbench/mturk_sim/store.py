@@ -26,8 +26,7 @@ CREATE TABLE IF NOT EXISTS hits (
     initial_max INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS hits_by_status ON hits(status, seq);
 CREATE INDEX IF NOT EXISTS hits_by_type_status ON hits(hit_type_id, status, seq);
-CREATE INDEX IF NOT EXISTS hits_open_by_expiration ON hits(expiration)
-    WHERE status IN ('Assignable', 'Unassignable');
+CREATE INDEX IF NOT EXISTS hits_by_status_expiration ON hits(status, expiration);
 CREATE TABLE IF NOT EXISTS assignments (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
     hit_id TEXT NOT NULL REFERENCES hits(id), worker_id TEXT NOT NULL,
@@ -37,9 +36,8 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE INDEX IF NOT EXISTS asg_by_hit ON assignments(hit_id, status, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS asg_one_per_worker ON assignments(hit_id, worker_id)
     WHERE status != 'Abandoned';
-CREATE INDEX IF NOT EXISTS asg_open_by_deadline ON assignments(deadline) WHERE status = 'Accepted';
-CREATE INDEX IF NOT EXISTS asg_due_for_approval ON assignments(auto_approval_time)
-    WHERE status = 'Submitted';
+CREATE INDEX IF NOT EXISTS asg_by_status_deadline ON assignments(status, deadline);
+CREATE INDEX IF NOT EXISTS asg_by_status_approval ON assignments(status, auto_approval_time);
 CREATE TABLE IF NOT EXISTS tokens (
     op TEXT NOT NULL, token TEXT NOT NULL, ref TEXT, created REAL NOT NULL,
     PRIMARY KEY (op, token));
@@ -92,15 +90,12 @@ class Store:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('balance', ?)",
                 (money(Decimal(balance)),),
             )
-            row = self.conn.execute("SELECT value FROM meta WHERE key='id_salt'").fetchone()
-            if row is None:
-                # A fresh salt per database keeps ids unique when a file is reopened.
-                self.conn.execute(
-                    "INSERT INTO meta(key, value) VALUES ('id_salt', ?)",
-                    (str(random.SystemRandom().randrange(1 << 30)) if path else "0",),
-                )
-                row = self.conn.execute("SELECT value FROM meta WHERE key='id_salt'").fetchone()
-            self._rng.seed(f"{seed}:{row['value']}")
+            # Each opening of a file gets its own id stream, so a reopened store never
+            # hands out an id it already used; an in-memory store stays deterministic.
+            self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('opens', '0')")
+            self.conn.execute("UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='opens'")
+            opens = self.conn.execute("SELECT value FROM meta WHERE key='opens'").fetchone()[0]
+            self._rng.seed(f"{seed}:{opens}")
 
     # -- transactions -------------------------------------------------------
 

@@ -45,8 +45,7 @@ class WorkerSide:
             htype = self._hit_type(hit["hit_type_id"])
             self._check_qualified(worker_id, json.loads(htype["qual_reqs"]))
             assignment_id = s.new_id()
-            deadline = min(now + htype["assignment_duration"], hit["expiration"] +
-                           htype["assignment_duration"])
+            deadline = now + htype["assignment_duration"]
             s.conn.execute("INSERT INTO assignments (id, hit_id, worker_id, status, accept_time,"
                            " deadline) VALUES (?,?,?,'Accepted',?,?)",
                            (assignment_id, hit_id, worker_id, now, deadline))

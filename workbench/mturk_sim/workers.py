@@ -1,6 +1,7 @@
 """Simulated workers: accept a HIT, open the real worker page over HTTP, submit like a browser."""
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from concurrent.futures import ThreadPoolExecutor
@@ -235,16 +236,16 @@ class WorkerPool:
 
     def __init__(self, sim_url: str, seed: int = 0, post_to_server: bool = True,
                  worker_prefix: str = "A1SIMWORKER", answers: dict | None = None,
-                 timeout: float = 30):
+                 timeout: float = 30, first_worker: int = 1, counter=None):
         self.sim_url = sim_url.rstrip("/")
         self.seed, self.post_to_server = seed, post_to_server
         self.prefix, self.answers, self.timeout = worker_prefix, answers, timeout
-        self._next = 0
+        # A shared counter keeps worker ids distinct across pools of one simulator.
+        self._counter = counter if counter is not None else itertools.count(first_worker)
 
     def worker(self, worker_id: str | None = None, mode: str = "valid") -> SimulatedWorker:
         if worker_id is None:
-            self._next += 1
-            worker_id = f"{self.prefix}{self._next:04d}"
+            worker_id = f"{self.prefix}{next(self._counter):04d}"
         return SimulatedWorker(self.sim_url, worker_id, mode, self.seed, self.post_to_server,
                                self.answers, self.timeout)
 
