@@ -110,8 +110,9 @@ class HITsHandler(MTurkHandler):
         work = WorkSpec.from_dict(spec)
         round_, batch = self.integer("round", 0), self.integer("batch_size", 50)
         actor = self.current_user.username
+        base_url = self.wb.public_base_url or None  # else WORKBENCH_PUBLIC_BASE_URL
         result = await self.act(lambda p: p.create_work(project, task_ids, work, round=round_, batch_size=batch,
-                                                        actor=actor))
+                                                        base_url=base_url, actor=actor))
         self.send(result.to_dict(), 201)
 
 

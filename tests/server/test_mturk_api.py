@@ -123,14 +123,21 @@ async def test_hit_actions_and_environment_rules(fetch_json, study, sim):
     assert status == 400 and err["field"] == "spec"
 
 
-async def test_workers_submit_through_the_real_annotate_page(fetch_json, study, sim, jp_serverapp, wb_store,
-                                                             monkeypatch):
+@pytest.fixture
+def wb_config(jp_http_port, jp_base_url):
+    """The server's own address as the public base URL that HITs point workers at."""
+    return {"public_base_url": f"http://127.0.0.1:{jp_http_port}{jp_base_url}".rstrip("/")}
+
+
+async def test_workers_submit_through_the_real_annotate_page(fetch_json, study, sim, wb_store, wb_config):
     """The whole loop: HITs point at the server's page, simulated workers open it and submit like browsers."""
-    base = f"http://127.0.0.1:{jp_serverapp.port}{jp_serverapp.base_url}".rstrip("/")
-    monkeypatch.setenv("WORKBENCH_PUBLIC_BASE_URL", base)
     status, created, _ = await fetch_json("workbench/api/mturk/hits", method="POST", body={
         "project": "cats", "task_ids": study.task_ids, "spec": {**SPEC, "max_assignments": 2}})
     assert status == 201
+    with wb_store.session() as s:
+        from workbench.store.models import HIT
+
+        assert all(h.question.count(wb_config["public_base_url"] + "/workbench/annotate/") for h in s.query(HIT))
     outcomes = await asyncio.get_running_loop().run_in_executor(
         None, lambda: sim.run_workers(4, hit_ids=created["hit_ids"], concurrency=2))
     assert all(o.ok for o in outcomes), [o.error for o in outcomes]
