@@ -103,9 +103,11 @@ class _Plan:
         definition_ids = {t.definition_id for t in self.tasks.values()}
         self.definitions = {d.id: d for d in s.scalars(select(TaskDefinition).where(
             TaskDefinition.id.in_(definition_ids)))} if definition_ids else {}
+        # task_id first, so that the (task_id, submission_id) unique index answers it.
         self.stored = {(t, sid): pk for t, sid, pk in s.execute(select(
             Annotation.task_id, Annotation.submission_id, Annotation.id).where(
-            Annotation.submission_id.in_([r.assignment_id for r in rows])))}
+            Annotation.task_id.in_(task_ids), Annotation.submission_id.in_([r.assignment_id for r in rows])))
+        } if task_ids else {}
 
     def decide(self, s, r) -> tuple[dict[str, Any], Any]:
         """(outcome, result to store or None)."""
