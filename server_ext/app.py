@@ -20,6 +20,7 @@ from traitlets import Bool, Float, Int, List, Unicode, default
 from workbench import config, open_store, plugins
 from workbench.store import Store
 
+from .group_commit import SubmissionWriter
 from .ratelimit import TokenBuckets
 
 HERE = Path(__file__).parent
@@ -75,6 +76,8 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
                               ).tag(config=True)
     rate_limit_worker_burst = Int(10, help="Submissions one worker may make at once before the rate applies."
                                   ).tag(config=True)
+    group_commit_max = Int(256, help="Most worker submissions written in one transaction by the submission "
+                                     "writer (group commit).").tag(config=True)
     store_threads = Int(4, help="Threads that run store calls, so that the event loop never waits on the "
                                "database.").tag(config=True)
     tasks_per_session = Int(1, help="Tasks handed to one link-out session.").tag(config=True)
@@ -85,6 +88,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     # -- state ----------------------------------------------------------------------
     store: Store | None = None
     executor: ThreadPoolExecutor | None = None
+    submission_writer: SubmissionWriter | None = None
     catalog: dict[tuple[str, str], Path]
 
     def initialize_settings(self) -> None:
@@ -92,6 +96,8 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.executor = ThreadPoolExecutor(max_workers=max(1, self.store_threads), thread_name_prefix="workbench")
         self.ip_limits = TokenBuckets(self.rate_limit_ip, self.rate_limit_ip_burst)
         self.worker_limits = TokenBuckets(self.rate_limit_worker, self.rate_limit_worker_burst)
+        self.submission_writer = SubmissionWriter(self.store, provider=self.provider,
+                                                  max_batch=max(1, self.group_commit_max))
         self.catalog = {}
         found = plugins.discover(self.plugins_dir or None)
         for plugin in found:
@@ -116,6 +122,8 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.handlers.extend(all_handlers())
 
     async def stop_extension(self) -> None:
+        if self.submission_writer is not None:
+            self.submission_writer.close()
         if self.executor is not None:
             self.executor.shutdown(wait=False)
         if self.store is not None:

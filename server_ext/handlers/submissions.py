@@ -48,8 +48,7 @@ class SubmissionsHandler(ApiHandler):
         submission = submissions.parse(self.json_body())
         self._limit(self.wb.worker_limits, submission["worker_id"], "worker")
         token = self.get_cookie(session_cookie(submission["assignment_id"]))
-        stored = await self.write_store(lambda s: submissions.submit_from_worker(
-            s, submission, provider=self.wb.provider, session_token=token).to_dict())
+        stored = await self.wb.submission_writer.submit(submission, token)
         self.send(stored, 200 if stored["duplicate"] else 201)
 
 

@@ -133,3 +133,40 @@ def test_bundle(study, three_tasks, tmp_path):
     assert path == f"/workbench/assets/{study.asset.id}"
     params = dict(part.split("=") for part in query.split("&"))
     signing.verify(bundles.asset_message(study.asset.id), params["exp"], params["sig"])
+
+
+def test_submit_many_matches_one_by_one(study, three_tasks):
+    with study.store.transaction() as s:
+        visit = worker_sessions.start_or_resume(s, "mturk", "L1", "WL", "", "cats")
+        submissions.submit_from_worker(s, body(three_tasks[0], assignment="OLD"))
+    linked = visit.session.task_ids[0]
+    batch = [
+        (body(three_tasks[0], assignment="B1"), None),                       # new
+        (body(three_tasks[0], assignment="B1", result={"labels": ["dog"]}), None),  # same batch duplicate
+        (body(three_tasks[0], assignment="OLD"), None),                      # stored earlier
+        (body(three_tasks[1], assignment="B2", result={"labels": ["horse"]}), None),  # schema refusal
+        (body(999, assignment="B3"), None),                                  # missing task
+        (body(linked, assignment="L1", worker="WL"), "forged"),              # link-out without its token
+        (body(linked, assignment="L1", worker="WL"), visit.token),           # link-out with its token
+    ]
+    with study.store.transaction() as s:
+        out = submissions.submit_many(s, batch)
+    assert out[0]["duplicate"] is False and out[0]["result"] == {"labels": ["cat"]}
+    assert out[1]["duplicate"] is True and out[1]["id"] == out[0]["id"]
+    assert out[2]["duplicate"] is True and out[2]["submission_id"] == "OLD"
+    assert isinstance(out[3], ValidationError) and out[3].field == "result.labels[0]"
+    assert out[4].status == 404
+    assert isinstance(out[5], signing.SignatureError)
+    assert out[6]["duplicate"] is False and out[6]["actor"] == "WL"
+    with study.store.session() as s:
+        assert s.query(Annotation).count() == 3
+        from workbench import events, tasks as tasks_mod
+
+        assert len(events.query(s, type="annotation.created")) == 3
+        assert tasks_mod.get(s, three_tasks[0]).status == "complete"
+        stored = s.query(Annotation).filter_by(submission_id="B1").one()
+        assert out[0] == {**stored.to_dict(), "duplicate": False}
+        assert stored.raw_payload["mode"] == "external-question" and stored.schema_version == "1.0"
+    with study.store.transaction() as s:  # a batch with nothing new to write
+        refused, again = submissions.submit_many(s, [batch[3], batch[0]])
+    assert isinstance(refused, ValidationError) and again["duplicate"] is True and again["id"] == out[0]["id"]
