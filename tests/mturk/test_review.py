@@ -12,7 +12,7 @@ from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers import WorkSpec
 from workbench.providers.mturk import listing
 from workbench.providers.mturk.review import pay_bonus
-from workbench.store.models import Bonus, QualificationGrant, WorkerSession
+from workbench.store.models import Assignment, Bonus, QualificationGrant, WorkerSession
 
 from .conftest import work
 
@@ -80,23 +80,28 @@ def test_notify_workers_and_their_history(mt, sim, study, store):
 
 def test_link_out_codes_are_checked_at_ingest_and_review(mt, sim, study, store):
     spec = WorkSpec(title="Chat with an agent", description="Open the link", reward_cents=100, mode="link-out",
-                    max_assignments=3)
+                    max_assignments=4)
     hit_id = mt.create_work("cats", [None], spec).hit_ids[0]
-    honest, typo, copycat = "A1HONEST", "A1TYPO", "A1COPY"
-    accepted = {w: SimulatedWorker(sim.url, w).accept(hit_id) for w in (honest, typo, copycat)}
-    code = secrets.token_hex(8)
+    honest, typo, copycat, stranger = "A1HONEST", "A1TYPO", "A1COPY", "A1STRANGER"
+    accepted = {w: SimulatedWorker(sim.url, w).accept(hit_id) for w in (honest, typo, copycat, stranger)}
+    code = secrets.token_hex(8).upper()
     with store.transaction() as s:  # what the server's link-out flow records
         for w in (honest, typo, copycat):
+            own = code if w == honest else secrets.token_hex(8).upper()
             s.add(WorkerSession(assignment_id=accepted[w]["AssignmentId"], worker_id=w, hit_id=hit_id,
-                                project_id=study.project.id, token=secrets.token_hex(16),
-                                completion_code=code if w == honest else secrets.token_hex(8), status="completed"))
-    for w, given in ((honest, code), (typo, "nope"), (copycat, code)):
+                                project_id=study.project.id, token=secrets.token_hex(16), completion_code=own,
+                                status="completed"))
+    # The honest worker types the code in lower case; the stranger never opened the link.
+    for w, given in ((honest, code.lower()), (typo, "nope"), (copycat, code), (stranger, code)):
         SimulatedWorker(sim.url, w).submit_to_mturk(accepted[w]["AssignmentId"], {"completion_code": given})
     mt.sync()
     result = mt.ingest()
-    assert result.link_out == 3 and result.ingested == 0
+    assert result.link_out == 4 and result.ingested == 0
     report = mt.reconcile(project="cats")
     verdicts = {d.worker_id: d.detail for d in report.disagreements if d.kind == "bad_code"}
-    assert verdicts == {typo: "completion code unknown", copycat: "completion code mismatch"}
+    assert verdicts == {typo: "completion code wrong", copycat: "completion code copied",
+                        stranger: "completion code no_session"}
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(WorkerSession)) == 3
+        honest_row = s.scalars(select(Assignment).where(Assignment.worker_id == honest)).one()
+    assert honest_row.payload["ingest"] == {"outcome": "link_out", "code": "ok"}

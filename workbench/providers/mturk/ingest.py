@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import annotations, events, tasks
 from ...definitions import validate_result
-from ...errors import ValidationError
+from ...errors import NotFoundError, ValidationError
 from ...store.locks import job_lock
 from ...store.models import HIT, Annotation, Assignment, Event, Task, TaskDefinition, WorkerSession
 from ...store.types import utcnow
@@ -211,13 +211,19 @@ def _result(answer: dict[str, Any] | None, answer_raw: str) -> Any:
 
 
 def check_code(s, assignment_id: str, worker_id: str, answer: dict[str, Any] | None) -> str:
-    """ok, missing (no code in the answer), unknown (no such code) or mismatch (another assignment's code)."""
+    """ok; missing (no code in the answer); no_session (the worker never came through the link);
+    copied (another assignment's code); wrong (any other code)."""
+    from ... import worker_sessions
+
     code = (answer or {}).get(CODE_FIELD)
-    if not code or not isinstance(code, str):
+    if not code or not isinstance(code, str) or not code.strip():
         return "missing"
-    session = s.scalars(select(WorkerSession).where(WorkerSession.completion_code == code.strip())).one_or_none()
-    if session is None:
-        return "unknown"
-    if session.assignment_id != assignment_id or session.worker_id != worker_id:
-        return "mismatch"
-    return "ok"
+    try:
+        verdict = worker_sessions.check_code(s, assignment_id, code)
+    except NotFoundError:
+        return "no_session"
+    if verdict["valid"] and verdict["worker_id"] == worker_id:
+        return "ok"
+    owner = s.scalars(select(WorkerSession.assignment_id).where(
+        WorkerSession.completion_code == code.strip().upper())).first()
+    return "copied" if owner is not None and owner != assignment_id else "wrong"
