@@ -10,7 +10,8 @@ Both directions are reported:
 - ``status``: the page's record and MTurk's disagree on the assignment (returned or
   abandoned on MTurk, yet stored by the page).
 - ``result_differs``: both have the answer, with different results.
-- ``bad_code``: a link-out assignment whose completion code is missing, unknown or another's.
+- ``bad_code``: a link-out assignment whose completion code is missing, wrong, copied from another
+  assignment, or that never came through the link (no session).
 
 The page's annotations are those whose ``submission_id`` is an assignment id of one of
 this environment's HITs' tasks and that ingest did not write (``raw_payload.source``).
