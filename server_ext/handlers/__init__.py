@@ -4,11 +4,12 @@ from __future__ import annotations
 
 
 def all_handlers() -> list[tuple]:
-    from . import (annotations_api, assets, collab, docs, files, plugins_api, projects, submissions, task_types,
-                   tasks, worker)
+    from . import (annotations_api, assets, collab, docs, files, mturk, plugins_api, projects, submissions,
+                   task_types, tasks, worker)
 
     out: list[tuple] = []
-    for module in (docs, projects, assets, task_types, tasks, annotations_api, plugins_api, submissions, worker, collab,
+    for module in (docs, projects, assets, task_types, tasks, annotations_api, plugins_api, mturk, submissions, worker,
+                   collab,
                    files):
         out.extend(module.default_handlers)
     return out

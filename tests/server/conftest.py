@@ -28,6 +28,13 @@ LABELS_SCHEMA = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _mturk_fails_fast(monkeypatch):
+    """No simulator runs for these tests: an MTurk call fails at once instead of retrying for seconds."""
+    monkeypatch.setenv("MTURK_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("MTURK_LOCAL_ENDPOINT", "http://127.0.0.1:9")
+
+
 @pytest.fixture
 def wb_backend() -> str:
     """The store backend; tests that touch the store on PostgreSQL too parametrise this."""

@@ -10,7 +10,8 @@ from tornado import web
 from server_ext.handlers import all_handlers
 
 SAMPLES = {"slug": "cats", "task_id": "1", "asset_id": "1", "version": "1.0", "name": "classification",
-           "annotation_id": "1", "path": "swagger-ui.css"}
+           "annotation_id": "1", "path": "swagger-ui.css", "hit_id": "NOSUCHHIT", "assignment_id": "NOSUCHASSIGNMENT",
+           "worker_id": "A1NOSUCHWORKER", "qualification_type_id": "NOSUCHTYPE"}
 PUBLIC = {
     ("GET", "/workbench/api/health"), ("POST", "/workbench/api/submissions"),
     ("GET", "/workbench/annotate/{task_id}"), ("GET", "/workbench/login"),

@@ -10,6 +10,7 @@ from .crowd import (
     Assignment,
     Bonus,
     JobRun,
+    QualificationGrant,
     QualificationType,
     Worker,
     WorkerSession,
@@ -18,6 +19,6 @@ from .crowd import (
 __all__ = [
     "COLLAB_SESSION_STATUSES", "CollabParticipant", "CollabSession", "CollabStudy",
     "ASSIGNMENT_STATUSES", "HIT", "HIT_STATUSES", "TASK_STATUSES", "Annotation", "Asset", "Assignment",
-    "Base", "Bonus", "Event", "JobRun", "Plugin", "Project", "QualificationType", "Task", "TaskDefinition",
+    "Base", "Bonus", "Event", "JobRun", "Plugin", "Project", "QualificationGrant", "QualificationType", "Task", "TaskDefinition",
     "TaskType", "Worker", "WorkerSession",
 ]

@@ -1,0 +1,288 @@
+"""Researcher API for MTurk: HITs, assignments, review actions, workers, qualifications, balance, sync, ingest.
+
+Each request names its environment (``environment``, default ``MTURK_ENVIRONMENT``, else
+``local``); production also needs ``confirm_production: true``. Calls to MTurk and the
+store run on the workbench's threads, never on the event loop. The provider (and its
+boto3 client) is made once per store and environment.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from workbench.errors import ValidationError
+from workbench.providers import WorkSpec, get_provider
+from workbench.providers.mturk import costs, listing
+from workbench.providers.mturk.client import check_production, endpoint, environment
+from workbench.providers.mturk.hits import list_hits
+
+from .base import ApiHandler, route
+
+_lock = threading.Lock()
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in ("1", "true", "yes"))
+
+
+class MTurkHandler(ApiHandler):
+    """Finds the environment and the provider of a request."""
+
+    _body: dict[str, Any] | None = None
+    action: str = ""
+
+    def initialize(self, action: str = "", **kwargs: Any) -> None:
+        super().initialize(**kwargs)
+        self.action = action
+
+    def body(self) -> dict[str, Any]:
+        if self._body is None:
+            self._body = self.json_object() if self.request.body else {}
+        return self._body
+
+    def option(self, name: str, default: Any = None) -> Any:
+        if self.request.method in ("POST", "PUT", "PATCH"):
+            return self.body().get(name, default)
+        return self.get_query_argument(name, default)
+
+    def environment(self) -> str:
+        env = environment(self.option("environment"))
+        check_production(env, _truthy(self.option("confirm_production", False)))
+        return env
+
+    def provider(self):
+        env = self.environment()
+        key = (env, endpoint(env))
+        # Kept on the app, so that a provider lives and dies with the store it records into.
+        cache = self.wb.__dict__.setdefault("_mturk_providers", {})
+        with _lock:
+            if key not in cache:
+                cache[key] = get_provider("mturk", env, store=self.wb.store, confirm_production=True)
+            return cache[key]
+
+    async def act(self, fn, *args, **kwargs) -> Any:
+        """Run ``fn(provider, ...)`` off the event loop."""
+        provider = self.provider()
+        return await self.wb.run(fn, provider, *args, **kwargs)
+
+    def text(self, name: str, *, required: bool = True) -> str:
+        value = self.body().get(name, "")
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise ValidationError(name, "is required" if required else "must be a string")
+        return value
+
+    def integer(self, name: str, default: int | None = None) -> int:
+        value = self.body().get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(name, "must be an integer")
+        return value
+
+
+def _rows(rows) -> list[dict[str, Any]]:
+    return [r if isinstance(r, dict) else r.to_dict() for r in rows]
+
+
+class HITsHandler(MTurkHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        env, (limit, offset) = self.environment(), self.page()
+        filters = {"project": self.get_query_argument("project", None), "status": self.get_query_argument("status", None)}
+        items = await self.read_store(lambda s: _rows(list_hits(s, env, limit=limit + 1, offset=offset, **filters)))
+        self.send({"items": items[:limit], "limit": limit, "offset": offset,
+                   "next_offset": offset + limit if len(items) > limit else None})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.body()
+        project = self.text("project")
+        task_ids = body.get("task_ids")
+        if not isinstance(task_ids, list) or not task_ids:
+            raise ValidationError("task_ids", "must be a non-empty list of task ids (null: one link-out HIT)")
+        spec = body.get("spec")
+        if not isinstance(spec, dict):
+            raise ValidationError("spec", "must be an object with title, description, reward_cents, …")
+        work = WorkSpec.from_dict(spec)
+        round_, batch = self.integer("round", 0), self.integer("batch_size", 50)
+        actor = self.current_user.username
+        base_url = self.wb.public_base_url or None  # else WORKBENCH_PUBLIC_BASE_URL
+        result = await self.act(lambda p: p.create_work(project, task_ids, work, round=round_, batch_size=batch,
+                                                        base_url=base_url, actor=actor))
+        self.send(result.to_dict(), 201)
+
+
+class HITActionHandler(MTurkHandler):
+    """POST /mturk/hits/{hit_id}/{extend|expire|associate}."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, hit_id: str) -> None:
+        actor = self.current_user.username
+        if self.action == "extend":
+            assignments, seconds = self.integer("assignments", 0), self.integer("seconds", 0)
+            row = await self.act(lambda p: p.extend(hit_id, assignments=assignments, seconds=seconds, actor=actor))
+        elif self.action == "expire":
+            row = await self.act(lambda p: p.expire(hit_id, actor=actor))
+        else:
+            project = self.text("project")
+            task_id = self.body().get("task_id")
+            if task_id is not None and (isinstance(task_id, bool) or not isinstance(task_id, int)):
+                raise ValidationError("task_id", "must be an integer or null")
+            row = await self.act(lambda p: p.associate(hit_id, project, task_id, actor=actor))
+        self.send(row.to_dict())
+
+
+class AssignmentsHandler(MTurkHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        env, (limit, offset) = self.environment(), self.page()
+        filters = {k: self.get_query_argument(k, None) for k in ("status", "hit_id", "worker_id", "project")}
+        items = await self.read_store(lambda s: listing.assignments(s, env, limit=limit + 1, offset=offset, **filters))
+        self.send({"items": items[:limit], "limit": limit, "offset": offset,
+                   "next_offset": offset + limit if len(items) > limit else None})
+
+
+class ReviewHandler(MTurkHandler):
+    """POST /mturk/assignments/{assignment_id}/{approve|reject|bonus}."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, assignment_id: str) -> None:
+        actor = self.current_user.username
+        if self.action == "approve":
+            feedback, override = self.text("feedback", required=False), _truthy(self.body().get("override", False))
+            row = await self.act(lambda p: p.approve(assignment_id, feedback=feedback, override=override, actor=actor))
+        elif self.action == "reject":
+            feedback = self.text("feedback")
+            row = await self.act(lambda p: p.reject(assignment_id, feedback, actor=actor))
+        else:
+            amount, reason = self.integer("amount_cents"), self.text("reason")
+            row = await self.act(lambda p: p.bonus(assignment_id, amount, reason, actor=actor))
+        self.send(row.to_dict())
+
+
+class WorkersHandler(MTurkHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        limit, offset = self.page()
+        project = self.get_query_argument("project", None)
+        blocked = self.get_query_argument("blocked", None)
+        flag = None if blocked is None else _truthy(blocked)
+        items = await self.read_store(lambda s: listing.workers(s, project=project, blocked=flag, limit=limit + 1,
+                                                                 offset=offset))
+        self.send({"items": items[:limit], "limit": limit, "offset": offset,
+                   "next_offset": offset + limit if len(items) > limit else None})
+
+
+class WorkerHandler(MTurkHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, worker_id: str) -> None:
+        self.send(await self.read_store(listing.worker, worker_id))
+
+
+class WorkerActionHandler(MTurkHandler):
+    """POST /mturk/workers/{worker_id}/{block|unblock}."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, worker_id: str) -> None:
+        actor = self.current_user.username
+        if self.action == "block":
+            reason = self.text("reason")
+            row = await self.act(lambda p: p.block(worker_id, reason, actor=actor))
+        else:
+            reason = self.text("reason", required=False)
+            await self.read_store(listing.worker, worker_id)  # only a worker the workbench knows
+            row = await self.act(lambda p: p.unblock(worker_id, reason=reason, actor=actor))
+        self.send(row.to_dict())
+
+
+class QualificationTypesHandler(MTurkHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        from sqlalchemy import select
+
+        from workbench.store.models import QualificationType
+
+        env = self.environment()
+        items = await self.read_store(lambda s: _rows(s.scalars(select(QualificationType).where(
+            QualificationType.environment == env).order_by(QualificationType.id))))
+        self.send({"items": items})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        name, description = self.text("name"), self.text("description")
+        actor = self.current_user.username
+        row = await self.act(lambda p: p.create_qualification(name, description, actor=actor))
+        self.send(row.to_dict(), 201)
+
+
+class QualificationActionHandler(MTurkHandler):
+    """POST /mturk/qualification-types/{qualification_type_id}/{grant|revoke}."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, qualification_type_id: str) -> None:
+        worker_id, actor = self.text("worker_id"), self.current_user.username
+        if self.action == "grant":
+            value = self.integer("value", 1)
+            row = await self.act(lambda p: p.grant(qualification_type_id, worker_id, value, actor=actor))
+        else:
+            reason = self.text("reason", required=False)
+            row = await self.act(lambda p: p.revoke(qualification_type_id, worker_id, reason=reason, actor=actor))
+        self.send(row.to_dict())
+
+
+class BalanceHandler(MTurkHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        env, project = self.environment(), self.get_query_argument("project", None)
+        cost = await self.read_store(lambda s: costs.cost(s, env, project=project))
+        balance = await self.act(lambda p: p.balance())
+        self.send({"environment": env, "balance_cents": balance, "cost": cost})
+
+
+class JobHandler(MTurkHandler):
+    """POST /mturk/sync and /mturk/ingest: run now, answer with what was done."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        actor = self.current_user.username
+        if self.action == "sync":
+            method = self.body().get("method", "reviewable")
+            result = await self.act(lambda p: p.sync(method=method, actor=actor))
+        else:
+            result = await self.act(lambda p: p.ingest(actor=actor))
+        self.send(result.to_dict())
+
+
+ID = r"[A-Za-z0-9_.-]{1,128}"
+default_handlers = [
+    (route("/mturk/hits"), HITsHandler),
+    *[(route(rf"/mturk/hits/(?P<hit_id>{ID})/{a}"), HITActionHandler, {"action": a})
+      for a in ("extend", "expire", "associate")],
+    (route("/mturk/assignments"), AssignmentsHandler),
+    *[(route(rf"/mturk/assignments/(?P<assignment_id>{ID})/{a}"), ReviewHandler, {"action": a})
+      for a in ("approve", "reject", "bonus")],
+    (route("/mturk/workers"), WorkersHandler),
+    (route(rf"/mturk/workers/(?P<worker_id>{ID})"), WorkerHandler),
+    *[(route(rf"/mturk/workers/(?P<worker_id>{ID})/{a}"), WorkerActionHandler, {"action": a})
+      for a in ("block", "unblock")],
+    (route("/mturk/qualification-types"), QualificationTypesHandler),
+    *[(route(rf"/mturk/qualification-types/(?P<qualification_type_id>{ID})/{a}"), QualificationActionHandler,
+       {"action": a}) for a in ("grant", "revoke")],
+    (route("/mturk/balance"), BalanceHandler),
+    *[(route(f"/mturk/{job}"), JobHandler, {"action": job}) for job in ("sync", "ingest")],
+]
