@@ -3,10 +3,12 @@
 ``GET /workbench/collab/join?study=…&workerId=…&assignmentId=…&hitId=…`` seats the worker
 (the link a crowd platform sends them to) and renders the session page with a token for
 this seat; in an assisted-labelling session the page also carries the task's bundle and
-loads its annotation plugin (through ``plugin_host.js``, as the annotate page does). ``/workbench/collab/ws/{session_id}`` is the session's socket: its first frame
-must be ``{"type": "hello", "token": …}``; a token that proves no seat in that session is
-refused with close code 4403 and no detail. Frames over ``MAX_FRAME`` bytes, malformed
-JSON and frames that break the schema get an error frame on that socket only.
+loads its annotation plugin (through ``plugin_host.js``, as the annotate page does).
+``/workbench/collab/ws/{session_id}`` is the session's socket: its first frame must be
+``{"type": "hello", "token": …}``; a token that proves no seat in that session is refused
+with close code 4403 and no detail. Frames over ``MAX_FRAME`` bytes, malformed JSON and
+frames that break the schema get an error frame on that socket only (carrying the
+frame's ``client_id``, so the page can tell which submit was refused).
 """
 
 from __future__ import annotations

@@ -50,8 +50,10 @@
         pending.resolve();
         pending = null;
       }
-    } else if (frame.type === "error" && pending && frame.client_id === pending.id) {
-      failPending(frame.message);  // the plugin shows it beside its Submit button
+    } else if (frame.type === "error" && pending && (!frame.client_id || frame.client_id === pending.id)) {
+      // The submit's own refusal, or the socket's (too large, too fast), which names no frame:
+      // either way the plugin shows it beside its Submit button.
+      failPending(frame.message);
     } else if (frame.type === "error" || frame.type === "notice") {
       $("notice").textContent = frame.message || frame.text;
     } else if (frame.type === "end") {

@@ -36,9 +36,10 @@ async def test_the_agent_proposes_and_the_annotation_records_the_human_changes(c
     proposed = welcome if (welcome["state"] or {}).get("proposal") else \
         await me.until(lambda f: f["type"] == "state" and f["state"]["proposal"])
     assert proposed["state"]["proposal"] == {"labels": ["dog"]} and proposed["state"]["plugin"] == "classification"
-    await me.send({"type": "action", "action": {"kind": "submit", "result": {"labels": ["bird"]}}})
+    await me.send({"type": "action", "action": {"kind": "submit", "result": {"labels": ["bird"]}}, "client_id": "s1"})
     error = await me.until(lambda f: f["type"] == "error")
     assert error["field"].startswith("action.result.labels")  # checked against the task's label schema
+    assert error["client_id"] == "s1"  # so the page settles the submit the error answers
     await me.send({"type": "action", "action": {"kind": "edit", "result": {"labels": ["dog", "cat"]}}})
     await me.send({"type": "action", "action": {"kind": "submit", "result": {"labels": ["cat"]}}})
     end = await me.until(lambda f: f["type"] == "end")
