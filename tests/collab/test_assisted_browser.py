@@ -101,6 +101,10 @@ async def test_the_worker_moves_relabels_and_deletes_the_agents_boxes(collab_sto
         await page.get_by_role("button", name="Delete box").click()
         assert await items.count() == 2
         await page.wait_for_timeout(600)  # the page sends the working copy after a quiet moment
+        await page.reload()  # a worker who reloads comes back to their edits, not to the proposal
+        await page.wait_for_selector("#wb-plugin-root .wb-plugin[data-ready='true']")
+        assert await items.all_text_contents() == ["Box 1: square, x 130, y 105, 100 by 80",
+                                                   "Box 2: triangle, x 300, y 200, 60 by 120"]
 
         await page.locator("#wb-plugin-root").get_by_role("button", name="Submit").click()
         await page.wait_for_selector("#wb-plugin-root .wb-status-ok")
