@@ -9,6 +9,7 @@ services not routed at all.
 from __future__ import annotations
 
 import asyncio
+import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -45,8 +46,13 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         return config.database_url()
 
     public_base_url = Unicode(
-        "", help="The public origin and path workers reach this server at (https://annotate.example.org), "
-                 "used for the links handed to crowd platforms. Empty: the request's own host.").tag(config=True)
+        help="The public origin and path workers reach this server at (https://annotate.example.org), "
+             "used for the links handed to crowd platforms. Default: WORKBENCH_PUBLIC_BASE_URL; "
+             "empty: the request's own host.").tag(config=True)
+
+    @default("public_base_url")
+    def _default_public_base_url(self) -> str:
+        return os.environ.get("WORKBENCH_PUBLIC_BASE_URL", "")
     frame_ancestors = List(
         Unicode(), help="Origins allowed to frame the worker pages, besides MTurk's worker and sandbox sites "
                         "(Content-Security-Policy frame-ancestors).").tag(config=True)
