@@ -20,6 +20,7 @@ from ..errors import ValidationError
 from ..store import Store
 
 BATCH_SIZE = 50_000
+ROW_BYTES = 512
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,10 @@ def annotation_batches(store: Store, project: str | None, *,
         try:
             if store.dialect == "sqlite":
                 cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_size)})
+            else:
+                # PostgreSQL's driver sizes batches in bytes; an annotation row is a few hundred.
+                cursor.adbc_statement.set_options(
+                    **{"adbc.postgresql.batch_size_hint_bytes": str(batch_size * ROW_BYTES)})
             cursor.execute(sql, params or None)
             yield cursor.fetch_record_batch()
         finally:
