@@ -9,6 +9,7 @@ from .crowd import (
     Assignment,
     Bonus,
     JobRun,
+    QualificationGrant,
     QualificationType,
     Worker,
     WorkerSession,
@@ -16,6 +17,6 @@ from .crowd import (
 
 __all__ = [
     "ASSIGNMENT_STATUSES", "HIT", "HIT_STATUSES", "TASK_STATUSES", "Annotation", "Asset", "Assignment",
-    "Base", "Bonus", "Event", "JobRun", "Plugin", "Project", "QualificationType", "Task", "TaskDefinition",
+    "Base", "Bonus", "Event", "JobRun", "Plugin", "Project", "QualificationGrant", "QualificationType", "Task", "TaskDefinition",
     "TaskType", "Worker", "WorkerSession",
 ]

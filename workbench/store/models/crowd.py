@@ -118,6 +118,21 @@ class QualificationType(Timestamped, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class QualificationGrant(Base):
+    """One worker's standing on one qualification type: granted (with a value) or revoked."""
+
+    __tablename__ = "qualification_grants"
+    __table_args__ = (UniqueConstraint("qualification_type_pk", "worker_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    qualification_type_pk: Mapped[int] = mapped_column(ForeignKey("qualification_types.id", ondelete="CASCADE"))
+    worker_id: Mapped[str] = mapped_column(String(128), index=True)
+    value: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default="granted")
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[Optional[datetime]]
+
+
 class WorkerSession(Timestamped, Base):
     """A link-out visit: one per provider assignment, resumed on a second visit, ended by a code."""
 

@@ -1,0 +1,77 @@
+"""``workbench mturk …`` against the simulator, in-process through click's runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from workbench.cli import cli
+
+from .conftest import work
+
+
+@pytest.fixture
+def run(store, sim, monkeypatch):
+    monkeypatch.setenv("MTURK_LOCAL_ENDPOINT", sim.url)
+    monkeypatch.delenv("MTURK_ENVIRONMENT", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True):
+        result = runner.invoke(cli, ["--database-url", store.url, *args])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return invoke
+
+
+def test_hits_sync_ingest_review_balance(run, sim, study):
+    created = json.loads(run("mturk", "hits", "create", "--project", "cats", "--title", "Label",
+                             "--description", "Pick a label", "--reward", "0.25", "--max-assignments", "1",
+                             "--locale", "US", "--quiet", "--json").output)
+    assert created["created"] == 4
+    again = run("mturk", "hits", "create", "--project", "cats", "--title", "Label", "--description", "Pick a label",
+                "--reward", "0.25", "--max-assignments", "1", "--quiet", *sum([["--task", str(t)] for t in study.task_ids], []))
+    assert "0 HITs created, 0 recovered, 4 already recorded (local)" in again.output
+    listed = json.loads(run("mturk", "hits", "list", "--project", "cats", "--json").output)
+    assert len(listed) == 4 and {h["environment"] for h in listed} == {"local"}
+    hit_ids = [h["hit_id"] for h in listed]
+    assignments = [work(sim, hit_id, f"A1CLI{i}") for i, hit_id in enumerate(hit_ids[:3])]
+
+    assert "3 changed HITs, 3 new and 0 updated assignments" in run("mturk", "sync").output
+    assert "3 ingested" in run("mturk", "ingest").output
+    run("mturk", "review", "approve", assignments[0], "--feedback", "thanks")
+    refused = run("mturk", "review", "reject", assignments[1], ok=False)
+    assert refused.exit_code == 2 and "--feedback" in refused.output
+    run("mturk", "review", "reject", assignments[1], "--feedback", "wrong label")
+    wrong = run("mturk", "review", "reject", assignments[0], "--feedback", "no", ok=False)
+    assert wrong.exit_code == 1 and "already approved" in wrong.output
+    assert "$0.10 to A1CLI0, paid" in run("mturk", "review", "bonus", assignments[0], "--amount", "0.10",
+                                          "--reason", "good").output
+    run("mturk", "review", "block", "A1CLI1", "--reason", "spam")
+    run("mturk", "review", "unblock", "A1CLI1")
+    run("mturk", "hits", "extend", hit_ids[3], "--assignments", "2")
+    assert "expired" in run("mturk", "hits", "expire", hit_ids[3]).output
+    balance = json.loads(run("mturk", "balance", "--json").output)
+    assert balance["cost"]["rewards_cents"] == 25 and balance["cost"]["bonuses_cents"] == 10
+    assert balance["balance_cents"] == 1_000_000 - 25 - 5 - 10 - 2
+
+
+def test_associate_and_production_needs_confirmation(run, sim, study):
+    from workbench.mturk_sim.seeding import external_question
+
+    hit_id = sim.client().create_hit(Title="t", Description="d", Reward="0.10", AssignmentDurationInSeconds=60,
+                                     LifetimeInSeconds=600, Question=external_question("https://e.org/"))["HIT"]["HITId"]
+    assert "associated with project cats, task" in run("mturk", "hits", "associate", hit_id, "--project", "cats",
+                                                       "--task", str(study.task_ids[0])).output
+    refused = run("mturk", "--environment", "production", "sync", ok=False)
+    assert refused.exit_code == 1 and "--confirm-production" in refused.output
+    unknown = run("mturk", "review", "approve", "NOSUCHASSIGNMENT", ok=False)
+    assert unknown.exit_code == 1 and "assignment 'NOSUCHASSIGNMENT' not found" in unknown.output
+
+
+def test_mturk_sim_command_is_registered():
+    result = CliRunner().invoke(cli, ["mturk-sim", "--help"])
+    assert result.exit_code == 0 and "--port" in result.output and "--db" in result.output

@@ -1,0 +1,102 @@
+"""Review extras: bonuses never paid twice, qualifications, notifications, workers' history, link-out codes."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from sqlalchemy import func, select
+
+from workbench import events
+from workbench.mturk_sim.workers import SimulatedWorker
+from workbench.providers import WorkSpec
+from workbench.providers.mturk import listing
+from workbench.providers.mturk.review import pay_bonus
+from workbench.store.models import Bonus, QualificationGrant, WorkerSession
+
+from .conftest import work
+
+SPEC = WorkSpec(title="Label", description="Pick a label", reward_cents=20)
+
+
+def _submitted(mt, sim, study, worker="A1W", task_index=0):
+    hit_id = mt.create_work("cats", study.task_ids[task_index:task_index + 1], SPEC).hit_ids[0]
+    assignment_id = work(sim, hit_id, worker)
+    mt.sync()
+    return assignment_id
+
+
+def test_a_retried_bonus_is_paid_once(mt, sim, study, store):
+    assignment_id = _submitted(mt, sim, study)
+    before = mt.balance()
+    paid = mt.bonus(assignment_id, 50, "Thorough")
+    # The answer got lost and the row still says pending: paying it again must not pay again.
+    with store.transaction() as s:
+        s.get(Bonus, paid.id).status = "pending"
+    again = pay_bonus(mt, paid.id)
+    assert again.status == "paid"
+    assert len(sim.client().list_bonus_payments(AssignmentId=assignment_id)["BonusPayments"]) == 1
+    assert before - mt.balance() == 50 + 10
+    with store.session() as s:
+        kinds = [e.type for e in events.query(s, type="mturk.bonus.")]
+    assert kinds.count("mturk.bonus.paid") == 2 and "mturk.bonus.recorded" in kinds
+    second = mt.bonus(assignment_id, 50, "Another, deliberately")  # a new row is a new bonus
+    assert second.unique_request_token != paid.unique_request_token
+    assert len(sim.client().list_bonus_payments(AssignmentId=assignment_id)["BonusPayments"]) == 2
+
+
+def test_qualification_types_grant_and_revoke(mt, sim, study, store):
+    qual = mt.create_qualification("trained", "Passed our training")
+    assert mt.create_qualification("trained", "Passed our training").id == qual.id
+    mt.grant(qual.qualification_type_id, "A1W", 3)
+    score = sim.client().get_qualification_score(QualificationTypeId=qual.qualification_type_id, WorkerId="A1W")
+    assert score["Qualification"]["IntegerValue"] == 3
+    mt.revoke(qual.qualification_type_id, "A1W", reason="expired")
+    with store.session() as s:
+        grant = s.scalars(select(QualificationGrant)).one()
+    assert grant.status == "revoked" and grant.revoked_at is not None
+    spec = WorkSpec(title="Only trained", description="d", reward_cents=5,
+                    qualifications={"custom": [{"qualification_type_id": qual.qualification_type_id,
+                                                "comparator": "GreaterThanOrEqualTo", "values": [2]}]})
+    hit_id = mt.create_work("cats", study.task_ids[:1], spec).hit_ids[0]
+    with pytest.raises(RuntimeError, match="does not meet"):
+        SimulatedWorker(sim.url, "A1W").accept(hit_id)
+    mt.grant(qual.qualification_type_id, "A1W", 2)
+    assert SimulatedWorker(sim.url, "A1W").accept(hit_id)["HITId"] == hit_id
+
+
+def test_notify_workers_and_their_history(mt, sim, study, store):
+    assignment_id = _submitted(mt, sim, study, worker="A1KNOWN")
+    mt.approve(assignment_id)
+    mt.bonus(assignment_id, 5, "thanks")
+    sent = mt.notify(["A1KNOWN", "A1STRANGER"], "New HITs", "We posted more work.")
+    assert sent["sent"] == 1 and sent["failures"][0]["worker_id"] == "A1STRANGER"
+    with store.session() as s:
+        history = listing.worker(s, "A1KNOWN")
+        listed = listing.assignments(s, "local", status="approved", worker_id="A1KNOWN", project="cats")
+    assert [a["assignment_id"] for a in history["assignments"]] == [assignment_id]
+    assert history["bonuses"][0]["amount_cents"] == 5 and listed[0]["assignment_id"] == assignment_id
+
+
+def test_link_out_codes_are_checked_at_ingest_and_review(mt, sim, study, store):
+    spec = WorkSpec(title="Chat with an agent", description="Open the link", reward_cents=100, mode="link-out",
+                    max_assignments=3)
+    hit_id = mt.create_work("cats", [None], spec).hit_ids[0]
+    honest, typo, copycat = "A1HONEST", "A1TYPO", "A1COPY"
+    accepted = {w: SimulatedWorker(sim.url, w).accept(hit_id) for w in (honest, typo, copycat)}
+    code = secrets.token_hex(8)
+    with store.transaction() as s:  # what the server's link-out flow records
+        for w in (honest, typo, copycat):
+            s.add(WorkerSession(assignment_id=accepted[w]["AssignmentId"], worker_id=w, hit_id=hit_id,
+                                project_id=study.project.id, token=secrets.token_hex(16),
+                                completion_code=code if w == honest else secrets.token_hex(8), status="completed"))
+    for w, given in ((honest, code), (typo, "nope"), (copycat, code)):
+        SimulatedWorker(sim.url, w).submit_to_mturk(accepted[w]["AssignmentId"], {"completion_code": given})
+    mt.sync()
+    result = mt.ingest()
+    assert result.link_out == 3 and result.ingested == 0
+    report = mt.reconcile(project="cats")
+    verdicts = {d.worker_id: d.detail for d in report.disagreements if d.kind == "bad_code"}
+    assert verdicts == {typo: "completion code unknown", copycat: "completion code mismatch"}
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(WorkerSession)) == 3

@@ -1,0 +1,136 @@
+"""The Simulator: state, clock, faults and the HTTP server on a background IOLoop, for in-process use."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from decimal import Decimal
+
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
+
+from . import seeding
+from .backend import OPERATIONS, Backend
+from .clock import VirtualClock
+from .faults import Faults
+from .server import make_app
+from .store import Store, money
+
+
+class Simulator:
+    """A local MTurk endpoint: `Simulator().start()`, then point boto3 at `.url`."""
+
+    operations = OPERATIONS
+
+    def __init__(self, db: str | None = None, host: str = "127.0.0.1", port: int = 0,
+                 balance: str = "10000.00", realtime: bool = False,
+                 start_time: float | None = None, faults: Faults | dict | None = None,
+                 seed: int = 0):
+        self.host, self.port = host, port
+        self.store = Store(db, balance=balance, seed=seed)
+        self.clock = VirtualClock(start=start_time, realtime=realtime)
+        self.backend = Backend(self.store, self.clock)
+        self.faults = faults if isinstance(faults, Faults) else Faults(**(faults or {}))
+        self._loop: IOLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> "Simulator":
+        """Serve on a background thread with its own IOLoop; returns once listening."""
+        ready, failure = threading.Event(), []
+
+        def run():
+            asyncio.set_event_loop(asyncio.new_event_loop())
+            try:
+                sockets = bind_sockets(self.port, self.host)
+                self.port = sockets[0].getsockname()[1]
+                server = HTTPServer(make_app(self), xheaders=False)
+                server.add_sockets(sockets)
+                self._loop = IOLoop.current()
+            except Exception as exc:  # reported to the caller of start()
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.start()
+            server.stop()
+            self._loop.close(all_fds=True)
+
+        self._thread = threading.Thread(target=run, name="mturk-sim", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the database."""
+        if self._loop is not None:
+            self._loop.add_callback(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop = None
+        self.store.close()
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The endpoint for boto3's `endpoint_url` (also the base of turkSubmitTo)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- control -----------------------------------------------------------------
+
+    @property
+    def call_count(self) -> dict[str, int]:
+        """Calls received per operation; keys starting with '_' count throttles and submits."""
+        return dict(self.backend.call_count)
+
+    def reset_call_count(self) -> None:
+        self.backend.call_count.clear()
+
+    def set_balance(self, balance: str) -> None:
+        with self.store.transaction() as s:
+            s.set_balance(Decimal(balance))
+
+    def status(self) -> dict:
+        self.backend.sweep()
+        counts = dict(self.store.q("SELECT status, COUNT(*) FROM hits GROUP BY status"))
+        return {"url": self.url, "now": self.clock.now(), "realtime": self.clock.realtime,
+                "balance": money(self.store.balance()), "hits_by_status": counts,
+                "faults": self.faults.as_dict(), "calls": self.call_count}
+
+    def client(self, **config):
+        """A boto3 MTurk client pointed at this simulator (config kwargs go to botocore Config)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("mturk", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="sim", aws_secret_access_key="sim",
+                            config=Config(**config) if config else None)
+
+    # -- workers and seeding -----------------------------------------------------
+
+    def workers(self, **options):
+        """A WorkerPool bound to this simulator (see workers.WorkerPool)."""
+        from .workers import WorkerPool
+
+        return WorkerPool(self.url, **options)
+
+    def run_workers(self, n: int, hit_ids: list[str] | None = None, mode: str = "valid",
+                    concurrency: int = 8, **options):
+        """Drive `n` simulated workers through Assignable HITs; returns their outcomes."""
+        return self.workers(**options).run(n, hit_ids=hit_ids, mode=mode, concurrency=concurrency)
+
+    def seed_hits(self, n: int, **options) -> list[str]:
+        """Bulk-create `n` Assignable ExternalQuestion HITs (see seeding.seed_hits)."""
+        return seeding.seed_hits(self.backend, n, **options)
+
+    def seed_submissions(self, hit_ids: list[str], per_hit: int = 3, **options) -> list[str]:
+        """Bulk-add Submitted assignments to HITs (see seeding.seed_submissions)."""
+        return seeding.seed_submissions(self.backend, hit_ids, per_hit, **options)
