@@ -48,7 +48,8 @@ def make_images(folder: Path) -> list[Path]:
     return paths
 
 
-def seed_study(store: Store, folder: Path, *, slug: str = "shapes") -> SimpleNamespace:
+def seed_study(store: Store, folder: Path, *, slug: str = "shapes", crowd_rows: bool = True) -> SimpleNamespace:
+    """The study; ``crowd_rows=False`` leaves out the annotations and their HIT/assignment rows."""
     images = make_images(folder)
     ids: dict[str, list[int]] = {"classification": [], "bounding-box": [], "polygon": []}
     with store.transaction() as s:
@@ -63,9 +64,11 @@ def seed_study(store: Store, folder: Path, *, slug: str = "shapes") -> SimpleNam
                 ids[kind].append(tasks.create(s, project.id, specs[kind].id, asset_id=asset.id,
                                               target_annotations=3).id)
         ids["polygon"].append(tasks.create(s, project.id, specs["polygon"].id, asset_id=image_assets[0].id).id)
+        n = 0
+        if not crowd_rows:
+            return SimpleNamespace(store=store, project=project, images=images, task_ids=ids, annotations=0)
         for worker in ANSWERS:
             s.add(Worker(provider="mturk", worker_id=worker))
-        n = 0
         for kind, task_ids in (("classification", ids["classification"]), ("bounding-box", ids["bounding-box"])):
             for index, task_id in enumerate(task_ids):
                 hit = HIT(provider="mturk", environment="local", hit_id=f"HIT{task_id}", project_id=project.id,
