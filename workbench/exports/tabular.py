@@ -18,7 +18,8 @@ from .source import Column
 
 #: DuckDB ``COPY`` options per file format.
 COPY_OPTIONS = {
-    "parquet": "FORMAT parquet, COMPRESSION zstd",
+    # Smaller row groups than DuckDB's default (122,880): the writer buffers one at a time.
+    "parquet": "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000",
     "csv": "FORMAT csv, HEADER true",
     "jsonl": "FORMAT json",
     "json": "FORMAT json, ARRAY true",
@@ -32,10 +33,14 @@ DERIVED = {
 
 
 def connect():
-    """A DuckDB connection that renders timestamps in UTC and keeps its memory bounded."""
+    """A DuckDB connection that renders timestamps in UTC and keeps its memory bounded.
+
+    One thread: the source is a single stream, so a second thread adds no speed, only a
+    second set of write buffers (measured: 506 MB peak instead of 347 MB at 1M rows).
+    """
     import duckdb
 
-    con = duckdb.connect(config={"memory_limit": "512MB", "preserve_insertion_order": True})
+    con = duckdb.connect(config={"memory_limit": "256MB", "threads": 1, "preserve_insertion_order": True})
     con.execute("SET TimeZone = 'UTC'")
     return con
 
