@@ -1,1 +1,14 @@
-"""The Jupyter server extension of HITL Workbench (researcher API and worker pages)."""
+"""The Jupyter server extension of HITL Workbench: the researcher REST API and the public worker pages.
+
+Installing the package enables it in every Jupyter server (``jupyter lab``, ``jupyter
+server``) through ``etc/jupyter/jupyter_server_config.d/hitl_workbench.json``; the
+``jupyter workbench`` command runs it alone in a locked-down public server.
+"""
+
+from __future__ import annotations
+
+
+def _jupyter_server_extension_points():
+    from .app import WorkbenchApp
+
+    return [{"module": "server_ext.app", "app": WorkbenchApp}]

@@ -1,0 +1,239 @@
+"""Worker submissions per second against a running ``jupyter workbench`` on SQLite, with its ceiling.
+
+Load: ``wrk`` (Debian's /usr/bin/wrk) with 64 connections posting valid, distinct
+submissions (one assignment id each) for a fixed time. Baseline in the same run: a bare
+tornado handler that parses the same JSON and inserts the same row with sqlite3, one
+commit per request (the ceiling of the hardware and the stack). Afterwards the store is
+counted: every submission acknowledged with 201 must be there once ("lost" counts the
+missing, "duplicated" counts assignment ids stored more than once).
+
+    python benchmarks/submit_load.py [--seconds 10] [--connections 64] [--tasks 500]
+
+The rate limits are switched off for the run (all load comes from one address); the
+XSRF check, the JSON Schema validation, the events and the task status updates stay on.
+The last line is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+SCHEMA = {"type": "object", "required": ["labels"], "additionalProperties": False,
+          "properties": {"labels": {"type": "array", "minItems": 1, "items": {"enum": ["cat", "dog"]}}}}
+
+LUA = r"""
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  created = 0
+  other = 0
+end
+function request()
+  counter = counter + 1
+  local a = "bench-" .. id .. "-" .. counter
+  local body = string.format('{"task_id":%d,"assignment_id":"%s","hit_id":"H1","worker_id":"W%s",'
+    .. '"result":{"labels":["cat"]}}', (counter % NTASKS) + 1, a, a)
+  return wrk.format("POST", PATH, nil, body)
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local c, o = 0, 0
+  for _, t in ipairs(threads) do
+    c = c + t:get("created")
+    o = o + t:get("other")
+  end
+  io.write(string.format("WB %d %d %f %f %d\n", c, o, latency:percentile(50), latency:percentile(99),
+    summary.duration))
+end
+"""
+
+CEILING_SERVER = r"""
+import json, sqlite3, sys
+import tornado.ioloop, tornado.web
+db = sqlite3.connect(sys.argv[2], isolation_level=None, check_same_thread=False)
+db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
+db.execute("CREATE TABLE annotations (id INTEGER PRIMARY KEY, task_id INTEGER, result TEXT, actor TEXT,"
+           " submission_id TEXT, raw_payload TEXT, UNIQUE (task_id, submission_id))")
+class Submit(tornado.web.RequestHandler):
+    def post(self):
+        body = json.loads(self.request.body)
+        db.execute("BEGIN IMMEDIATE")
+        cur = db.execute("INSERT INTO annotations (task_id, result, actor, submission_id, raw_payload)"
+                         " VALUES (?, ?, ?, ?, ?)", (body["task_id"], json.dumps(body["result"]), body["worker_id"],
+                                                     body["assignment_id"], json.dumps({"hit_id": body["hit_id"]})))
+        db.execute("COMMIT")
+        self.set_status(201)
+        self.finish({"id": cur.lastrowid})
+app = tornado.web.Application([("/submit", Submit)])
+app.listen(int(sys.argv[1]), "127.0.0.1")
+tornado.ioloop.IOLoop.current().start()
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def run_wrk(url: str, script: Path, headers: dict[str, str], args) -> dict:
+    command = [WRK, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "10s",
+               "-s", str(script)]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(command + [url], capture_output=True, text=True, timeout=args.seconds + 60).stdout
+    line = next(l for l in out.splitlines() if l.startswith("WB "))
+    created, other, p50, p99, duration = line.split()[1:]
+    return {"created": int(created), "other": int(other), "p50_ms": float(p50) / 1000, "p99_ms": float(p99) / 1000,
+            "per_s": int(created) / (int(duration) / 1e6), "raw": out}
+
+
+def lua(path: str, tasks: int) -> str:
+    return LUA.replace("NTASKS", str(tasks)).replace("PATH", json.dumps(path))
+
+
+def measure_ceiling(folder: Path, args) -> dict:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", CEILING_SERVER, str(port), str(folder / "ceiling.db")])
+    try:
+        wait_for(f"http://127.0.0.1:{port}/submit", server)
+        script = folder / "ceiling.lua"
+        script.write_text(lua("/submit", args.tasks))
+        return run_wrk(f"http://127.0.0.1:{port}/submit", script, {"Content-Type": "application/json"}, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def prepare_store(folder: Path, tasks_count: int) -> str:
+    from workbench import bulk, definitions, projects
+    from workbench.store import Store
+
+    store = Store(f"sqlite:///{folder / 'workbench.db'}")
+    store.upgrade(backup=False)
+    with store.transaction() as s:
+        projects.create(s, "bench")
+        definitions.create_type(s, "classification")
+        definitions.create_definition(s, "classification", "1.0", {"ui_config": {"labels": ["cat", "dog"]},
+                                                                   "label_schema": SCHEMA})
+        bulk.import_records(s, "bench", "classification:1.0",
+                            [{"target_annotations": 1_000_000, "payload": {"n": i}} for i in range(tasks_count)])
+    store.dispose()
+    return store.url
+
+
+def measure_workbench(folder: Path, url: str, args) -> dict:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(folder / "cfg"),
+           "JUPYTER_RUNTIME_DIR": str(folder / "rt"), "JUPYTER_DATA_DIR": str(folder / "data"),
+           "WORKBENCH_HOME": str(folder)}
+    argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
+            "--IdentityProvider.token=bench", f"--WorkbenchApp.database_url={url}", f"--ServerApp.root_dir={folder}",
+            "--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0", "--log-level=WARN",
+            *(["--allow-root"] if os.getuid() == 0 else []), *args.server_arg]
+    log = open(folder / "server.log", "wb")
+    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/workbench/api/health", server)
+        with urllib.request.urlopen(base + "/workbench/annotate/1", timeout=10) as response:
+            page = response.read().decode()
+            cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie"))
+        token = re.search(r'name="wb-xsrf" content="([^"]+)"', page).group(1)
+        script = folder / "workbench.lua"
+        script.write_text(lua("/workbench/api/submissions", args.tasks))
+        headers = {"Content-Type": "application/json", "X-XSRFToken": token, "Cookie": cookie}
+        return run_wrk(base + "/workbench/api/submissions", script, headers, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def count_store(url: str) -> tuple[int, int]:
+    path = url.removeprefix("sqlite:///")
+    db = sqlite3.connect(path)
+    stored = db.execute("SELECT count(*) FROM annotations WHERE submission_id LIKE 'bench-%'").fetchone()[0]
+    doubled = db.execute("SELECT count(*) FROM (SELECT submission_id FROM annotations "
+                         "GROUP BY submission_id HAVING count(*) > 1)").fetchone()[0]
+    db.close()
+    return stored, doubled
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tasks", type=int, default=500)
+    parser.add_argument("--server-arg", action="append", default=[], help="extra jupyter workbench argument")
+    args = parser.parse_args()
+    if not Path(WRK).exists():
+        sys.exit("wrk is required: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ceiling = measure_ceiling(folder, args)
+        url = prepare_store(folder, args.tasks)
+        result = measure_workbench(folder, url, args)
+        stored, doubled = count_store(url)
+        if result["other"]:
+            print("non-201 responses:", result["other"], file=sys.stderr)
+            print((folder / "server.log").read_text()[-3000:], file=sys.stderr)
+    figures = {
+        "submissions_per_s": round(result["per_s"], 1),
+        "p50_ms": round(result["p50_ms"], 2),
+        "p99_ms": round(result["p99_ms"], 2),
+        "ceiling_per_s": round(ceiling["per_s"], 1),
+        "ratio_to_ceiling": round(result["per_s"] / ceiling["per_s"], 3),
+        "ceiling_p99_ms": round(ceiling["p99_ms"], 2),
+        "acknowledged": result["created"],
+        "refused": result["other"],
+        "stored": stored,
+        "lost": max(0, result["created"] - stored),
+        "duplicated": doubled,
+        "connections": args.connections,
+        "seconds": args.seconds,
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

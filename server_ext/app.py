@@ -1,0 +1,160 @@
+"""The ``workbench`` ExtensionApp: configuration, the store, the plugin catalogue, and the handlers.
+
+Loaded into any Jupyter server it adds the researcher API and the worker pages under
+``/workbench/``. ``jupyter workbench`` (``main``) runs it alone in a public server with
+terminals off, no other extension, and the kernel, contents, session and kernelspec
+services not routed at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinjaMixin
+from traitlets import Bool, Float, Int, List, Unicode, default
+
+from workbench import config, open_store, plugins
+from workbench.store import Store
+
+from .group_commit import SubmissionWriter
+from .ratelimit import TokenBuckets
+
+HERE = Path(__file__).parent
+
+
+class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
+    """HITL Workbench: researcher REST API and public worker pages."""
+
+    name = "workbench"
+    description = "HITL Workbench: researcher REST API and public worker pages"
+    extension_url = "/workbench/api/docs"
+    load_other_extensions = True
+    template_paths = [str(HERE / "templates")]
+
+    # -- configuration --------------------------------------------------------------
+    database_url = Unicode(
+        help="SQLAlchemy URL of the store. Default: WORKBENCH_DATABASE_URL, else SQLite in WORKBENCH_HOME. "
+             "Put passwords in WORKBENCH_DATABASE_URL, not in a config file.").tag(config=True)
+
+    @default("database_url")
+    def _default_database_url(self) -> str:
+        return config.database_url()
+
+    public_base_url = Unicode(
+        "", help="The public origin and path workers reach this server at (https://annotate.example.org), "
+                 "used for the links handed to crowd platforms. Empty: the request's own host.").tag(config=True)
+    frame_ancestors = List(
+        Unicode(), help="Origins allowed to frame the worker pages, besides MTurk's worker and sandbox sites "
+                        "(Content-Security-Policy frame-ancestors).").tag(config=True)
+    submit_origins = List(
+        Unicode(), help="Origins a worker page may post MTurk's answer form to (turkSubmitTo), besides MTurk's "
+                        "own and loopback addresses (for the local simulator).").tag(config=True)
+    plugins_dir = Unicode(
+        help="The plugins folder (one sub-folder with manifest.json per plugin). Default: the repository's "
+             "plugins/ when present.").tag(config=True)
+
+    @default("plugins_dir")
+    def _default_plugins_dir(self) -> str:
+        return str(HERE.parent / "plugins")
+
+    plugins_url = Unicode(
+        None, allow_none=True,
+        help="Base URL plugins are served from (a CDN or bucket holding <name>/<version>/<file>). "
+             "None: served by this server under /workbench/plugins/.").tag(config=True)
+    asset_url_ttl = Int(3600, help="Seconds a signed asset link or presigned S3 URL stays valid.").tag(config=True)
+    max_body_bytes = Int(64 * 1024, help="Largest submission body accepted (bytes); larger ones get 413."
+                         ).tag(config=True)
+    rate_limit_ip = Float(20.0, help="Submissions per second allowed from one IP address (0: no limit)."
+                          ).tag(config=True)
+    rate_limit_ip_burst = Int(60, help="Submissions one IP address may make at once before the rate applies."
+                              ).tag(config=True)
+    rate_limit_worker = Float(2.0, help="Submissions per second allowed for one worker id (0: no limit)."
+                              ).tag(config=True)
+    rate_limit_worker_burst = Int(10, help="Submissions one worker may make at once before the rate applies."
+                                  ).tag(config=True)
+    group_commit_max = Int(256, help="Most worker submissions written in one transaction by the submission "
+                                     "writer (group commit).").tag(config=True)
+    store_threads = Int(4, help="Threads that run store calls, so that the event loop never waits on the "
+                               "database.").tag(config=True)
+    tasks_per_session = Int(1, help="Tasks handed to one link-out session.").tag(config=True)
+    provider = Unicode("mturk", help="The crowd provider whose assignment ids the worker pages receive."
+                       ).tag(config=True)
+    register_plugins = Bool(True, help="Record discovered plugins in the store at start-up.").tag(config=True)
+
+    # -- state ----------------------------------------------------------------------
+    store: Store | None = None
+    executor: ThreadPoolExecutor | None = None
+    submission_writer: SubmissionWriter | None = None
+    catalog: dict[tuple[str, str], Path]
+
+    def initialize_settings(self) -> None:
+        self.store = open_store(self.database_url)
+        self.executor = ThreadPoolExecutor(max_workers=max(1, self.store_threads), thread_name_prefix="workbench")
+        self.ip_limits = TokenBuckets(self.rate_limit_ip, self.rate_limit_ip_burst)
+        self.worker_limits = TokenBuckets(self.rate_limit_worker, self.rate_limit_worker_burst)
+        self.submission_writer = SubmissionWriter(self.store, provider=self.provider,
+                                                  max_batch=max(1, self.group_commit_max))
+        self.catalog = {}
+        found = plugins.discover(self.plugins_dir or None)
+        for plugin in found:
+            self.catalog[plugin.key] = plugin.root
+        if self.register_plugins and found:
+            self._register(found)
+        self.log.info("workbench: store %s, %d plugin(s)", config.redact(self.store.url), len(found))
+
+    def _register(self, found: list[plugins.Found]) -> None:
+        from workbench import WorkbenchError
+
+        for plugin in found:
+            try:
+                with self.store.transaction() as session:
+                    plugins.register_found(session, plugin)
+            except WorkbenchError as exc:
+                self.log.warning("plugin %s %s not registered: %s", *plugin.key, exc)
+
+    def initialize_handlers(self) -> None:
+        from .handlers import all_handlers
+
+        self.handlers.extend(all_handlers())
+
+    async def stop_extension(self) -> None:
+        if self.submission_writer is not None:
+            self.submission_writer.close()
+        if self.executor is not None:
+            self.executor.shutdown(wait=False)
+        if self.store is not None:
+            self.store.dispose()
+
+    # -- helpers handlers share -----------------------------------------------------
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking store call on the store's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args, **kwargs))
+
+    async def read(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(session, ...)`` in a read session, off the event loop."""
+        return await self.run(self._in_session, False, fn, args, kwargs)
+
+    async def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(session, ...)`` in a transaction, off the event loop."""
+        return await self.run(self._in_session, True, fn, args, kwargs)
+
+    def _in_session(self, write: bool, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        with (self.store.transaction() if write else self.store.session()) as session:
+            return fn(session, *args, **kwargs)
+
+    def plugin_root(self, name: str, version: str) -> Path | None:
+        return self.catalog.get((name, version))
+
+    def plugins_base_url(self) -> str:
+        return self.plugins_url or self.serverapp.base_url + "workbench/plugins"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``jupyter-workbench``: the locked-down public server (see ``server_ext.public``)."""
+    from .public import PublicWorkbenchApp
+
+    PublicWorkbenchApp.launch_instance(argv)

@@ -1,0 +1,63 @@
+"""Researcher API: annotations (list, read, and submit one as the researcher) and completion-code checks."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from workbench import annotations, worker_sessions
+from workbench.errors import ValidationError
+
+from .base import ApiHandler, route
+
+
+class AnnotationsHandler(ApiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.send_page(annotations.list_, task_id=self.int_arg("task_id", None, minimum=1),
+                             project=self.get_query_argument("project", None),
+                             actor=self.get_query_argument("actor", None))
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_object()
+        task_id = body.get("task_id")
+        if isinstance(task_id, bool) or not isinstance(task_id, int):
+            raise ValidationError("task_id", "must be an integer")
+        if "result" not in body:
+            raise ValidationError("result", "is required")
+        actor = self.current_user.username
+        submission = await self.write_store(lambda s: annotations.submit(
+            s, task_id, body["result"], actor=actor, submission_id=body.get("submission_id"),
+            tool_version=body.get("tool_version", "")).to_dict())
+        self.send(submission, 200 if submission["duplicate"] else 201)
+
+
+class AnnotationHandler(ApiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, annotation_id: str) -> None:
+        self.send(await self.read_store(lambda s: annotations.get(s, int(annotation_id)).to_dict()))
+
+
+class CompletionCodeCheckHandler(ApiHandler):
+    """Review of link-out work: does this code belong to this assignment?"""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_object()
+        assignment_id = body.get("assignment_id")
+        if not isinstance(assignment_id, str) or not assignment_id:
+            raise ValidationError("assignment_id", "is required")
+        provider = self.wb.provider
+        self.send(await self.read_store(worker_sessions.check_code, assignment_id, body.get("code"), provider=provider))
+
+
+default_handlers = [
+    (route("/annotations"), AnnotationsHandler),
+    (route(r"/annotations/(?P<annotation_id>\d+)"), AnnotationHandler),
+    (route("/completion-codes/check"), CompletionCodeCheckHandler),
+]

@@ -1,0 +1,82 @@
+"""The API's description: the OpenAPI spec as JSON, Swagger UI for researchers, and the public health check."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from jupyter_server.base.handlers import JupyterHandler
+from sqlalchemy import text
+from swagger_ui_bundle import swagger_ui_path
+from tornado import web
+
+from .base import AUTH_RESOURCE, ApiHandler, PageHandler, route
+
+SPEC = Path(__file__).resolve().parents[1] / "openapi.yaml"
+
+
+@functools.lru_cache(maxsize=1)
+def spec() -> dict:
+    return yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+
+
+class OpenAPIHandler(ApiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.send(spec())
+
+
+class DocsHandler(PageHandler):
+    """Swagger UI, from the swagger-ui-bundle package (no CDN)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.finish(self.render_template("docs.html", spec_url=self.base_url + "workbench/api/openapi.json"))
+
+
+class DocsStaticHandler(JupyterHandler, web.StaticFileHandler):
+    """Swagger UI's files, for logged-in researchers only."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    def head(self, path: str):
+        return web.StaticFileHandler.get(self, path, include_body=False)
+
+    @web.authenticated
+    @authorized
+    def get(self, path: str, include_body: bool = True):
+        return web.StaticFileHandler.get(self, path, include_body=include_body)
+
+
+class HealthHandler(ApiHandler):
+    """For load balancers: says ok or unavailable, and nothing else."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        try:
+            await self.wb.run(self._ping)
+        except Exception:  # noqa: BLE001 - any failure means the store cannot serve
+            self.log.warning("health check: store unreachable", exc_info=True)
+            self.set_header("Cache-Control", "no-store")
+            self.send({"status": "unavailable"}, 503)
+            return
+        self.set_header("Cache-Control", "no-store")
+        self.send({"status": "ok"})
+
+    def _ping(self) -> None:
+        with self.wb.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+
+default_handlers = [
+    (route("/health"), HealthHandler),
+    (route("/openapi.json"), OpenAPIHandler),
+    (route("/docs"), DocsHandler),
+    (route("/docs/static/(?P<path>.+)"), DocsStaticHandler, {"path": swagger_ui_path}),
+]

@@ -1,0 +1,57 @@
+"""``POST /workbench/api/submissions``: where both worker modes send a result.
+
+Order of refusals: a body over the size limit (413) before anything is parsed, then the
+per-IP rate (429), then malformed JSON or fields (400), then the per-worker rate (429),
+then the core's checks (schema 400, missing task 404, link-out session 403).
+"""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+
+from workbench import WorkbenchError, submissions
+
+from ..ratelimit import retry_after
+from .base import ApiHandler, route
+from .worker import session_cookie
+
+
+class PayloadTooLarge(WorkbenchError):
+    status = 413
+    code = "payload_too_large"
+
+
+class RateLimited(WorkbenchError):
+    status = 429
+    code = "rate_limited"
+
+
+class SubmissionsHandler(ApiHandler):
+    async def prepare(self) -> None:
+        await super().prepare()
+        limit = self.wb.max_body_bytes
+        declared = self.request.headers.get("Content-Length", "")
+        if (declared.isdigit() and int(declared) > limit) or len(self.request.body or b"") > limit:
+            raise PayloadTooLarge(f"the submission is larger than {limit} bytes", field="body", reason="too large")
+        self._limit(self.wb.ip_limits, self.request.remote_ip or "", "ip")
+
+    def _limit(self, buckets, key: str, what: str) -> None:
+        wait = buckets.take(key)
+        if wait:
+            error = RateLimited(f"too many submissions from this {what}; retry in {retry_after(wait)} s",
+                                field=what, reason="rate limited")
+            error.headers = {"Retry-After": retry_after(wait)}
+            raise error
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        submission = submissions.parse(self.json_body())
+        self._limit(self.wb.worker_limits, submission["worker_id"], "worker")
+        token = self.get_cookie(session_cookie(submission["assignment_id"]))
+        stored = await self.wb.submission_writer.submit(submission, token)
+        self.send(stored, 200 if stored["duplicate"] else 201)
+
+
+default_handlers = [
+    (route("/submissions"), SubmissionsHandler),
+]

@@ -1,0 +1,152 @@
+"""The public worker pages: MTurk's ExternalQuestion page and the link-out visit with its completion code.
+
+These, the submission endpoint and the signed file routes are the only handlers a
+worker reaches without a login; each method says so with ``@allow_unauthenticated``.
+Pages carry a strict CSP, escape everything they echo, and never show a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+
+from workbench import bundles, worker_sessions
+from workbench.errors import ConflictError, ValidationError
+from workbench.store.models import WorkerSession
+
+from .. import csp
+from .base import PageHandler
+from .files import static_url
+
+PREVIEW = worker_sessions.PREVIEW_ASSIGNMENT
+SESSION_COOKIE = "wb_session_"
+SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                  0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def script_json(data: Any) -> str:
+    """JSON that can sit inside <script type="application/json"> without ever closing it."""
+    return json.dumps(data, separators=(",", ":")).translate(SCRIPT_ESCAPES)
+
+
+def session_cookie(assignment_id: str) -> str:
+    """One cookie per assignment, so two assignments in one browser keep apart."""
+    return SESSION_COOKIE + hashlib.sha256(assignment_id.encode()).hexdigest()[:16]
+
+
+class WorkerPageHandler(PageHandler):
+    """Headers and helpers common to worker pages."""
+
+    @property
+    def content_security_policy(self) -> str:
+        app = self.settings.get("workbench")
+        return csp.worker_policy(frame_ancestors=tuple(app.frame_ancestors) if app else ())
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+    @property
+    def secure(self) -> bool:
+        return self.request.protocol == "https" or self.wb.public_base_url.startswith("https://")
+
+    def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
+        if self.secure:
+            # Inside MTurk's iframe this site is third-party: only SameSite=None cookies come back.
+            kwargs.setdefault("secure", True)
+            kwargs.setdefault("samesite", "None")
+        super().set_cookie(name, value, *args, **kwargs)
+
+    def render_worker_page(self, page: dict[str, Any], *, form_origins: tuple[str, ...] = ()) -> None:
+        plugin = page.get("plugin") or {}
+        code_origins = tuple({o for o in map(csp.origin, [*plugin.get("js", []), *plugin.get("css", [])]) if o})
+        asset = page.get("asset") or {}
+        media_origins = tuple(o for o in [csp.origin(asset.get("url", ""))] if o)
+        self.set_header("Content-Security-Policy", csp.worker_policy(
+            frame_ancestors=tuple(self.wb.frame_ancestors), form_origins=form_origins, code_origins=code_origins,
+            media_origins=media_origins))
+        self.finish(self.render_template(
+            "annotate.html", page=page, bundle_json=script_json(page), xsrf=self.xsrf_token.decode(),
+            worker_css=static_url(self, "worker.css"), worker_js=static_url(self, "worker.js")))
+
+    def page_bundle(self, session, task_id: int) -> dict[str, Any]:
+        bundle = bundles.for_task(session, task_id, plugin_base_url=self.wb.plugins_base_url(),
+                                  asset_base_url=self.base_url + "workbench/assets", expires_in=self.wb.asset_url_ttl)
+        if bundle["plugin"] is None:
+            raise ConflictError(f"no annotation plugin is active for task type {bundle['task_type']['slug']!r}",
+                                field="plugin", reason="missing")
+        return bundle
+
+
+class AnnotateHandler(WorkerPageHandler):
+    """``/workbench/annotate/{task_id}``: MTurk's ExternalQuestion page (a preview without an assignment)."""
+
+    @allow_unauthenticated
+    async def get(self, task_id: str) -> None:
+        arg = self.get_query_argument
+        assignment_id, hit_id = arg("assignmentId", ""), arg("hitId", "")
+        worker_id, submit_to = arg("workerId", ""), arg("turkSubmitTo", "")
+        preview = assignment_id in ("", PREVIEW)
+        form_origins: tuple[str, ...] = ()
+        page: dict[str, Any] = {"mode": "preview" if preview else "mturk", "readonly": preview,
+                                "submit_url": self.base_url + "workbench/api/submissions"}
+        if not preview:
+            worker_sessions.check_ids(assignment_id, worker_id, hit_id)
+            if not submit_to:
+                raise ValidationError("turkSubmitTo", "is required with an assignmentId")
+            target = csp.check_submit_to(submit_to, self.wb.submit_origins)
+            form_origins = (target,)
+            page.update(assignment_id=assignment_id, hit_id=hit_id, worker_id=worker_id,
+                        external_submit_url=f"{target}/mturk/externalSubmit")
+        page.update(await self.read_store(self.page_bundle, int(task_id)))
+        self.render_worker_page(page, form_origins=form_origins)
+
+
+class LoginHandler(WorkerPageHandler):
+    """``/workbench/login``: the link-out visit. Shows the session's next task, or its completion code."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        arg = self.get_query_argument
+        assignment_id, worker_id, hit_id = arg("assignmentId", ""), arg("workerId", ""), arg("hitId", "")
+        project = arg("project", None) or None
+        worker_sessions.check_ids(assignment_id, worker_id, hit_id)
+        cookie = session_cookie(assignment_id)
+        state = await self.write_store(self._visit, assignment_id, worker_id, hit_id, project, self.get_cookie(cookie))
+        if state["token"] != self.get_cookie(cookie):
+            self.set_cookie(cookie, state["token"], path=self.base_url + "workbench/", httponly=True,
+                            expires_days=7, **({} if self.secure else {"samesite": "Lax"}))
+        if state.get("code"):
+            self.finish(self.render_template("complete.html", code=state["code"], worker_id=worker_id,
+                                             worker_css=static_url(self, "worker.css")))
+            return
+        query = {"workerId": worker_id, "assignmentId": assignment_id, "hitId": hit_id}
+        if project:
+            query["project"] = project
+        page = {"mode": "link-out", "readonly": False, "submit_url": self.base_url + "workbench/api/submissions",
+                "assignment_id": assignment_id, "hit_id": hit_id, "worker_id": worker_id,
+                "next_url": self.base_url + "workbench/login?" + urlencode(query),
+                "progress": state["progress"], **state["bundle"]}
+        self.render_worker_page(page)
+
+    def _visit(self, session, assignment_id, worker_id, hit_id, project, token) -> dict[str, Any]:
+        visit = worker_sessions.start_or_resume(session, self.wb.provider, assignment_id, worker_id, hit_id, project,
+                                                token=token, tasks_per_session=self.wb.tasks_per_session)
+        row: WorkerSession = visit.session
+        left = worker_sessions.remaining(session, row)
+        if not left:
+            return {"token": visit.token, "code": worker_sessions.complete(session, row)}
+        total = len(row.task_ids)
+        return {"token": visit.token, "bundle": self.page_bundle(session, left[0]),
+                "progress": {"done": total - len(left), "total": total}}
+
+
+default_handlers = [
+    (r"/workbench/annotate/(?P<task_id>\d+)", AnnotateHandler),
+    (r"/workbench/login", LoginHandler),
+]

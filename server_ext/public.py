@@ -1,0 +1,56 @@
+"""``jupyter workbench``: the workbench alone in a locked-down Jupyter server, for public deployments.
+
+Only authentication and the workbench are routed: no kernels, contents, files,
+sessions, kernelspecs, terminals, nbconvert or config services, and no other server
+extension is loaded, so the public side of a deployment has nothing to run code with.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.serverapp import ServerApp
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from traitlets import default
+
+from .app import WorkbenchApp
+
+
+class NoFilesContentsManager(AsyncLargeFileManager):
+    """A contents manager that routes nothing (no /files/ handler)."""
+
+    def get_extra_handlers(self) -> list:
+        return []
+
+
+class PublicServerApp(ServerApp):
+    """A Jupyter server that routes only authentication and the workbench."""
+
+    name = "jupyter-workbench"
+    default_services = ("auth",)
+
+    @default("contents_manager_class")
+    def _default_contents_manager_class(self) -> type:
+        return NoFilesContentsManager
+
+
+class PublicWorkbenchApp(WorkbenchApp):
+    """The workbench extension as the starter app of a PublicServerApp."""
+
+    serverapp_class = PublicServerApp
+    load_other_extensions = False
+    extension_url = "/workbench/api/health"
+    serverapp_config = {
+        "terminals_enabled": False,
+        "allow_unauthenticated_access": False,
+        # Behind a reverse proxy the Host header is the public name, not a loopback one.
+        "allow_remote_access": True,
+        "open_browser": False,
+        "jpserver_extensions": {"server_ext.public": True},
+    }
+
+    @classmethod
+    def get_extension_package(cls) -> str:
+        return "server_ext.public"
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "server_ext.public", "app": PublicWorkbenchApp}]

@@ -1,0 +1,116 @@
+"""Each built-in plugin, as an MTurk worker uses it: framed annotate page, annotate, submit, form to MTurk."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from workbench.store.models import Annotation
+
+pytestmark = pytest.mark.browser
+
+
+def image_point(page, frame, selector, x, y, natural=(640, 480)):
+    box = frame.locator(selector).bounding_box()
+    return box["x"] + x * box["width"] / natural[0], box["y"] + y * box["height"] / natural[1]
+
+
+def submit_button(frame):
+    return frame.locator("#wb-plugin-root").get_by_role("button", name="Submit")
+
+
+def stored(server_store, assignment_id):
+    with server_store.store.session() as s:
+        return list(s.scalars(select(Annotation).where(Annotation.submission_id == assignment_id)))
+
+
+def check_round_trip(server_store, wait_posted, task_id, assignment_id, expected):
+    post = wait_posted(assignment_id)
+    assert post["path"] == "/mturk/externalSubmit"
+    assert json.loads(post["form"]["result"]) == expected
+    rows = stored(server_store, assignment_id)
+    assert [(r.task_id, r.result, r.actor) for r in rows] == [(task_id, expected, "WORKER1")]
+    assert rows[0].raw_payload["hit_id"] == "HIT1"
+
+
+def test_classification_by_keyboard(page, open_hit, new_task, server_store, wait_posted):
+    task_id = new_task("classification")
+    frame = open_hit(task_id, "ASSIGN-CLS")
+    frame.locator("#wb-plugin-root").get_by_role("radio", name="dog", exact=True).focus()
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-CLS", {"labels": ["cat"]})
+
+
+def test_bounding_box_by_mouse(page, open_hit, new_task, server_store, wait_posted):
+    task_id = new_task("bounding-box")
+    frame = open_hit(task_id, "ASSIGN-BB")
+    frame.locator("#wb-plugin-root .wb-plugin[data-ready=true]").wait_for()
+    image = "#wb-plugin-root .wb-bb-image"
+    page.mouse.move(*image_point(page, frame, image, 100, 100))
+    page.mouse.down()
+    page.mouse.move(*image_point(page, frame, image, 200, 180), steps=5)
+    page.mouse.up()
+    submit_button(frame).click()
+    post = wait_posted("ASSIGN-BB")
+    result = json.loads(post["form"]["result"])
+    [box] = result["boxes"]
+    assert (round(box["x"]), round(box["y"]), round(box["w"]), round(box["h"])) == (100, 100, 100, 80)
+    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-BB", result)
+
+
+def test_polygon_by_mouse_and_keyboard(page, open_hit, new_task, server_store, wait_posted):
+    task_id = new_task("polygon")
+    frame = open_hit(task_id, "ASSIGN-POLY")
+    frame.locator("#wb-plugin-root .wb-plugin[data-ready=true]").wait_for()
+    image = "#wb-plugin-root .wb-poly-image"
+    for point in ((80, 80), (240, 80), (240, 240)):
+        page.mouse.click(*image_point(page, frame, image, *point))
+    page.keyboard.press("Enter")  # closes the polygon
+    submit_button(frame).click()
+    result = json.loads(wait_posted("ASSIGN-POLY")["form"]["result"])
+    [polygon] = result["polygons"]
+    assert [[round(x), round(y)] for x, y in polygon["points"]] == [[80, 80], [240, 80], [240, 240]]
+    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-POLY", result)
+
+
+def test_free_text_by_keyboard(page, open_hit, new_task, server_store, wait_posted):
+    task_id = new_task("free-text")
+    frame = open_hit(task_id, "ASSIGN-TXT")
+    frame.locator("#wb-plugin-root textarea").click()
+    page.keyboard.type("A grey, empty scene with nothing in it.")
+    page.keyboard.press("Control+Enter")
+    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-TXT",
+                     {"text": "A grey, empty scene with nothing in it."})
+
+
+def test_preview_cannot_submit(page, open_hit, new_task, server_store):
+    task_id = new_task("classification")
+    frame = open_hit(task_id, "ASSIGNMENT_ID_NOT_AVAILABLE")
+    assert frame.locator("body").get_attribute("data-state") == "preview"
+    assert frame.locator("#wb-preview").is_visible()
+    assert submit_button(frame).is_disabled()
+    assert stored(server_store, "ASSIGNMENT_ID_NOT_AVAILABLE") == []
+
+
+def test_a_refused_result_is_shown_to_the_worker(page, open_hit, new_task, server_store, mturk):
+    """The server's 400 reaches the plugin as an Error whose message it shows; nothing goes to MTurk."""
+    task_id = new_task("classification", version="strict")
+    frame = open_hit(task_id, "ASSIGN-REFUSED")
+    frame.locator("#wb-plugin-root").get_by_role("radio", name="other", exact=True).click()
+    submit_button(frame).click()
+    message = frame.locator("#wb-plugin-root").get_by_text("is not one of", exact=False)
+    message.wait_for()
+    assert "result.labels[0]" in message.text_content()
+    assert page.errors == ["console error: Failed to load resource: the server responded with a status of 400 "
+                           "(Bad Request)"]
+    page.errors.clear()  # the refused request is the point of this test
+    assert stored(server_store, "ASSIGN-REFUSED") == []
+    assert not [p for p in mturk.posted if p["form"].get("assignmentId") == "ASSIGN-REFUSED"]
+    # the worker corrects the answer and submits again
+    frame.locator("#wb-plugin-root").get_by_role("radio", name="bird", exact=True).click()
+    submit_button(frame).click()
+    page.frame_locator("#hit").locator("#done").wait_for()
+    assert [r.result for r in stored(server_store, "ASSIGN-REFUSED")] == [{"labels": ["bird"]}]

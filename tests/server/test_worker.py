@@ -1,0 +1,257 @@
+"""The public worker surface over HTTP: annotate page contract, submissions, link-out, files, limits."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from http.cookies import SimpleCookie
+
+import pytest
+
+from workbench import bundles, signing, worker_sessions
+from workbench.store.models import Annotation, WorkerSession
+
+ANON = {"Authorization": ""}
+MTURK = {"assignmentId": "A1", "hitId": "H1", "workerId": "W1", "turkSubmitTo": "https://workersandbox.mturk.com"}
+XSS = '</script><script>window.__xss=1</script><img src=x onerror="window.__xss=2">&amp;'
+
+
+def parse_page(response):
+    text = response.body.decode()
+    raw = re.search(r'<script type="application/json" id="wb-bundle">(.*?)</script>', text, re.S).group(1)
+    xsrf = re.search(r'<meta name="wb-xsrf" content="([^"]+)">', text).group(1)
+    cookies = SimpleCookie()
+    for header in response.headers.get_list("Set-Cookie"):
+        cookies.load(header)
+    return text, raw, json.loads(raw), html.unescape(xsrf), cookies
+
+
+def cookie_header(*jars):
+    return "; ".join(f"{k}={m.value}" for jar in jars for k, m in jar.items())
+
+
+async def open_page(fetch_json, task_id, params=None):
+    status, _, response = await fetch_json(f"workbench/annotate/{task_id}", headers=dict(ANON), params=params)
+    assert status == 200, response.body[:500]
+    return response
+
+
+async def post_submission(fetch_json, body, xsrf, cookies, extra_cookies=""):
+    headers = {**ANON, "X-XSRFToken": xsrf, "Content-Type": "application/json",
+               "Cookie": "; ".join(c for c in (cookie_header(cookies), extra_cookies) if c)}
+    return await fetch_json("workbench/api/submissions", method="POST", body=body, headers=headers)
+
+
+async def test_annotate_page_contract_and_submission(fetch_json, study):
+    task_id = study.task_ids[0]
+    response = await open_page(fetch_json, task_id, MTURK)
+    text, raw, page, xsrf, cookies = parse_page(response)
+    assert page["task"]["id"] == task_id and page["submit_url"].endswith("/workbench/api/submissions")
+    assert page["definition"]["version"] == "1.0" and page["definition"]["label_schema"]["required"] == ["labels"]
+    assert page["definition"]["ui_config"] == {"labels": ["cat", "dog"]}
+    assert page["external_submit_url"] == "https://workersandbox.mturk.com/mturk/externalSubmit"
+    assert page["mode"] == "mturk" and page["readonly"] is False and page["worker_id"] == "W1"
+    assert "_xsrf" in cookies
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://worker.mturk.com https://workersandbox.mturk.com;" in policy
+    assert "script-src 'self';" in policy and "form-action 'self' https://workersandbox.mturk.com;" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "/workbench/plugins/classification/1.0.0/plugin.js" in text
+
+    body = {"task_id": task_id, "assignment_id": "A1", "hit_id": "H1", "worker_id": "W1",
+            "result": {"labels": ["cat"]}}
+    status, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    assert status == 201 and data["duplicate"] is False and data["submission_id"] == "A1" and data["actor"] == "W1"
+    status, again, _ = await post_submission(fetch_json, {**body, "result": {"labels": ["dog"]}}, xsrf, cookies)
+    assert status == 200 and again["duplicate"] is True and again["id"] == data["id"]
+    with study.store.session() as s:
+        rows = s.query(Annotation).all()
+        assert [(r.result, r.raw_payload["hit_id"]) for r in rows] == [({"labels": ["cat"]}, "H1")]
+
+
+async def test_preview_is_read_only(fetch_json, study):
+    response = await open_page(fetch_json, study.task_ids[0], {"assignmentId": worker_sessions.PREVIEW_ASSIGNMENT,
+                                                               "hitId": "H1"})
+    _, _, page, xsrf, cookies = parse_page(response)
+    assert page["mode"] == "preview" and page["readonly"] is True and "external_submit_url" not in page
+    status, data, _ = await post_submission(fetch_json, {"task_id": study.task_ids[0],
+                                                         "assignment_id": worker_sessions.PREVIEW_ASSIGNMENT,
+                                                         "worker_id": "W1", "result": {"labels": ["cat"]}},
+                                            xsrf, cookies)
+    assert status == 400 and data["field"] == "assignmentId"
+
+
+async def test_submission_needs_xsrf(fetch_json, study):
+    body = {"task_id": study.task_ids[0], "assignment_id": "A1", "worker_id": "W1", "result": {"labels": ["cat"]}}
+    status, _, _ = await fetch_json("workbench/api/submissions", method="POST", body=body, headers=dict(ANON))
+    assert status == 403
+    response = await open_page(fetch_json, study.task_ids[0], MTURK)
+    _, _, _, xsrf, cookies = parse_page(response)
+    status, _, _ = await post_submission(fetch_json, body, "2|00000000|" + "0" * 32 + "|1", cookies)
+    assert status == 403
+    with study.store.session() as s:
+        assert s.query(Annotation).count() == 0
+
+
+@pytest.mark.parametrize("wb_backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("body, status, field", [
+    ("{not json", 400, "body"),
+    ('"text"', 400, "body"),
+    ({"assignment_id": "A1", "worker_id": "W1", "result": {}}, 400, "task_id"),
+    ({"task_id": 1, "assignment_id": "A1", "worker_id": "", "result": {}}, 400, "workerId"),
+    ({"task_id": 1, "assignment_id": "A1", "worker_id": "W1"}, 400, "result"),
+    ({"task_id": 1, "assignment_id": "A1", "worker_id": "W1", "result": {"labels": ["horse"]}}, 400,
+     "result.labels[0]"),
+    ({"task_id": 1, "assignment_id": "A1", "worker_id": "W1", "result": {}}, 400, "result"),
+    ({"task_id": 999, "assignment_id": "A1", "worker_id": "W1", "result": {}}, 404, None),
+])
+async def test_bad_submissions_are_clear_errors(fetch_json, study, body, status, field):
+    _, _, _, xsrf, cookies = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
+    got, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    assert got == status and data.get("field") == field and data["message"], data
+    with study.store.session() as s:
+        assert s.query(Annotation).count() == 0
+
+
+@pytest.mark.parametrize("wb_config", [{"max_body_bytes": 200}])
+async def test_body_limit(fetch_json, study):
+    _, _, _, xsrf, cookies = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
+    body = {"task_id": study.task_ids[0], "assignment_id": "A1", "worker_id": "W1", "result": {"labels": ["cat"] * 50}}
+    status, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    assert status == 413 and data["field"] == "body"
+
+
+@pytest.mark.parametrize("wb_config", [{"rate_limit_worker": 0.01, "rate_limit_worker_burst": 2,
+                                        "rate_limit_ip": 0.01, "rate_limit_ip_burst": 4}])
+async def test_rate_limits(fetch_json, study):
+    _, _, _, xsrf, cookies = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
+    statuses = []
+    for i, worker in enumerate(["W1", "W1", "W1", "W2", "W3"]):
+        body = {"task_id": study.task_ids[0], "assignment_id": f"A{i}", "worker_id": worker,
+                "result": {"labels": ["cat"]}}
+        status, data, response = await post_submission(fetch_json, body, xsrf, cookies)
+        statuses.append(status)
+        if status == 429:
+            assert int(response.headers["Retry-After"]) >= 1 and data["field"] in ("worker", "ip")
+    assert statuses == [201, 201, 429, 201, 429]  # W1's third is over its burst; the 5th is over the IP's
+
+
+@pytest.mark.parametrize("params, field", [
+    ({**MTURK, "turkSubmitTo": "https://evil.example"}, "turkSubmitTo"),
+    ({**MTURK, "turkSubmitTo": "javascript:alert(1)"}, "turkSubmitTo"),
+    ({**MTURK, "turkSubmitTo": ""}, "turkSubmitTo"),
+    ({**MTURK, "workerId": ""}, "workerId"),
+])
+async def test_annotate_page_refuses_bad_parameters(fetch_json, study, params, field):
+    status, _, response = await fetch_json(f"workbench/annotate/{study.task_ids[0]}", headers=dict(ANON),
+                                           params=params)
+    text = response.body.decode()
+    assert status == 400 and field in text and "Traceback" not in text and "<script" not in text
+
+
+async def test_worker_pages_show_no_traceback(fetch_json, study):
+    status, _, response = await fetch_json("workbench/annotate/999999", headers=dict(ANON))
+    text = response.body.decode()
+    assert status == 404 and "task 999999 not found" in text and "Traceback" not in text
+    assert "frame-ancestors https://worker.mturk.com" in response.headers["Content-Security-Policy"]
+
+
+async def test_xss_payloads_are_escaped(fetch_json, study):
+    with study.store.transaction() as s:
+        from workbench import assets, tasks
+
+        asset = assets.register_file(s, "cats", study.asset.local_path, metadata={"alt": XSS, "caption": XSS})
+        task_id = tasks.create(s, "cats", "classification:1.0", asset_id=asset.id, payload={"text": XSS}).id
+    response = await open_page(fetch_json, task_id, {**MTURK, "workerId": XSS, "hitId": "<b>h</b>"})
+    text, raw, page, _, _ = parse_page(response)
+    assert "<" not in raw and ">" not in raw and "&" not in raw
+    assert page["task"]["payload"]["text"] == XSS and page["worker_id"] == XSS
+    assert page["asset"]["metadata"]["alt"] == XSS
+    assert text.count("<script") == 1 + 1 + 1  # the bundle, worker.js, the plugin
+
+
+async def test_signed_asset_links(fetch_json, study):
+    _, _, page, _, _ = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
+    url = page["asset"]["url"]
+    path, query = url.split("?")
+    path = "workbench/" + path.split("/workbench/", 1)[1]
+    params = dict(p.split("=") for p in query.split("&"))
+    status, _, response = await fetch_json(path, headers=dict(ANON), params=params)
+    assert status == 200 and response.body[:4] == b"\x89PNG" and response.headers["Content-Type"] == "image/png"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    for bad in ({**params, "sig": "0" * 64}, {"exp": params["exp"]},
+                {**signing.sign(bundles.asset_message(study.asset.id), expires_in=-10)}):
+        status, data, _ = await fetch_json(path, headers=dict(ANON), params=bad)
+        assert status == 403 and data["field"] in ("sig", "exp")
+    other = signing.sign(bundles.asset_message(study.asset.id + 1))
+    status, _, _ = await fetch_json(path, headers=dict(ANON), params=other)
+    assert status == 403
+
+
+async def test_plugin_and_page_files(fetch_json, study):
+    status, _, response = await fetch_json("workbench/plugins/classification/1.0.0/plugin.js", headers=dict(ANON))
+    assert status == 200 and b"Workbench.register" in response.body
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    for path in ("workbench/plugins/classification/9.9.9/plugin.js", "workbench/plugins/nope/1/plugin.js",
+                 "workbench/plugins/classification/1.0.0/..%2F..%2Fpyproject.toml",
+                 "workbench/plugins/classification/1.0.0/../polygon/manifest.json"):
+        status, _, _ = await fetch_json(path, headers=dict(ANON))
+        assert status in (403, 404), path
+    status, _, response = await fetch_json("workbench/static/worker.js", headers=dict(ANON), params={"v": "x"})
+    assert status == 200 and b"window.Workbench" in response.body
+
+
+async def test_health_is_public_and_says_nothing_else(fetch_json, study):
+    status, data, response = await fetch_json("workbench/api/health", headers=dict(ANON))
+    assert (status, data) == (200, {"status": "ok"})
+
+
+async def test_link_out_flow_to_its_completion_code(fetch_json, study):
+    params = {"workerId": "W9", "assignmentId": "LA1", "hitId": "LH1", "project": "cats"}
+    status, _, response = await fetch_json("workbench/login", headers=dict(ANON), params=params)
+    assert status == 200
+    text, _, page, xsrf, cookies = parse_page(response)
+    assert page["mode"] == "link-out" and page["progress"] == {"done": 0, "total": 1}
+    session_cookie = [k for k in cookies if k.startswith("wb_session_")]
+    assert session_cookie and cookies[session_cookie[0]]["httponly"]
+    task_id = page["task"]["id"]
+    # a second visit from the same browser resumes the session: same task, no new session
+    status, _, again = await fetch_json("workbench/login", headers={**ANON, "Cookie": cookie_header(cookies)},
+                                        params=params)
+    assert parse_page(again)[2]["task"]["id"] == task_id
+    body = {"task_id": task_id, "assignment_id": "LA1", "hit_id": "LH1", "worker_id": "W9",
+            "result": {"labels": ["dog"]}}
+    # another task id, or no session cookie, is refused
+    status, data, _ = await post_submission(fetch_json, {**body, "task_id": study.task_ids[1] if task_id ==
+                                                         study.task_ids[0] else study.task_ids[0]}, xsrf, cookies)
+    assert status == 400 and data["field"] == "task_id"
+    jar = SimpleCookie()
+    jar["_xsrf"] = cookies["_xsrf"].value
+    status, data, _ = await post_submission(fetch_json, body, xsrf, jar)
+    assert status == 403 and data["field"] == "session"
+    status, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    assert status == 201
+    status, _, done = await fetch_json("workbench/login", headers={**ANON, "Cookie": cookie_header(cookies)},
+                                       params=params)
+    code = re.search(r'id="wb-completion-code" class="wb-code">([A-Z0-9]+)<', done.body.decode()).group(1)
+    status, _, done_again = await fetch_json("workbench/login", headers={**ANON, "Cookie": cookie_header(cookies)},
+                                             params=params)
+    assert code in done_again.body.decode()
+    status, check, _ = await fetch_json("workbench/api/completion-codes/check", method="POST",
+                                        body={"assignment_id": "LA1", "code": code})
+    assert status == 200 and check["valid"] is True and check["worker_id"] == "W9"
+    status, check, _ = await fetch_json("workbench/api/completion-codes/check", method="POST",
+                                        body={"assignment_id": "LA1", "code": "WRONGCODE"})
+    assert check["valid"] is False
+    with study.store.session() as s:
+        assert s.query(WorkerSession).count() == 1
+
+
+async def test_link_out_refusals(fetch_json, study):
+    status, _, response = await fetch_json("workbench/login", headers=dict(ANON),
+                                           params={"workerId": "W1", "assignmentId": "X", "project": "nope"})
+    assert status == 404 and "project" in response.body.decode()
+    status, _, response = await fetch_json("workbench/login", headers=dict(ANON), params={"workerId": "W1"})
+    assert status == 400 and "assignmentId" in response.body.decode()

@@ -1,0 +1,73 @@
+"""Signed, expiring links: how a public page may fetch a local asset without a login.
+
+The secret comes from ``WORKBENCH_SECRET``; without it one is generated on first use and
+kept in ``$WORKBENCH_HOME/secret`` (mode 0600), so links survive a restart. A signature
+covers the thing signed and its expiry; a changed byte or a past expiry is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+
+from . import config
+from .errors import WorkbenchError
+
+SECRET_ENV = "WORKBENCH_SECRET"
+
+
+class SignatureError(WorkbenchError):
+    """A link whose signature is missing, wrong or expired."""
+
+    status = 403
+    code = "forbidden"
+
+
+def secret() -> bytes:
+    """The signing secret: ``WORKBENCH_SECRET``, or the one kept in the workbench home."""
+    value = os.environ.get(SECRET_ENV)
+    if value:
+        return value.encode()
+    return _home_secret(config.home() / "secret")
+
+
+def _home_secret(path: Path) -> bytes:
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(32).encode()
+    try:
+        # O_EXCL: two processes starting together agree on the first one written.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value)
+    return value
+
+
+def sign(message: str, *, expires_in: int = 3600, now: float | None = None) -> dict[str, str]:
+    """``{"exp": ..., "sig": ...}`` for ``message``, valid for ``expires_in`` seconds."""
+    exp = str(int((time.time() if now is None else now) + expires_in))
+    return {"exp": exp, "sig": _mac(message, exp)}
+
+
+def verify(message: str, exp: str | None, sig: str | None, *, now: float | None = None) -> None:
+    """Raise SignatureError unless ``sig`` signs ``message`` with an expiry still ahead."""
+    if not exp or not sig:
+        raise SignatureError("this link is not signed", field="sig", reason="missing")
+    if not exp.isdigit():
+        raise SignatureError("this link is malformed", field="exp", reason="must be a Unix time")
+    if not hmac.compare_digest(_mac(message, exp), sig):
+        raise SignatureError("this link's signature is wrong", field="sig", reason="does not match")
+    if int(exp) < (time.time() if now is None else now):
+        raise SignatureError("this link has expired; reload the page", field="exp", reason="expired")
+
+
+def _mac(message: str, exp: str) -> str:
+    return hmac.new(secret(), f"{message}\n{exp}".encode(), hashlib.sha256).hexdigest()

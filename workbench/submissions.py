@@ -1,0 +1,189 @@
+"""What a crowd worker's browser may submit: one result for one task, under its assignment.
+
+Both worker modes end here. The assignment id is the submission id, so a retried or
+doubled submit stores one annotation and answers with it. A preview (MTurk's
+placeholder assignment) cannot submit. An assignment that belongs to a link-out session
+may only submit from that session's browser, for that session's tasks. ``submit_many``
+does the same for a batch in one transaction, for the server's group commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import annotations, events, fast_validation, tasks, worker_sessions
+from .annotations import Submission
+from .errors import NotFoundError, ValidationError, WorkbenchError
+from .signing import SignatureError
+from .store.models import Annotation, Assignment, Event, Task, WorkerSession
+from .store.types import utcnow
+
+FIELDS = ("task_id", "assignment_id", "hit_id", "worker_id", "result")
+
+
+def parse(body: Any) -> dict[str, Any]:
+    """The submission fields of a request body, checked for shape (the result is checked later)."""
+    if not isinstance(body, dict):
+        raise ValidationError("body", "must be a JSON object")
+    unknown = sorted(set(body) - set(FIELDS) - {"tool_version"})
+    if unknown:
+        raise ValidationError(unknown[0], f"is not a submission field (fields: {', '.join(FIELDS)})")
+    task_id = body.get("task_id")
+    if isinstance(task_id, str) and task_id.isdigit():
+        task_id = int(task_id)
+    if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 1:
+        raise ValidationError("task_id", "must be a positive integer")
+    if "result" not in body:
+        raise ValidationError("result", "is required")
+    worker_sessions.check_ids(body.get("assignment_id"), body.get("worker_id"), body.get("hit_id", ""))
+    tool_version = body.get("tool_version", "")
+    if not isinstance(tool_version, str) or len(tool_version) > 64:
+        raise ValidationError("tool_version", "must be a string of at most 64 characters")
+    return {"task_id": task_id, "assignment_id": body["assignment_id"], "hit_id": body.get("hit_id", ""),
+            "worker_id": body["worker_id"], "result": body["result"], "tool_version": tool_version}
+
+
+def submit_from_worker(session: Session, submission: dict[str, Any], *, provider: str = "mturk",
+                       session_token: str | None = None) -> Submission:
+    """Store a worker's result (``submission`` as returned by ``parse``); idempotent per assignment."""
+    assignment_id = submission["assignment_id"]
+    visit = worker_sessions.find(session, assignment_id, provider=provider)
+    if visit is not None:
+        # A link-out assignment: only its browser, only its tasks, only its worker.
+        visit = worker_sessions.authenticate(session, assignment_id, session_token, provider=provider)
+        if submission["task_id"] not in visit.task_ids:
+            raise ValidationError("task_id", "is not one of this session's tasks")
+        if submission["worker_id"] != visit.worker_id:
+            raise SignatureError("workerId does not match the session", field="worker_id", reason="mismatch")
+    assignment_pk = session.scalars(select(Assignment.id).where(Assignment.provider == provider,
+                                                                Assignment.assignment_id == assignment_id)).first()
+    raw = {"provider": provider, "assignment_id": assignment_id, "hit_id": submission["hit_id"],
+           "worker_id": submission["worker_id"], "mode": "link-out" if visit is not None else "external-question"}
+    return annotations.submit(session, submission["task_id"], submission["result"], actor=submission["worker_id"],
+                              submission_id=assignment_id, tool_version=submission["tool_version"],
+                              raw_payload=raw, assignment_pk=assignment_pk)
+
+
+def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]], *,
+                provider: str = "mturk") -> list[dict[str, Any] | WorkbenchError]:
+    """Store several workers' submissions in one transaction (group commit); one outcome per item, in order.
+
+    Each item is ``(submission, session_token)`` as ``submit_from_worker`` takes them and
+    gets the same checks and the same outcome: the stored annotation as a dict (with
+    ``duplicate``), or the WorkbenchError that refused it. A refused item leaves the
+    others untouched. The work is done in a handful of statements for the whole batch; if
+    the insert meets a concurrent writer (a unique-key clash), the batch falls back to
+    one savepoint per item.
+    """
+    outcomes: list[dict[str, Any] | WorkbenchError | None] = [None] * len(batch)
+    assignment_ids = sorted({item["assignment_id"] for item, _ in batch})
+    task_ids = sorted({item["task_id"] for item, _ in batch})
+    visits = {row.assignment_id: row for row in session.scalars(
+        select(WorkerSession).where(WorkerSession.provider == provider,
+                                    WorkerSession.assignment_id.in_(assignment_ids)))}
+    assignment_pks = dict(session.execute(select(Assignment.assignment_id, Assignment.id).where(
+        Assignment.provider == provider, Assignment.assignment_id.in_(assignment_ids))).all())
+    task_rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(task_ids)))}
+    existing = {(task_id, sid): pk for task_id, sid, pk in session.execute(
+        select(Annotation.task_id, Annotation.submission_id, Annotation.id).where(
+            Annotation.task_id.in_(task_ids), Annotation.submission_id.in_(assignment_ids))).all()}
+    rows: list[dict[str, Any]] = []
+    first_of: dict[tuple[int, str], int] = {}
+    for index, (item, token) in enumerate(batch):
+        key = (item["task_id"], item["assignment_id"])
+        try:
+            task = task_rows.get(item["task_id"])
+            if task is None:
+                raise NotFoundError("task", item["task_id"])
+            visit = visits.get(item["assignment_id"])
+            if visit is not None:
+                _check_visit(visit, item, token)
+            if key in existing or key in first_of:
+                continue  # a duplicate: answered below with the stored annotation
+            fast_validation.validate(task.definition, item["result"])
+        except WorkbenchError as exc:
+            outcomes[index] = exc
+            continue
+        first_of[key] = index
+        rows.append({"task_id": task.id, "result": item["result"], "schema_version": task.definition.version,
+                     "tool_version": item["tool_version"], "actor": item["worker_id"],
+                     "submission_id": item["assignment_id"], "assignment_pk": assignment_pks.get(item["assignment_id"]),
+                     "raw_payload": {"provider": provider, "assignment_id": item["assignment_id"],
+                                     "hit_id": item["hit_id"], "worker_id": item["worker_id"],
+                                     "mode": "link-out" if visit is not None else "external-question"},
+                     "created_at": utcnow()})
+    created: list[int] = []
+    if rows:
+        try:
+            with session.begin_nested():
+                created = session.execute(insert(Annotation).returning(Annotation.id, sort_by_parameter_order=True),
+                                          rows).scalars().all()
+        except IntegrityError:
+            return _one_by_one(session, batch, provider)
+        _record_created(session, rows, created, task_rows)
+    new = {(row["task_id"], row["submission_id"]): _as_dict(row, pk) for row, pk in zip(rows, created)}
+    old_ids = {existing[(item["task_id"], item["assignment_id"])] for index, (item, _) in enumerate(batch)
+               if outcomes[index] is None and (item["task_id"], item["assignment_id"]) in existing}
+    old = {a.id: a.to_dict() for a in session.scalars(select(Annotation).where(Annotation.id.in_(old_ids)))} \
+        if old_ids else {}
+    for index, (item, _) in enumerate(batch):
+        if outcomes[index] is None:
+            key = (item["task_id"], item["assignment_id"])
+            stored = new[key] if key in new else old[existing[key]]
+            outcomes[index] = {**stored, "duplicate": first_of.get(key) != index}
+    return outcomes  # type: ignore[return-value]
+
+
+def _as_dict(row: dict[str, Any], pk: int) -> dict[str, Any]:
+    """What ``Annotation.to_dict`` gives for a row just inserted, without reading it back."""
+    out = {key: value for key, value in row.items() if key not in Annotation._private}
+    out["id"] = pk
+    out["created_at"] = row["created_at"].isoformat()
+    return out
+
+
+def _check_visit(visit: WorkerSession, item: dict[str, Any], token: str | None) -> None:
+    if not token or not hmac.compare_digest(visit.token, worker_sessions.hash_token(token)):
+        raise SignatureError("this browser has no session for the assignment; open the study link again",
+                             field="session", reason="missing or wrong")
+    if item["task_id"] not in visit.task_ids:
+        raise ValidationError("task_id", "is not one of this session's tasks")
+    if item["worker_id"] != visit.worker_id:
+        raise SignatureError("workerId does not match the session", field="worker_id", reason="mismatch")
+
+
+def _record_created(session: Session, rows: list[dict[str, Any]], created: list[int], task_rows: dict) -> None:
+    """The events and task status moves ``annotations.submit`` would have written, for the whole batch."""
+    now = utcnow()
+    session.execute(insert(Event), [
+        {"type": "annotation.created", "actor": row["actor"] or events.SYSTEM, "ts": now,
+         "project_id": task_rows[row["task_id"]].project_id,
+         "payload": {"task_id": row["task_id"], "annotation_id": pk, "submission_id": row["submission_id"]}}
+        for row, pk in zip(rows, created)])
+    touched = {row["task_id"]: row["actor"] for row in rows
+               if task_rows[row["task_id"]].status in ("pending", "in_progress")}
+    if not touched:
+        return
+    counts = dict(session.execute(select(Annotation.task_id, func.count()).where(
+        Annotation.task_id.in_(sorted(touched))).group_by(Annotation.task_id)).all())
+    for task_id, actor in touched.items():
+        task = task_rows[task_id]
+        target = "complete" if counts.get(task_id, 0) >= task.target_annotations else "in_progress"
+        if target != task.status:
+            tasks.set_status(session, task_id, target, actor=actor or events.SYSTEM, reason="annotation received")
+
+
+def _one_by_one(session: Session, batch, provider: str) -> list[dict[str, Any] | WorkbenchError]:
+    out: list[dict[str, Any] | WorkbenchError] = []
+    for item, token in batch:
+        try:
+            with session.begin_nested():
+                out.append(submit_from_worker(session, item, provider=provider, session_token=token).to_dict())
+        except WorkbenchError as exc:
+            out.append(exc)
+    return out

@@ -1,0 +1,168 @@
+"""Link-out visits: a worker arrives with an assignment, does its tasks, leaves with a completion code.
+
+One WorkerSession per (provider, assignment id): a second visit resumes it. The browser
+that holds the session's token (a random string; the store keeps only its SHA-256) may
+submit for the session's tasks and nothing else. When every task has the worker's
+annotation the session completes and gets a completion code drawn from ``secrets``,
+unique in the store, that the worker pastes back into the crowd platform and the
+researcher checks at review time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import events, projects
+from .errors import ConflictError, NotFoundError, ValidationError
+from .store.models import HIT, Annotation, Task, WorkerSession
+from .store.types import utcnow
+from .signing import SignatureError
+
+PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read and typed by people
+CODE_LENGTH = 16  # 80 bits
+
+
+@dataclass
+class Visit:
+    """What ``start_or_resume`` did: the session, the token for the browser, whether it was resumed."""
+
+    session: WorkerSession
+    token: str | None
+    resumed: bool
+
+
+def check_ids(assignment_id: Any, worker_id: Any, hit_id: Any = "") -> None:
+    """The ids a crowd platform passes in the URL: present, short, printable."""
+    for field, value, required in (("assignmentId", assignment_id, True), ("workerId", worker_id, True),
+                                   ("hitId", hit_id, False)):
+        if not isinstance(value, str) or (required and not value):
+            raise ValidationError(field, "is required" if required else "must be a string")
+        if len(value) > 128 or not value.isprintable():
+            raise ValidationError(field, "must be at most 128 printable characters")
+    if assignment_id == PREVIEW_ASSIGNMENT:
+        raise ValidationError("assignmentId", "is the preview placeholder; accept the HIT first")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_or_resume(session: Session, provider: str, assignment_id: str, worker_id: str, hit_id: str = "",
+                    project: int | str | None = None, *, token: str | None = None,
+                    tasks_per_session: int = 1) -> Visit:
+    """Start the visit of an assignment, or resume it.
+
+    A resume by a browser without the session's token gets a fresh token (the worker
+    changed browsers); the old one stops working. A different worker id for the same
+    assignment is refused. New sessions take the HIT's task if the HIT names one, else
+    the project's open tasks this worker has not annotated, highest priority first.
+    """
+    check_ids(assignment_id, worker_id, hit_id)
+    existing = session.scalars(select(WorkerSession).where(WorkerSession.provider == provider,
+                                                           WorkerSession.assignment_id == assignment_id)
+                               ).one_or_none()
+    if existing is not None:
+        if existing.worker_id != worker_id:
+            raise ConflictError("this assignment belongs to another worker", field="workerId",
+                                reason="does not match the assignment")
+        if token is not None and hmac.compare_digest(existing.token, hash_token(token)):
+            return Visit(existing, token, True)
+        fresh = secrets.token_urlsafe(32)
+        existing.token = hash_token(fresh)
+        events.record(session, "worker_session.resumed", actor=worker_id, project_id=existing.project_id,
+                      worker_session_id=existing.id, assignment_id=assignment_id)
+        return Visit(existing, fresh, True)
+    task_ids, project_id = _pick_tasks(session, hit_id, project, worker_id, provider, tasks_per_session)
+    fresh = secrets.token_urlsafe(32)
+    row = WorkerSession(provider=provider, assignment_id=assignment_id, worker_id=worker_id, hit_id=hit_id,
+                        project_id=project_id, task_ids=task_ids, token=hash_token(fresh), status="active")
+    session.add(row)
+    session.flush()
+    events.record(session, "worker_session.started", actor=worker_id, project_id=project_id,
+                  worker_session_id=row.id, assignment_id=assignment_id, hit_id=hit_id, task_ids=task_ids)
+    return Visit(row, fresh, False)
+
+
+def _pick_tasks(session: Session, hit_id: str, project: int | str | None, worker_id: str, provider: str,
+                count: int) -> tuple[list[int], int]:
+    if hit_id:
+        hit = session.scalars(select(HIT).where(HIT.provider == provider, HIT.hit_id == hit_id)).first()
+        if hit is not None and hit.task_id is not None:
+            return [hit.task_id], hit.project_id
+        if hit is not None and project is None and hit.project_id is not None:
+            project = hit.project_id
+    if project is None:
+        raise ValidationError("project", "is required when the HIT names no task")
+    owner = projects.get(session, project)
+    done = select(Annotation.task_id).where(Annotation.actor == worker_id)
+    stmt = (select(Task.id).where(Task.project_id == owner.id, Task.status.in_(("pending", "in_progress")),
+                                  Task.id.not_in(done))
+            .order_by(Task.priority.desc(), Task.id).limit(max(1, count)))
+    task_ids = list(session.scalars(stmt))
+    if not task_ids:
+        raise ConflictError(f"project {owner.slug!r} has no open task for this worker", field="project",
+                            reason="no open tasks")
+    return task_ids, owner.id
+
+
+def authenticate(session: Session, assignment_id: str, token: str | None, *, provider: str = "mturk") -> WorkerSession:
+    """The session of ``assignment_id`` if ``token`` is its token; SignatureError otherwise."""
+    row = find(session, assignment_id, provider=provider)
+    if row is None or not token or not hmac.compare_digest(row.token, hash_token(token)):
+        raise SignatureError("this browser has no session for the assignment; open the study link again",
+                             field="session", reason="missing or wrong")
+    return row
+
+
+def find(session: Session, assignment_id: str, *, provider: str = "mturk") -> WorkerSession | None:
+    return session.scalars(select(WorkerSession).where(WorkerSession.provider == provider,
+                                                       WorkerSession.assignment_id == assignment_id)).one_or_none()
+
+
+def remaining(session: Session, row: WorkerSession) -> list[int]:
+    """The session's task ids still without this assignment's annotation, in order."""
+    done = set(session.scalars(select(Annotation.task_id).where(Annotation.task_id.in_(row.task_ids),
+                                                                 Annotation.submission_id == row.assignment_id)))
+    return [task_id for task_id in row.task_ids if task_id not in done]
+
+
+def complete(session: Session, row: WorkerSession) -> str:
+    """Close the session and return its completion code (the same code on every call)."""
+    if row.completion_code:
+        return row.completion_code
+    left = remaining(session, row)
+    if left:
+        raise ConflictError(f"{len(left)} task(s) of this session still need an answer", field="tasks",
+                            reason="not all annotated", remaining=left)
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        taken = session.scalars(select(WorkerSession.id).where(WorkerSession.completion_code == code)).first()
+        if taken is None:
+            break
+    row.completion_code = code
+    row.status = "complete"
+    row.completed_at = utcnow()
+    events.record(session, "worker_session.completed", actor=row.worker_id, project_id=row.project_id,
+                  worker_session_id=row.id, assignment_id=row.assignment_id)
+    return code
+
+
+def check_code(session: Session, assignment_id: str, code: str, *, provider: str = "mturk") -> dict[str, Any]:
+    """Review: does ``code`` belong to ``assignment_id``? Compared in constant time."""
+    if not isinstance(code, str) or not code:
+        raise ValidationError("code", "is required")
+    row = find(session, assignment_id, provider=provider)
+    if row is None:
+        raise NotFoundError("worker session", assignment_id)
+    valid = bool(row.completion_code) and hmac.compare_digest(row.completion_code.encode(),
+                                                             code.strip().upper().encode())
+    return {"assignment_id": assignment_id, "worker_id": row.worker_id, "valid": valid, "status": row.status,
+            "completed_at": row.completed_at.isoformat() if row.completed_at else None}
