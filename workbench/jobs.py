@@ -160,7 +160,20 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any], store: St
     with _kernel_environment(store):
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
                                    cwd=str(notebook.parent), progress_bar=False, log_output=False,
-                                   execution_timeout=execution_timeout)
+                                   execution_timeout=execution_timeout, kernel_manager_class=_kernel_manager())
+
+
+def _kernel_manager():
+    """A kernel manager that encrypts the kernel's channels when the kernel can (ipykernel 7 can)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class JobKernelManager(AsyncKernelManager):
+        @default("transport_encryption")
+        def _default_transport_encryption(self) -> str:
+            return "auto"
+
+    return JobKernelManager
 
 
 def _describe(exc: Exception) -> str:
