@@ -176,9 +176,53 @@ def annotation_batches(store: Store, project: str | None, *,
                 cursor.adbc_statement.set_options(
                     **{"adbc.postgresql.batch_size_hint_bytes": str(batch_size * ROW_BYTES)})
             cursor.execute(sql, params or None)
-            yield cursor.fetch_record_batch()
+            yield prefetch(cursor.fetch_record_batch())
         finally:
             cursor.close()
+
+
+def prefetch(reader: pa.RecordBatchReader, depth: int = 2) -> pa.RecordBatchReader:
+    """Read the next batches on a thread of their own while the consumer works on the current one.
+
+    The driver builds batches in C without the GIL, and DuckDB converts and writes without
+    it, so on two cores the two overlap; at most ``depth`` batches wait in between.
+    """
+    import queue
+    import threading
+
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in reader:
+                while not stop.is_set():
+                    try:
+                        slots.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            slots.put(exc)
+
+    thread = threading.Thread(target=produce, name="workbench-export-prefetch", daemon=True)
+    thread.start()
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            while (item := slots.get()) is not done:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            thread.join()
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 #: DuckDB's filter that drops the typed first row ``annotation_batches`` adds on SQLite.
