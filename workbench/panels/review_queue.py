@@ -6,7 +6,7 @@ import html
 
 import ipywidgets as w
 
-from .. import previews, queue, review
+from .. import previews, review, review_queue
 from .base import Panel, table
 
 STATUSES = ["submitted", "approved", "rejected", "accepted", "returned", "abandoned", "expired"]
@@ -83,7 +83,7 @@ class ReviewQueue(Panel):
         self.load()
 
     def load(self) -> list[dict] | None:
-        items = self.act(lambda: queue.items(self.provider, status=self.status_filter.value,
+        items = self.act(lambda: review_queue.items(self.provider, status=self.status_filter.value,
                                              worker_id=self.worker_filter.value.strip() or None,
                                              project=self.project, limit=self.limit.value),
                          lambda rows: f"{len(rows)} {self.status_filter.value} assignments")
@@ -100,7 +100,7 @@ class ReviewQueue(Panel):
         def advance(n: int) -> None:
             self.bulk_progress.value += n
 
-        result = self.act(lambda: queue.approve_all(self.provider, ids, actor="panel", progress=advance),
+        result = self.act(lambda: review_queue.approve_all(self.provider, ids, actor="panel", progress=advance),
                           lambda r: f"approved {len(r['approved'])}" + (
                               f"; {len(r['failed'])} failed: {r['failed'][0]['error']}" if r["failed"] else ""))
         if result and result["failed"]:
@@ -115,7 +115,7 @@ class ReviewQueue(Panel):
         self.status.value = message
 
     def show_worker(self, worker_id: str):
-        summary = self.act(lambda: queue.worker_summary(self.provider, worker_id),
+        summary = self.act(lambda: review_queue.worker_summary(self.provider, worker_id),
                            lambda s: f"worker {worker_id}: {s['assignments']} assignments")
         if summary is None:
             return None
