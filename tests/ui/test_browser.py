@@ -53,6 +53,15 @@ def server(args: list[str], url: str, env: dict, log: Path, timeout: float = 180
                 process.wait()
 
 
+def in_thread(drive) -> None:
+    """Run ``drive`` on a thread of its own: Playwright's sync API refuses a thread whose asyncio loop
+    runs, and an earlier test in the same session (pytest-jupyter's) may have left one running here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(drive).result()
+
+
 @contextmanager
 def chromium():
     from playwright.sync_api import sync_playwright
@@ -71,7 +80,12 @@ def test_voila_dashboard_renders_its_plots(notebook_env, tmp_path):
     args = [sys.executable, "-m", "voila", "notebooks/dashboard.ipynb", "--no-browser", f"--port={port}",
             "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
     url = f"http://127.0.0.1:{port}/"
-    with server(args, url, notebook_env, tmp_path / "voila.log"), chromium() as page:
+    with server(args, url, notebook_env, tmp_path / "voila.log"):
+        in_thread(lambda: _check_dashboard(url))
+
+
+def _check_dashboard(url: str) -> None:
+    with chromium() as page:
         page.goto(url, timeout=180_000)
         plots = page.locator("img[src^='data:image/png']")
         plots.first.wait_for(state="visible", timeout=180_000)
@@ -93,9 +107,13 @@ def test_panels_render_in_jupyterlab(notebook_env, tmp_path):
             "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     env = {**notebook_env, "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
-    with server(args, f"http://127.0.0.1:{port}/api/status?token={token}", env, tmp_path / "lab.log"), \
-            chromium() as page:
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/notebooks/panels.ipynb?token={token}", timeout=180_000)
+    with server(args, f"http://127.0.0.1:{port}/api/status?token={token}", env, tmp_path / "lab.log"):
+        in_thread(lambda: _check_panels(f"http://127.0.0.1:{port}/lab/tree/notebooks/panels.ipynb?token={token}"))
+
+
+def _check_panels(url: str) -> None:
+    with chromium() as page:
+        page.goto(url, timeout=180_000)
         page.locator(".jp-Notebook").first.wait_for(state="visible", timeout=180_000)
         panels = page.locator(".wb-panel")
         # "Run All Cells" does nothing until the kernel is connected: ask again until the panels come.
