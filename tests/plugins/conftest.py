@@ -64,10 +64,11 @@ def static_server():
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+# Module scope: a live sync Playwright keeps its event loop registered on this thread,
+# which would break the pytest-jupyter tests that run after the plugin modules.
+@pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is required for the browser tests (make test installs it)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
