@@ -35,7 +35,7 @@ CLI = "from workbench.cli import main; main()"
 LOG_FORMAT = "'$request_id $status $request_method $uri $upstream_addr'"
 
 
-def nginx_conf(prefix: Path, port: int, upstreams: list[int], *, rate: str = "1000r/s") -> str:
+def nginx_conf(prefix: Path, port: int, upstreams: list[int], *, rate: str = "1000r/s", routes: Path = ROUTES) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p};" for p in upstreams)
     temp = "\n".join(f"    {kind}_temp_path {prefix / 'tmp' / kind};" for kind in
                      ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -63,21 +63,35 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{port};
-        include {ROUTES};
+        include {routes};
     }}
 }}
 """
 
 
+def routes_without_rate_limits(prefix: Path) -> Path:
+    """The repository's routes with the per-address ``limit_req`` lines taken out.
+
+    For load from a single address (a benchmark): nginx counts a burst per millisecond, so
+    64 connections from one address exceed any ``burst`` that is right for one worker.
+    """
+    text = "\n".join(line for line in ROUTES.read_text().splitlines() if not line.strip().startswith("limit_req "))
+    path = prefix / "worker-routes.conf"
+    path.write_text(text + "\n")
+    return path
+
+
 @contextlib.contextmanager
-def nginx(prefix: Path, upstreams: list[int], *, rate: str = "1000r/s") -> Iterator[tuple[str, Path]]:
+def nginx(prefix: Path, upstreams: list[int], *, rate: str = "1000r/s",
+          rate_limits: bool = True) -> Iterator[tuple[str, Path]]:
     """Run nginx in front of ``upstreams``; yield its base URL and its access log."""
     prefix.mkdir(parents=True, exist_ok=True)
+    routes = ROUTES if rate_limits else routes_without_rate_limits(prefix)
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (prefix / "tmp" / kind).mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = prefix / "nginx.conf"
-    conf.write_text(nginx_conf(prefix, port, upstreams, rate=rate))
+    conf.write_text(nginx_conf(prefix, port, upstreams, rate=rate, routes=routes))
     check = subprocess.run([NGINX, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
                            capture_output=True, text=True, timeout=30)
     if check.returncode != 0:
