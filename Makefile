@@ -46,6 +46,7 @@ test: install-test system-test-deps
 bench: install
 	$(BIN)/python benchmarks/bulk_tasks.py
 	$(BIN)/python benchmarks/sync_scale.py
+	$(BIN)/python benchmarks/export_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

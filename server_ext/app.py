@@ -130,7 +130,11 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.log.info("workbench: store %s, %d plugin(s)", config.redact(self.store.url), len(found))
         from .collab_ext import CollabService  # live collaboration sessions (server_ext/handlers/collab.py)
 
-        self.collab = CollabService(self.store, self.serverapp.base_url)
+        from workbench.collab.task_page import PluginUrls
+
+        base_url = self.serverapp.base_url
+        self.collab = CollabService(self.store, base_url, plugin_urls=PluginUrls(
+            self.plugins_base_url(), base_url + "workbench/assets", self.asset_url_ttl))
         self.settings["workbench_collab"] = self.collab
 
     def _link_jupyter_server_extension(self, serverapp) -> None:

@@ -19,6 +19,7 @@ from jupyter_server.utils import url_path_join
 
 from workbench import open_store
 from workbench.collab.hub import Hub
+from workbench.collab.task_page import PluginUrls
 from workbench.store import Store
 
 from .handlers import collab
@@ -29,8 +30,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 class CollabService:
     """What the collaboration handlers share: the store, the hub, templates and a thread pool."""
 
-    def __init__(self, store: Store, base_url: str, **hub_options: Any) -> None:
+    def __init__(self, store: Store, base_url: str, *, plugin_urls: PluginUrls | None = None,
+                 **hub_options: Any) -> None:
         self.store = store
+        #: Where plugin files and asset links are served; None (this extension alone) hosts no labelling.
+        self.plugin_urls = plugin_urls
         self.hub = Hub(store, **hub_options)
         self.static_url = url_path_join(base_url, "workbench/collab/static")
         self.executor = ThreadPoolExecutor(4, thread_name_prefix="collab")

@@ -1,4 +1,4 @@
-"""The worker pages' Content-Security-Policy and the turkSubmitTo check.
+"""The worker pages' and the collaboration page's Content-Security-Policy, and the turkSubmitTo check.
 
 Scripts and styles come only from this server (and the plugins CDN when one is set);
 no inline script runs. Framing is allowed only for MTurk's worker and sandbox worker
@@ -9,6 +9,7 @@ configured or loopback origin: the local simulator).
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.errors import ValidationError
@@ -66,4 +67,28 @@ def worker_policy(*, frame_ancestors: list[str] | tuple[str, ...] = (), form_ori
         f"frame-ancestors {ancestors}",
         "base-uri 'none'",
         "object-src 'none'",
+    ])
+
+
+def bundle_origins(bundle: dict[str, Any] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The other origins a page showing ``bundle`` loads from: (plugin code, asset media)."""
+    plugin = (bundle or {}).get("plugin") or {}
+    code = tuple(sorted({o for o in map(origin, [*plugin.get("js", []), *plugin.get("css", [])]) if o}))
+    asset = (bundle or {}).get("asset") or {}
+    media = tuple(o for o in [origin(asset.get("url", ""))] if o)
+    return code, media
+
+
+def collab_policy(*, code_origins: tuple[str, ...] = (), media_origins: tuple[str, ...] = ()) -> str:
+    """The CSP header of the collaboration page: its socket, and the task's plugin and asset when it labels."""
+    code = " ".join(("'self'", *code_origins))
+    return "; ".join([
+        "default-src 'none'",
+        f"script-src {code}",
+        f"style-src {code}",
+        "img-src " + " ".join(("'self'", "data:", "blob:", *media_origins)),
+        "connect-src 'self'",
+        "form-action 'none'",
+        "base-uri 'none'",
+        "frame-ancestors " + " ".join(("'self'", *MTURK_FRAME_ANCESTORS)),
     ])

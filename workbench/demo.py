@@ -73,7 +73,29 @@ def make_images(folder: Path, count: int, *, seed: int = 7, size: tuple[int, int
     return made
 
 
-def run(store: Store, *, n_tasks: int = 12, echo: Callable[[str], None] = print) -> dict[str, Any]:
+def demo_definitions() -> dict[str, dict[str, Any]]:
+    """The plugins' own default definitions (``plugins/<name>/manifest.json``), with the demo's labels.
+
+    Falls back to ``DEFINITIONS`` when the plugins folder is not beside the package.
+    """
+    import copy
+    import json
+
+    folder = Path(__file__).resolve().parents[1] / "plugins"
+    out = {}
+    for slug, fallback in DEFINITIONS.items():
+        manifest = folder / slug / "manifest.json"
+        if not manifest.is_file():
+            out[slug] = fallback
+            continue
+        body = copy.deepcopy(json.loads(manifest.read_text())["default_definition"])
+        body["ui_config"].update(labels=list(SHAPES), instructions=fallback["ui_config"]["instructions"])
+        out[slug] = body
+    return out
+
+
+def run(store: Store, *, n_tasks: int = 12, target_annotations: int = 1,
+        echo: Callable[[str], None] = print) -> dict[str, Any]:
     """Create (or re-create) the demo project; return a summary of what was made."""
     folder = config.home() / "demo" / "assets"
     images = make_images(folder, n_tasks)
@@ -86,7 +108,7 @@ def run(store: Store, *, n_tasks: int = 12, echo: Callable[[str], None] = print)
         project = projects.create(session, PROJECT, "Shapes demo",
                                   "Draw boxes around shapes and name the largest one.", actor="demo")
         refs = {}
-        for slug, body in DEFINITIONS.items():
+        for slug, body in demo_definitions().items():
             if session.scalars(select(TaskType).where(TaskType.slug == slug)).first() is None:
                 definitions.create_type(session, slug, slug.replace("-", " ").title(), actor="demo")
             try:
@@ -100,6 +122,7 @@ def run(store: Store, *, n_tasks: int = 12, echo: Callable[[str], None] = print)
                                          actor="demo")
             for slug, spec in refs.items():
                 tasks.create(session, project.id, spec.id, asset_id=asset.id, actor="demo",
+                             target_annotations=target_annotations,
                              payload={"instructions": spec.ui_config.get("instructions", "")})
                 made[slug] += 1
     where = store.path or config.redact(store.url)

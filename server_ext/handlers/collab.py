@@ -2,10 +2,13 @@
 
 ``GET /workbench/collab/join?study=…&workerId=…&assignmentId=…&hitId=…`` seats the worker
 (the link a crowd platform sends them to) and renders the session page with a token for
-this seat. ``/workbench/collab/ws/{session_id}`` is the session's socket: its first frame
-must be ``{"type": "hello", "token": …}``; a token that proves no seat in that session is
-refused with close code 4403 and no detail. Frames over ``MAX_FRAME`` bytes, malformed
-JSON and frames that break the schema get an error frame on that socket only.
+this seat; in an assisted-labelling session the page also carries the task's bundle and
+loads its annotation plugin (through ``plugin_host.js``, as the annotate page does).
+``/workbench/collab/ws/{session_id}`` is the session's socket: its first frame must be
+``{"type": "hello", "token": …}``; a token that proves no seat in that session is refused
+with close code 4403 and no detail. Frames over ``MAX_FRAME`` bytes, malformed JSON and
+frames that break the schema get an error frame on that socket only (carrying the
+frame's ``client_id``, so the page can tell which submit was refused).
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from workbench.collab import sessions
+from workbench.collab import sessions, task_page
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.store.types import utcnow
+
+from .. import csp
+from .worker import script_json
 
 HERE = Path(__file__).parent.parent
 SETTINGS_KEY = "workbench_collab"
@@ -44,10 +50,7 @@ class CollabPageHandler(JupyterHandler):
 
     def set_default_headers(self) -> None:
         super().set_default_headers()
-        self.set_header("Content-Security-Policy",
-                        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                        "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'self' "
-                        "https://worker.mturk.com https://workersandbox.mturk.com")
+        self.set_header("Content-Security-Policy", csp.collab_policy())
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
 
@@ -63,13 +66,20 @@ class CollabPageHandler(JupyterHandler):
             self.finish(self.service.render("collab_error.html", message=exc.message))
             return
         await self.service.hub.notify(seat["session_id"])
-        self.finish(self.service.render("collab.html", static=self.service.static_url, **seat))
+        bundle = seat.pop("bundle")
+        code_origins, media_origins = csp.bundle_origins(bundle)
+        self.set_header("Content-Security-Policy", csp.collab_policy(code_origins=code_origins,
+                                                                     media_origins=media_origins))
+        self.finish(self.service.render("collab.html", static=self.service.static_url, bundle=bundle,
+                                        bundle_json=script_json(bundle) if bundle else "", **seat))
 
     def _join(self, s, args: dict[str, str]) -> dict[str, Any]:
         seat = sessions.join(s, args["study"], worker_id=args["workerId"], assignment_id=args["assignmentId"],
                              hit_id=args["hitId"], now=utcnow())
+        # In the join's transaction: a task the page cannot show leaves the worker unseated.
+        bundle = task_page.bundle(s, seat.session, self.service.plugin_urls)
         return {"session_id": seat.session.id, "token": seat.token, "role": seat.participant.role,
-                "ws_path": self.base_url + f"workbench/collab/ws/{seat.session.id}"}
+                "ws_path": self.base_url + f"workbench/collab/ws/{seat.session.id}", "bundle": bundle}
 
 
 class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -154,7 +164,7 @@ class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
 
 class CollabStaticHandler(JupyterHandler, web.StaticFileHandler):
-    """The session page's script and style sheet (no inline code: the CSP forbids it)."""
+    """The session page's scripts and style sheet (no inline code: the CSP forbids it)."""
 
     @allow_unauthenticated
     def get(self, path: str, include_body: bool = True):
@@ -172,5 +182,6 @@ class CollabStaticHandler(JupyterHandler, web.StaticFileHandler):
 default_handlers = [
     (r"/workbench/collab/join", CollabPageHandler),
     (r"/workbench/collab/ws/(?P<session_id>\d{1,12})", CollabSocketHandler),
-    (r"/workbench/collab/static/(?P<path>collab\.[a-z]{2,3})", CollabStaticHandler, {"path": str(HERE / "static")}),
+    (r"/workbench/collab/static/(?P<path>collab\.css|collab\.js|plugin_host\.js)", CollabStaticHandler,
+     {"path": str(HERE / "static")}),
 ]

@@ -63,16 +63,14 @@ class WorkerPageHandler(PageHandler):
         super().set_cookie(name, value, *args, **kwargs)
 
     def render_worker_page(self, page: dict[str, Any], *, form_origins: tuple[str, ...] = ()) -> None:
-        plugin = page.get("plugin") or {}
-        code_origins = tuple({o for o in map(csp.origin, [*plugin.get("js", []), *plugin.get("css", [])]) if o})
-        asset = page.get("asset") or {}
-        media_origins = tuple(o for o in [csp.origin(asset.get("url", ""))] if o)
+        code_origins, media_origins = csp.bundle_origins(page)
         self.set_header("Content-Security-Policy", csp.worker_policy(
             frame_ancestors=tuple(self.wb.frame_ancestors), form_origins=form_origins, code_origins=code_origins,
             media_origins=media_origins))
         self.finish(self.render_template(
             "annotate.html", page=page, bundle_json=script_json(page), xsrf=self.xsrf_token.decode(),
-            worker_css=static_url(self, "worker.css"), worker_js=static_url(self, "worker.js")))
+            worker_css=static_url(self, "worker.css"), worker_js=static_url(self, "worker.js"),
+            host_js=static_url(self, "plugin_host.js")))
 
     def page_bundle(self, session, task_id: int) -> dict[str, Any]:
         bundle = bundles.for_task(session, task_id, plugin_base_url=self.wb.plugins_base_url(),

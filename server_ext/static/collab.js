@@ -1,13 +1,17 @@
 // The collaboration session page: one WebSocket, the word game or the labelling task, and the chat.
-// Everything shown is set with textContent, never parsed as HTML.
+// Everything shown is set with textContent, never parsed as HTML. The labelling task is the task
+// type's own plugin, mounted by plugin_host.js and pre-filled with the assistant's proposal; its
+// submit goes over the socket.
 (function () {
   "use strict";
+  const EDIT_DELAY = 400; // ms of quiet before a working copy is sent: held arrow keys must not flood the socket
   const root = document.getElementById("collab");
   const $ = (id) => document.getElementById(id);
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const url = proto + "//" + location.host + root.dataset.ws;
   let socket = null, ended = false, refused = false, retry = 500, view = null;
   let role = root.dataset.role, chatOn = true, paradigm = "";
+  let tool = null, submitted = false, pending = null, editTimer = null, sequence = 0;
 
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -18,6 +22,7 @@
     socket.addEventListener("open", () => { retry = 500; send({ type: "hello", token: root.dataset.token }); });
     socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
+      failPending("The connection dropped; submit again once it is back.");
       if (event.code === 4403) { refused = true; $("status").textContent = "not allowed"; return; }
       if (ended || refused) return;
       $("status").textContent = "reconnecting…";
@@ -39,6 +44,16 @@
       render(frame.status, frame.state);
     } else if (frame.type === "message") {
       addMessage(frame);
+    } else if (frame.type === "ack") {
+      if (pending && frame.client_id === pending.id) {
+        submitted = true;
+        pending.resolve();
+        pending = null;
+      }
+    } else if (frame.type === "error" && pending && (!frame.client_id || frame.client_id === pending.id)) {
+      // The submit's own refusal, or the socket's (too large, too fast), which names no frame:
+      // either way the plugin shows it beside its Submit button.
+      failPending(frame.message);
     } else if (frame.type === "error" || frame.type === "notice") {
       $("notice").textContent = frame.message || frame.text;
     } else if (frame.type === "end") {
@@ -94,9 +109,68 @@
 
   function renderLabelling(state, status) {
     $("labelling").hidden = false;
-    $("proposal").textContent = state.proposal ? JSON.stringify(state.proposal) : "(none yet)";
-    if (state.current && document.activeElement !== $("result")) $("result").value = JSON.stringify(state.current);
-    $("submit-result").disabled = !(status === "active" && state.turn === "annotator" && !state.result);
+    const open = status === "active" && state.turn === "annotator" && !state.result;
+    if (!tool && !open && status === "active" && !state.result) {
+      $("labelling-note").textContent = "Waiting for the assistant's proposal…";
+      return;
+    }
+    if (open) {
+      $("labelling-note").textContent = state.proposal
+        ? "The assistant's proposal is filled in below: accept it as it is, or correct it, then submit."
+        : "Label the task below, then submit.";
+    } else {
+      $("labelling-note").textContent = "";
+    }
+    // A submit in flight settles with its ack, which comes after the state it produced.
+    if (tool && (open || tool.readOnly || submitted || pending)) return;
+    // First render, or the session closed under an unsubmitted tool: show the last result, read-only.
+    const last = tool ? tool.handle.getResult() : null;
+    if (tool) tool.handle.destroy();
+    const initial = open ? (state.current || state.proposal) : (state.final || last || state.current);
+    mountTool(initial || null, !open);
+  }
+
+  function mountTool(initial, readOnly) {
+    try {
+      const page = window.WorkbenchHost.readBundle("wb-bundle");
+      const handle = window.WorkbenchHost.mount($("wb-plugin-root"), page, {
+        initial: initial, readOnly: readOnly, submit: submitResult, onChange: queueEdit,
+      });
+      tool = { handle: handle, readOnly: readOnly };
+    } catch (err) {
+      $("notice").textContent = err.message;
+    }
+  }
+
+  // The plugin's submit: one "submit" action over the socket, settled by its ack or its error frame.
+  function submitResult(result) {
+    if (pending) return Promise.reject(new Error("Already submitting."));
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Error("Not connected; wait for the page to reconnect and submit again."));
+    }
+    window.clearTimeout(editTimer);
+    editTimer = null;
+    sequence += 1;
+    const id = "submit-" + sequence;
+    return new Promise((resolve, reject) => {
+      pending = { id: id, resolve: resolve, reject: reject };
+      send({ type: "action", action: { kind: "submit", result: result }, client_id: id });
+    });
+  }
+
+  function failPending(message) {
+    if (!pending) return;
+    pending.reject(new Error(message || "The submission was refused."));
+    pending = null;
+  }
+
+  // The working copy goes to the session as an "edit", so a reload starts from the human's edits.
+  function queueEdit(result) {
+    window.clearTimeout(editTimer);
+    editTimer = window.setTimeout(() => {
+      editTimer = null;
+      if (!pending && !submitted) send({ type: "action", action: { kind: "edit", result: result } });
+    }, EDIT_DELAY);
   }
 
   $("hint-form").addEventListener("submit", (event) => {
@@ -110,10 +184,6 @@
     if (text) send({ type: "chat", text: text });
     $("chat-text").value = "";
   });
-  $("submit-result").addEventListener("click", () => {
-    let result;
-    try { result = JSON.parse($("result").value); } catch (e) { $("notice").textContent = "That is not valid JSON."; return; }
-    send({ type: "action", action: { kind: "submit", result: result } });
-  });
-  connect();
+  // Deferred scripts (plugin_host.js, the plugin) have all run by now: the first state can mount the plugin.
+  document.addEventListener("DOMContentLoaded", connect);
 })();

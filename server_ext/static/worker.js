@@ -1,23 +1,10 @@
 /*
- * The worker page's host side of the plugin contract.
- *
- * It defines window.Workbench.register before the plugin's scripts run (they are deferred
- * after this one), reads the bundle from <script id="wb-bundle">, mounts the plugin with
- * ctx = {bundle, submit, readOnly, initial, onChange}, and owns everything a plugin must not
- * know: the submission endpoint, the XSRF token, MTurk's answer form and the link-out flow.
+ * The worker page: the annotate page's plugin, mounted by plugin_host.js, and everything a
+ * plugin must not know: the submission endpoint, the XSRF token, MTurk's answer form and the
+ * link-out flow.
  */
 (function () {
   "use strict";
-
-  const registry = new Map();
-  window.Workbench = {
-    register(name, impl) {
-      if (typeof name !== "string" || !impl || typeof impl.mount !== "function") {
-        throw new Error("Workbench.register(name, {mount}) needs a name and a mount function");
-      }
-      registry.set(name, impl);
-    },
-  };
 
   const $ = (id) => document.getElementById(id);
   let page = null;
@@ -27,16 +14,6 @@
   function status(text, state) {
     $("wb-status").textContent = text;
     if (state) document.body.dataset.state = state;
-  }
-
-  function bundleFor(page) {
-    return {
-      task: page.task,
-      asset: page.asset,
-      task_type: page.task_type,
-      definition: page.definition,
-      plugin: { name: page.plugin.name, version: page.plugin.version },
-    };
   }
 
   /* MTurk takes the answer as a form posted from this frame to turkSubmitTo/mturk/externalSubmit. */
@@ -96,27 +73,14 @@
 
   function start() {
     try {
-      page = JSON.parse($("wb-bundle").textContent);
+      page = window.WorkbenchHost.readBundle("wb-bundle");
+      handle = window.WorkbenchHost.mount($("wb-plugin-root"), page, {
+        readOnly: page.readonly === true,
+        initial: null,
+        submit: submit,
+      });
     } catch (err) {
-      status("This task could not be read.", "error");
-      return;
-    }
-    const plugin = page.plugin && registry.get(page.plugin.name);
-    if (!plugin) {
-      status("The annotation tool did not load. Reload the page or return the HIT.", "error");
-      return;
-    }
-    const ctx = {
-      bundle: bundleFor(page),
-      readOnly: page.readonly === true,
-      initial: null,
-      submit: submit,
-      onChange() {},
-    };
-    try {
-      handle = plugin.mount($("wb-plugin-root"), ctx);
-    } catch (err) {
-      status("The annotation tool failed to start: " + (err && err.message ? err.message : err), "error");
+      status(err.message, "error");
       return;
     }
     window.__wbHandle = handle;

@@ -80,9 +80,9 @@ def test_console_script_and_debug(tmp_path):
 
 def test_demo_makes_a_project(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
-    result = CliRunner().invoke(cli, ["demo", "--tasks", "3"], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["demo", "--project-only", "--tasks", "3"], catch_exceptions=False)
     assert result.exit_code == 0
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["tasks"] == 6 and summary["assets"] == 3
-    again = CliRunner().invoke(cli, ["demo", "--tasks", "3"], catch_exceptions=False)
+    again = CliRunner().invoke(cli, ["demo", "--project-only", "--tasks", "3"], catch_exceptions=False)
     assert json.loads(again.output.strip().splitlines()[-1])["tasks"] == 6

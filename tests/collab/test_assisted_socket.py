@@ -6,7 +6,7 @@ import asyncio
 
 from PIL import Image
 
-from workbench import annotations, assets, definitions, projects, tasks
+from workbench import annotations, assets, definitions, plugins, projects, resources, tasks
 from workbench.collab import sessions
 
 from .conftest import LABELS_SCHEMA
@@ -18,6 +18,9 @@ async def test_the_agent_proposes_and_the_annotation_records_the_human_changes(c
     picture = tmp_path / "pet.png"
     Image.new("RGB", (40, 30), (10, 10, 200)).save(picture)
     with collab_store.transaction() as s:
+        for found in plugins.scan(resources.plugins_root()):  # the join page shows the task in its plugin
+            if found.manifest["name"] == "classification":
+                plugins.register_found(s, found)
         project = projects.create(s, "pets", "Pets")
         definitions.create_type(s, "classification")
         spec = definitions.create_definition(s, "classification", "1.0",
@@ -33,9 +36,10 @@ async def test_the_agent_proposes_and_the_annotation_records_the_human_changes(c
     proposed = welcome if (welcome["state"] or {}).get("proposal") else \
         await me.until(lambda f: f["type"] == "state" and f["state"]["proposal"])
     assert proposed["state"]["proposal"] == {"labels": ["dog"]} and proposed["state"]["plugin"] == "classification"
-    await me.send({"type": "action", "action": {"kind": "submit", "result": {"labels": ["bird"]}}})
+    await me.send({"type": "action", "action": {"kind": "submit", "result": {"labels": ["bird"]}}, "client_id": "s1"})
     error = await me.until(lambda f: f["type"] == "error")
     assert error["field"].startswith("action.result.labels")  # checked against the task's label schema
+    assert error["client_id"] == "s1"  # so the page settles the submit the error answers
     await me.send({"type": "action", "action": {"kind": "edit", "result": {"labels": ["dog", "cat"]}}})
     await me.send({"type": "action", "action": {"kind": "submit", "result": {"labels": ["cat"]}}})
     end = await me.until(lambda f: f["type"] == "end")

@@ -15,8 +15,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-#: The operating system's and Python's own variables, which the code passes on to child processes.
-PROCESS_VARIABLES = {"PATH", "HOME", "PYTHONPATH"}
+#: Variables of the platform, not settings of the workbench.
+SYSTEM_VARIABLES = {"PYTHONPATH", "PATH", "HOME"}
 
 
 def env_example() -> dict[str, str]:
@@ -64,7 +64,7 @@ def test_every_variable_used_is_documented():
         used |= set(re.findall(r"\$\{(\w+)\}", unit.read_text()))
     code = "\n".join(p.read_text() for p in [*ROOT.glob("workbench/**/*.py"), *ROOT.glob("server_ext/**/*.py")])
     used |= {v for v in re.findall(r"environ(?:\.get)?\(\s*[\"']([A-Z][A-Z0-9_]+)[\"']", code)
-             if not v.startswith(("WORKBENCH_TEST", "CI")) and v not in PROCESS_VARIABLES}
+             if not v.startswith(("WORKBENCH_TEST", "CI")) and v not in SYSTEM_VARIABLES}
     missing = sorted(used - documented)
     assert not missing, f"not in deploy/.env.example: {missing}"
 

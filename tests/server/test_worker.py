@@ -169,7 +169,7 @@ async def test_xss_payloads_are_escaped(fetch_json, study):
     assert "<" not in raw and ">" not in raw and "&" not in raw
     assert page["task"]["payload"]["text"] == XSS and page["worker_id"] == XSS
     assert page["asset"]["metadata"]["alt"] == XSS
-    assert text.count("<script") == 1 + 1 + 1  # the bundle, worker.js, the plugin
+    assert text.count("<script") == 1 + 1 + 1 + 1  # the bundle, plugin_host.js, the plugin, worker.js
 
 
 async def test_signed_asset_links(fetch_json, study):

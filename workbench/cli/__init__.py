@@ -72,7 +72,8 @@ def emit(data: Any, as_json: bool, text: str | None = None) -> None:
     click.echo(json.dumps(data, indent=2, default=str) if as_json or text is None else text)
 
 
-from . import collab_cmds, demo_cmd, mturk_cmds, plugin_cmds, project_cmds, store_cmds  # noqa: E402,F401  (they register their commands)
+from . import (  # noqa: E402,F401  (they register their commands)
+    collab_cmds, demo_cmd, export_cmds, mturk_cmds, plugin_cmds, project_cmds, run_cmds, store_cmds)
 
 
 def main(argv: list[str] | None = None) -> None:

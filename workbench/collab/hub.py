@@ -175,13 +175,15 @@ class Hub:
             else:
                 raise ValidationError("frame.type", "hello is only the first frame")
         except ValidationError as exc:
-            self.reject(conn, exc)
+            client_id = frame.get("client_id") if isinstance(frame, dict) else None
+            self.reject(conn, exc, client_id if isinstance(client_id, str) and len(client_id) <= 64 else None)
             return
         self._after_change(live)
 
-    def reject(self, conn: Connection, exc: ValidationError) -> None:
+    def reject(self, conn: Connection, exc: ValidationError, client_id: str | None = None) -> None:
+        """An error frame to one client; it carries the refused frame's ``client_id`` so a page can match it."""
         self.stats["rejected"] += 1
-        self._send(conn, {"type": "error", **exc.to_dict()})
+        self._send(conn, {"type": "error", **exc.to_dict(), **({"client_id": client_id} if client_id else {})})
 
     def _after_change(self, live: LiveSession) -> None:
         if live.finished and live.status == "active":

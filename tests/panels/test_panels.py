@@ -1,0 +1,114 @@
+"""The panels through their widget state: set values, click, and see the store change or the error shown."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from workbench import annotations
+from workbench.panels import HITManager, MTurkPanel, ProjectOverview, ReviewQueue
+from workbench.store.models import HIT, Assignment, Bonus, Worker
+
+
+def _status(store, assignment_id):
+    with store.session() as s:
+        return s.scalar(select(Assignment.status).where(Assignment.assignment_id == assignment_id))
+
+
+def test_review_queue_approve_reject_bonus_block(crowd):
+    panel = ReviewQueue(crowd.provider, "crowd")
+    assert len(panel.cards) == 4 and panel.status_text == "✔ 4 submitted assignments"
+    first, second, third = panel.cards[:3]
+    assert "wb-label" in first.preview.value and ("circle" in first.preview.value or "square" in first.preview.value)
+    assert "<svg" in first.preview.value  # the task's image, inlined
+
+    first.approve_button.click()
+    assert _status(crowd.store, first.assignment_id) == "approved"
+    assert panel.status_text == f"✔ approved {first.assignment_id}"
+
+    second.reject_button.click()  # no feedback: refused, nothing changes
+    assert panel.status_text.startswith("✖ feedback: is required")
+    assert _status(crowd.store, second.assignment_id) == "submitted"
+    second.feedback.value = "The shape was a circle."
+    second.reject_button.click()
+    assert _status(crowd.store, second.assignment_id) == "rejected"
+
+    first.bonus_cents.value = 30
+    first.bonus_button.click()
+    assert panel.status_text == f"✔ paid a 30¢ bonus on {first.assignment_id}"
+    with crowd.store.session() as s:
+        assert s.scalar(select(Bonus.amount_cents).where(Bonus.worker_id == first.item["worker_id"])) == 30
+
+    third.block_button.click()
+    with crowd.store.session() as s:
+        assert s.scalar(select(Worker.blocked).where(Worker.worker_id == third.item["worker_id"])) is True
+
+    third.history_button.click()
+    assert "approval rate" in panel.worker_box.value and third.item["worker_id"] in panel.worker_box.value
+
+
+def test_review_queue_bulk_approve_over_a_filter(crowd):
+    panel = ReviewQueue(crowd.provider, "crowd")
+    panel.worker_filter.value = "WA"
+    panel.load_button.click()
+    assert {c.item["worker_id"] for c in panel.cards} == {"WA"} and len(panel.cards) == 2
+    panel.bulk_button.click()
+    assert panel.status_text == "✔ approved 2"
+    assert panel.bulk_progress.value == 2
+    with crowd.store.session() as s:
+        statuses = set(s.execute(select(Assignment.worker_id, Assignment.status)).all())
+    assert statuses == {("WA", "approved"), ("WB", "submitted")}
+
+
+def test_hit_manager_previews_cost_creates_extends_and_expires(crowd):
+    panel = HITManager(crowd.provider, "crowd")
+    panel.task_type.value = "bounding-box"
+    panel.reward.value = 0.50
+    panel.assignments.value = 2
+    panel.preview_button.click()
+    # 2 HITs x 2 assignments x $0.50 = $2.00, plus 20 % fees = $2.40.
+    assert "$2.40" in panel.cost.value and panel.status_text == "✔ 2 HITs would cost $2.40"
+    panel.create_button.click()
+    assert panel.status_text == "✔ created 2 HITs (0 already existed)"
+    assert panel.progress.value == panel.progress.max == 2
+    with crowd.store.session() as s:
+        assert s.scalar(select(HIT.reward_cents).where(HIT.task_id == crowd.study.task_ids["bounding-box"][0])) == 50
+    assert len(panel.hit_id.options) == 4
+
+    panel.hit_id.value = panel.hit_id.options[-1]
+    panel.extend_button.click()  # nothing to extend by
+    assert panel.status_text.startswith("✖") and "assignments" in panel.status_text
+    panel.more_assignments.value = 1
+    panel.extend_button.click()
+    assert panel.status_text == f"✔ extended HIT {panel.hit_id.value}"
+    panel.expire_button.click()
+    assert panel.status_text == f"✔ expired HIT {panel.hit_id.value}"
+
+
+def test_mturk_panel_by_hit_id(crowd):
+    panel = MTurkPanel(crowd.provider)
+    panel.load_button.click()
+    assert panel.status_text == "✖ hit_id: enter the id of a HIT"
+    panel.hit_id.value = crowd.hit_ids[0]
+    panel.load_button.click()
+    assert panel.status_text == f"✔ HIT {crowd.hit_ids[0]}: 2 assignments"
+    (assignment_id, (approve, reject)), (other_id, (_, other_reject)) = panel.buttons.items()
+    approve.click()
+    assert _status(crowd.store, assignment_id) == "approved"
+    assert panel.status_text == f"✔ approved {assignment_id}"
+    assert panel.buttons[assignment_id][0].disabled  # redrawn from the store
+    panel.feedback.value = "Wrong label."
+    panel.buttons[other_id][1].click()
+    assert _status(crowd.store, other_id) == "rejected"
+
+
+def test_project_overview_shows_progress(crowd):
+    panel = ProjectOverview(crowd.store, "crowd", provider=crowd.provider)
+    assert panel.stats["tasks"]["in_progress"] == 2 and panel.progress.value == 0.0
+    with crowd.store.transaction() as s:  # a third rater completes the first task (target: 3)
+        annotations.submit(s, crowd.study.task_ids["classification"][0], {"labels": ["circle"]}, actor="lab")
+    panel.refresh_button.click()
+    assert panel.progress.value == 1 / 5 and panel.progress.description == "20%"
+    assert panel.status_text == "✔ crowd: 1 of 5 tasks complete"
+    assert "assignments" in panel.summary.value and "spent" in panel.summary.value
+    missing = ProjectOverview(crowd.store, "no-such-project")
+    assert missing.status_text.startswith("✖ project 'no-such-project' not found")

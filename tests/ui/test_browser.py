@@ -1,0 +1,136 @@
+"""The dashboard in Voila and the panels in a real JupyterLab, each opened in Debian's Chromium."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ..notebooks.conftest import ROOT, notebook_env  # noqa: F401  (the fixture)
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def server(args: list[str], url: str, env: dict, log: Path, timeout: float = 180):
+    """A child process serving ``url``; stopped (and reaped) afterwards."""
+    with open(log, "w") as out:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(f"{args[2]} exited: {log.read_text()[-3000:]}")
+                try:
+                    urllib.request.urlopen(url, timeout=5)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise AssertionError(f"{url} not up: {log.read_text()[-3000:]}") from None
+                    time.sleep(0.5)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def in_thread(drive) -> None:
+    """Run ``drive`` on a thread of its own: Playwright's sync API refuses a thread whose asyncio loop
+    runs, and an earlier test in the same session (pytest-jupyter's) may have left one running here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(drive).result()
+
+
+@contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
+
+
+def test_voila_dashboard_renders_its_plots(notebook_env, tmp_path):
+    port = free_port()
+    args = [sys.executable, "-m", "voila", "notebooks/dashboard.ipynb", "--no-browser", f"--port={port}",
+            "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
+    url = f"http://127.0.0.1:{port}/"
+    with server(args, url, notebook_env, tmp_path / "voila.log"):
+        in_thread(lambda: _check_dashboard(url))
+
+
+def _check_dashboard(url: str) -> None:
+    with chromium() as page:
+        page.goto(url, timeout=180_000)
+        # Voila streams cells as they run: the agreement table comes last.
+        page.get_by_text("krippendorff_alpha_nominal").first.wait_for(timeout=180_000)
+        plots = page.locator("img[src^='data:image/png']")
+        plots.first.wait_for(state="visible", timeout=180_000)
+        page.wait_for_function("document.querySelectorAll(\"img[src^='data:image/png']\").length >= 4",
+                               timeout=180_000)
+        visible = [plots.nth(i).is_visible() for i in range(plots.count())]
+        assert len(visible) >= 4 and all(visible)
+        boxes = [plots.nth(i).bounding_box() for i in range(plots.count())]
+        assert all(b and b["width"] > 200 and b["height"] > 100 for b in boxes)
+        text = page.inner_text("body")
+        assert re.search(r"demo: \d of 5 tasks complete", text) and "krippendorff_alpha_nominal" in text
+        assert "Traceback" not in text
+
+
+def test_panels_render_in_jupyterlab(notebook_env, tmp_path):
+    port, token = free_port(), secrets.token_hex(16)
+    args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+            "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = {**notebook_env, "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    with server(args, f"http://127.0.0.1:{port}/api/status?token={token}", env, tmp_path / "lab.log"):
+        in_thread(lambda: _check_panels(f"http://127.0.0.1:{port}/lab/tree/notebooks/panels.ipynb?token={token}"))
+
+
+def _check_panels(url: str) -> None:
+    with chromium() as page:
+        page.goto(url, timeout=180_000)
+        page.locator(".jp-Notebook").first.wait_for(state="visible", timeout=180_000)
+        panels = page.locator(".wb-panel")
+        # "Run All Cells" does nothing until the kernel is connected: ask again until the panels come.
+        for _attempt in range(6):
+            page.keyboard.press("Escape")  # close a menu a previous attempt may have left open
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            try:
+                page.wait_for_function("document.querySelectorAll('.wb-panel').length >= 4", timeout=30_000)
+                break
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+                continue
+        assert panels.count() == 4
+        assert "Review queue" in panels.nth(2).inner_text()
+        status = page.locator(".wb-status").first
+        assert "demo:" in status.inner_text() and "tasks complete" in status.inner_text()
+        # The HIT manager's cost preview ran in the kernel and came back through the widget protocol.
+        assert "HITs would cost" in panels.nth(1).inner_text()

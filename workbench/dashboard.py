@@ -1,0 +1,85 @@
+"""What the PI's dashboard shows, as pandas frames: progress, submissions and cost over time, workers.
+
+Only reads the store. Money follows MTurk's fees (``providers.mturk.costs``): a reward
+counts when its assignment is approved, at the approval time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from . import projects
+from .store import Store
+from .store.models import HIT, Assignment, Bonus, Task
+
+
+def progress(store: Store, project: str) -> dict[str, Any]:
+    """Tasks and assignments by status (``projects.stats``)."""
+    with store.session() as s:
+        return projects.stats(s, project)
+
+
+def assignments_frame(store: Store, project: str) -> pd.DataFrame:
+    """One row per assignment of the project: worker, status, times, reward, time on task in seconds."""
+    with store.session() as s:
+        project_id = projects.get(s, project).id
+        rows = s.execute(
+            select(Assignment.assignment_id, Assignment.worker_id, Assignment.status, Assignment.accept_time,
+                   Assignment.submit_time, Assignment.approval_time, HIT.hit_id, HIT.reward_cents,
+                   HIT.max_assignments, HIT.payload)
+            .join(HIT, HIT.id == Assignment.hit_pk).outerjoin(Task, Task.id == Assignment.task_id)
+            .where(HIT.project_id == project_id).order_by(Assignment.id)).all()
+    frame = pd.DataFrame(rows, columns=["assignment_id", "worker_id", "status", "accept_time", "submit_time",
+                                        "approval_time", "hit_id", "reward_cents", "max_assignments", "payload"])
+    for column in ("accept_time", "submit_time", "approval_time"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["seconds_on_task"] = (frame["submit_time"] - frame["accept_time"]).dt.total_seconds()
+    return frame
+
+
+def submissions_over_time(frame: pd.DataFrame, freq: str = "h") -> pd.Series:
+    """Submitted assignments per period."""
+    times = frame["submit_time"].dropna()
+    if times.empty:
+        return pd.Series(dtype="int64", name="submissions")
+    return times.dt.floor(freq).value_counts().sort_index().rename("submissions")
+
+
+def cost_over_time(store: Store, project: str, frame: pd.DataFrame, freq: str = "h") -> pd.Series:
+    """Cumulative dollars spent (approved rewards and paid bonuses, with MTurk's fees) per period."""
+    from .providers.mturk.costs import bonus_fee, reward_fee
+
+    approved = frame[frame["status"] == "approved"].dropna(subset=["approval_time"])
+    sizes = [((p or {}).get("initial_max_assignments", m)) for p, m in zip(approved["payload"], approved["max_assignments"])]
+    spent = [r + reward_fee(r, n) for r, n in zip(approved["reward_cents"], sizes)]
+    events = list(zip(approved["approval_time"], spent))
+    with store.session() as s:
+        project_id = projects.get(s, project).id
+        bonuses = s.execute(select(Bonus.paid_at, Bonus.amount_cents).join(Assignment, Assignment.id == Bonus.assignment_pk)
+                            .join(HIT, HIT.id == Assignment.hit_pk)
+                            .where(HIT.project_id == project_id, Bonus.status == "paid")).all()
+    events += [(pd.Timestamp(paid), amount + bonus_fee(amount)) for paid, amount in bonuses if paid]
+    if not events:
+        return pd.Series(dtype="float64", name="dollars")
+    series = pd.Series([c / 100 for _, c in events], index=pd.DatetimeIndex([t for t, _ in events]))
+    return series.groupby(series.index.floor(freq)).sum().sort_index().cumsum().rename("dollars")
+
+
+def worker_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per worker: assignments, approval rate (of the reviewed), median seconds on task."""
+    if frame.empty:
+        return pd.DataFrame(columns=["assignments", "approved", "rejected", "approval_rate", "median_seconds"])
+    grouped = frame.groupby("worker_id")
+    table = pd.DataFrame({
+        "assignments": grouped.size(),
+        "approved": grouped["status"].apply(lambda s: int((s == "approved").sum())),
+        "rejected": grouped["status"].apply(lambda s: int((s == "rejected").sum())),
+        "median_seconds": grouped["seconds_on_task"].median(),
+    })
+    reviewed = table["approved"] + table["rejected"]
+    table["approval_rate"] = (table["approved"] / reviewed).where(reviewed > 0)
+    return table[["assignments", "approved", "rejected", "approval_rate", "median_seconds"]].sort_values(
+        "assignments", ascending=False)

@@ -1,0 +1,170 @@
+"""The whole demo study, offline: simulator, server, HITs, simulated workers, the scheduled notebooks.
+
+``run(headless=True)`` does steps 1-6 of ``make demo`` and stops what it started:
+initialise the store; create the demo project (generated images to box, a classification
+task); start the local MTurk simulator and a ``jupyter workbench`` server; create HITs
+whose ExternalQuestion is the server's annotate page; let simulated workers do them
+through the real worker pages; run sync, ingest and export through papermill. Without
+``headless`` it then starts JupyterLab on the panels notebook and Voila on the dashboard,
+and keeps everything up until interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import config, demo, jobs, projects
+from .errors import WorkbenchError
+from .store import Store, open_store
+
+CODE_ROOT = Path(__file__).resolve().parents[1]
+EXPORTS = (("parquet", "annotations.parquet"), ("coco", "boxes.coco.json"), ("long", "ratings.long.csv"))
+
+
+class DemoError(WorkbenchError):
+    status = 500
+    code = "demo_failed"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def child_env(store: Store, **extra: str) -> dict[str, str]:
+    """The environment for the servers: the same store (through the environment) and the same code."""
+    env = dict(os.environ)
+    env.update(WORKBENCH_DATABASE_URL=store.url, WORKBENCH_HOME=str(config.home()),
+               PYTHONPATH=os.pathsep.join(p for p in (str(CODE_ROOT), os.environ.get("PYTHONPATH")) if p), **extra)
+    return env
+
+
+@contextmanager
+def child(argv: list[str], ready_url: str, env: dict[str, str], log: Path, timeout: float = 120) -> Iterator[None]:
+    """A server in a child process, up (``ready_url`` answers) for the duration of the block."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        process = subprocess.Popen(argv, cwd=CODE_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise DemoError(f"{' '.join(argv[:3])} exited early", hint=f"see {log}")
+                try:
+                    urllib.request.urlopen(ready_url, timeout=5)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise DemoError(f"{ready_url} did not answer in {timeout:.0f}s", hint=f"see {log}") from None
+                    time.sleep(0.3)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _root_flag() -> list[str]:
+    return ["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []
+
+
+def workbench_server(store: Store, logs: Path) -> tuple[str, Any]:
+    """``jupyter workbench`` (the locked-down public server) on a free port."""
+    port = free_port()
+    argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
+            f"--IdentityProvider.token={secrets.token_hex(16)}", f"--ServerApp.root_dir={config.home()}",
+            *_root_flag()]
+    base = f"http://127.0.0.1:{port}"
+    return base, child(argv, base + "/workbench/api/health", child_env(store), logs / "workbench-server.log")
+
+
+def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
+        echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the demo study; return the summary (``headless=False`` returns after Ctrl-C)."""
+    from .mturk_sim import Simulator
+    from .mturk_sim.workers import run_workers
+    from .providers import WorkSpec
+    from .providers.mturk import MTurkProvider
+    from .providers.mturk.client import make_client
+
+    logs = config.home() / "demo" / "logs"
+    store = open_store(upgrade=True)                                            # 1
+    made = demo.run(store, n_tasks=n_tasks, target_annotations=workers_per_task, echo=echo)   # 2
+    with ExitStack() as stack:
+        sim = Simulator().start()                                               # 3
+        stack.callback(sim.stop)
+        base_url, server = workbench_server(store, logs)
+        stack.enter_context(server)
+        echo(f"simulator: {sim.url}\nserver:    {base_url}")
+        provider = MTurkProvider(store, environment="local", client=make_client("local", endpoint_url=sim.url))
+        with store.session() as s:
+            task_ids = [t["id"] for t in _tasks(s)]
+        spec = WorkSpec(title="Shapes: label or box them", description="Look at a picture of shapes and annotate it.",
+                        reward_cents=5, max_assignments=workers_per_task, keywords=["image", "shapes"])
+        created = provider.create_work(demo.PROJECT, task_ids, spec, base_url=base_url, actor="demo")   # 4
+        echo(f"HITs:      {created.created} created on the simulator")
+        outcomes = run_workers(sim.url, len(task_ids) * workers_per_task, hit_ids=created.hit_ids,    # 5
+                               post_to_server=True, concurrency=4)
+        submitted = sum(1 for o in outcomes if o.ok)
+        failures = [o.error for o in outcomes if not o.ok]
+        echo(f"workers:   {submitted} assignments submitted through the worker pages"
+             + (f"; {len(failures)} failed, first: {failures[0]}" if failures else ""))
+        mturk = {"environment": "local", "endpoint_url": sim.url}
+        synced = jobs.run("sync", mturk, store=store, wait=60)                  # 6
+        ingested = jobs.run("ingest", mturk, store=store, wait=60)
+        files = []
+        out_dir = config.home() / "demo" / "exports"
+        for fmt, name in EXPORTS:
+            result = jobs.run("export", {"project": demo.PROJECT, "format": fmt, "out": str(out_dir / name)},
+                              store=store, wait=60)
+            files.append({"format": fmt, "path": result.summary.get("path"), "rows": result.summary.get("rows")})
+        with store.session() as s:
+            stats = projects.stats(s, demo.PROJECT)
+        summary = {"project": demo.PROJECT, "tasks": made["tasks"], "hits": len(created.hit_ids),
+                   "assignments_submitted": submitted, "assignments_synced": synced.summary.get("assignments_new"),
+                   "annotations_ingested": stats["annotations"]["total"],
+                   "ingest": {k: ingested.summary.get(k) for k in ("ingested", "duplicates", "invalid")},
+                   "exports": files, "notebooks": [synced.run["output_path"], ingested.run["output_path"]]}
+        if not headless:
+            _interactive(store, sim.url, logs, echo, stack)
+        return summary
+
+
+def _tasks(session) -> list[dict[str, Any]]:
+    from . import tasks
+
+    return [t.to_dict() for t in tasks.list_(session, project=demo.PROJECT, limit=10_000)]
+
+
+def _interactive(store: Store, sim_url: str, logs: Path, echo: Callable[[str], None], stack: ExitStack) -> None:
+    """JupyterLab on the panels notebook and Voila on the dashboard, until Ctrl-C."""
+    env = child_env(store, WORKBENCH_PROJECT=demo.PROJECT, MTURK_ENVIRONMENT="local", MTURK_LOCAL_ENDPOINT=sim_url)
+    lab_port, voila_port, token = free_port(), free_port(), secrets.token_hex(16)
+    lab = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={lab_port}", "--ServerApp.ip=127.0.0.1",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={CODE_ROOT}", *_root_flag()]
+    voila = [sys.executable, "-m", "voila", "notebooks/dashboard.ipynb", "--no-browser", f"--port={voila_port}",
+             "--Voila.ip=127.0.0.1"]
+    stack.enter_context(child(lab, f"http://127.0.0.1:{lab_port}/api/status?token={token}", env, logs / "lab.log"))
+    stack.enter_context(child(voila, f"http://127.0.0.1:{voila_port}/", env, logs / "voila.log", timeout=300))
+    echo(f"JupyterLab (panels): http://127.0.0.1:{lab_port}/lab/tree/notebooks/panels.ipynb?token={token}")
+    echo(f"Voila dashboard:     http://127.0.0.1:{voila_port}/   (voila notebooks/dashboard.ipynb)")
+    echo("Ctrl-C stops the servers.")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        echo("stopping")

@@ -1,0 +1,81 @@
+"""Exports: the store turned into files (Parquet, CSV, JSONL, JSON, COCO, the long table), optionally on S3.
+
+``export(store, project, fmt, out)`` is the one entry point the CLI, the export notebook
+and the panels call. Every format streams: rows go from the store's cursor to the file a
+chunk at a time, so memory stays flat as the data grows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ValidationError
+from ..store import Store
+from . import coco, tabular
+from .long import LONG_COLUMNS, long_batches
+from .source import ANNOTATION_COLUMNS, REAL_ROWS, annotation_batches, annotation_rows
+
+FORMATS = ("parquet", "csv", "jsonl", "json", "coco", "long")
+#: The file format of the long table follows the output's suffix (Parquet otherwise).
+LONG_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
+
+
+@dataclass
+class ExportResult:
+    format: str
+    path: str
+    rows: int
+    s3_uri: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def export(store: Store, project: str | None, fmt: str, out: str | Path, *, s3_uri: str | None = None,
+           batch_size: int | None = None) -> ExportResult:
+    """Write the project's annotations (``project=None``: every project) to ``out`` in ``fmt``.
+
+    ``fmt``: parquet, csv, jsonl, json (the annotation join), coco (boxes and polygons) or
+    long (rater, unit, value). With ``s3_uri`` (``s3://bucket/key``) the file is uploaded too.
+    """
+    if fmt not in FORMATS:
+        raise ValidationError("format", f"must be one of {', '.join(FORMATS)}")
+    if not out:
+        raise ValidationError("out", "must be a file path")
+    out = Path(out).expanduser()
+    if s3_uri is not None:
+        from .s3 import parse_uri
+
+        parse_uri(s3_uri)
+    if project is not None:
+        _check_project(store, project)
+    kwargs = {"batch_size": batch_size} if batch_size else {}
+    counts: dict[str, int] = {}
+    if fmt == "coco":
+        counts = coco.write(store, project, out)
+        rows = counts["annotations"]
+    elif fmt == "long":
+        rows = tabular.write(long_batches(store, project, **kwargs), LONG_COLUMNS,
+                             LONG_SUFFIXES.get(out.suffix.lower(), "parquet"), out, derived=False)
+    else:
+        with annotation_batches(store, project, **kwargs) as reader:
+            rows = tabular.write(reader, ANNOTATION_COLUMNS, fmt, out, where=REAL_ROWS if store.dialect == "sqlite" else "")
+    result = ExportResult(fmt, str(out), rows, counts=counts)
+    if s3_uri is not None:
+        from .s3 import upload
+
+        result.s3_uri = upload(out, s3_uri)
+    return result
+
+
+def _check_project(store: Store, project: str) -> None:
+    from .. import projects
+
+    with store.session() as session:
+        projects.get(session, project)
+
+
+__all__ = ["FORMATS", "ExportResult", "annotation_batches", "annotation_rows", "export"]

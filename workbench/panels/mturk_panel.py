@@ -1,0 +1,76 @@
+"""The MTurk panel, as researchers knew it: a HIT id in, its assignments out, approve or reject each."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from .. import review
+from .base import Panel
+
+
+class MTurkPanel(Panel):
+    title = "MTurk"
+
+    def __init__(self, provider) -> None:
+        super().__init__()
+        self.provider = provider
+        self.hit_id = w.Text(placeholder="HIT id", description="HIT")
+        self.sync_first = w.Checkbox(value=True, description="sync with MTurk first")
+        self.load_button = w.Button(description="Show assignments", icon="search")
+        self.feedback = w.Text(placeholder="feedback (required to reject)", description="feedback")
+        self.rows_box = w.VBox()
+        self.buttons: dict[str, tuple[w.Button, w.Button]] = {}
+        self.load_button.on_click(lambda _b: self.load())
+        self.widget = self.frame(w.HBox([self.hit_id, self.sync_first, self.load_button]), self.feedback,
+                                 self.rows_box)
+
+    def load(self) -> list[dict] | None:
+        hit_id = self.hit_id.value.strip()
+
+        def fetch():
+            if not hit_id:
+                from ..errors import ValidationError
+
+                raise ValidationError("hit_id", "enter the id of a HIT")
+            if self.sync_first.value:
+                self.provider.sync(actor="panel")
+            return review.assignments(self.provider, hit_id=hit_id, limit=1000)
+
+        rows = self.act(fetch, lambda r: f"HIT {hit_id}: {len(r)} assignments")
+        if rows is None:
+            return None
+        self.buttons = {}
+        lines = []
+        for row in rows:
+            approve = w.Button(description="Approve", button_style="success",
+                               disabled=row["status"] not in ("submitted", "rejected"))
+            reject = w.Button(description="Reject", button_style="danger", disabled=row["status"] != "submitted")
+            approve.on_click(lambda _b, a=row["assignment_id"]: self.approve(a))
+            reject.on_click(lambda _b, a=row["assignment_id"]: self.reject(a))
+            self.buttons[row["assignment_id"]] = (approve, reject)
+            label = w.HTML(f"<code>{html.escape(row['assignment_id'])}</code> worker "
+                           f"{html.escape(row['worker_id'])} <i>{html.escape(row['status'])}</i>")
+            lines.append(w.HBox([label, approve, reject]))
+        self.rows_box.children = lines
+        return rows
+
+    def approve(self, assignment_id: str):
+        result = self.act(lambda: review.approve(self.provider, assignment_id, feedback=self.feedback.value,
+                                                 override=True, actor="panel"), f"approved {assignment_id}")
+        self._reload_keep_status()
+        return result
+
+    def reject(self, assignment_id: str):
+        result = self.act(lambda: review.reject(self.provider, assignment_id, self.feedback.value, actor="panel"),
+                          f"rejected {assignment_id}")
+        self._reload_keep_status()
+        return result
+
+    def _reload_keep_status(self) -> None:
+        message = self.status.value
+        sync, self.sync_first.value = self.sync_first.value, False
+        self.load()
+        self.sync_first.value = sync
+        self.status.value = message

@@ -1,0 +1,129 @@
+"""The review queue panel: each submitted assignment with its annotation drawn, and what to do with it."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from .. import previews, review, review_queue
+from .base import Panel, table
+
+STATUSES = ["submitted", "approved", "rejected", "accepted", "returned", "abandoned", "expired"]
+
+
+class AssignmentCard:
+    """One assignment: its preview and its approve / reject / bonus / block buttons."""
+
+    def __init__(self, panel: "ReviewQueue", item: dict) -> None:
+        self.panel, self.item = panel, item
+        self.assignment_id = item["assignment_id"]
+        width, height = item.get("image_size") or (None, None)
+        self.preview = w.HTML(previews.render(item.get("result"), item.get("image_path"), width=width, height=height))
+        head = (f"<b>{html.escape(self.assignment_id)}</b> · worker {html.escape(item['worker_id'])} · "
+                f"HIT {html.escape(item.get('hit_id') or '')} · <i>{html.escape(item['status'])}</i>")
+        self.feedback = w.Text(placeholder="feedback to the worker (required to reject)", description="feedback")
+        self.bonus_cents = w.BoundedIntText(value=25, min=1, max=100_000, description="bonus ¢")
+        self.approve_button = w.Button(description="Approve", button_style="success", icon="check")
+        self.reject_button = w.Button(description="Reject", button_style="danger", icon="times")
+        self.bonus_button = w.Button(description="Bonus", icon="gift")
+        self.block_button = w.Button(description="Block worker", icon="ban")
+        self.history_button = w.Button(description="Worker history", icon="user")
+        self.approve_button.on_click(lambda _b: self.approve())
+        self.reject_button.on_click(lambda _b: self.reject())
+        self.bonus_button.on_click(lambda _b: self.bonus())
+        self.block_button.on_click(lambda _b: self.block())
+        self.history_button.on_click(lambda _b: panel.show_worker(item["worker_id"]))
+        self.widget = w.VBox([w.HTML(head), self.preview, w.HBox([self.feedback, self.bonus_cents]),
+                              w.HBox([self.approve_button, self.reject_button, self.bonus_button, self.block_button,
+                                      self.history_button])],
+                             layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"))
+        self.widget.add_class("wb-assignment")
+
+    def approve(self):
+        return self.panel.act(lambda: review.approve(self.panel.provider, self.assignment_id,
+                                                     feedback=self.feedback.value, actor="panel"),
+                              f"approved {self.assignment_id}")
+
+    def reject(self):
+        return self.panel.act(lambda: review.reject(self.panel.provider, self.assignment_id, self.feedback.value,
+                                                    actor="panel"), f"rejected {self.assignment_id}")
+
+    def bonus(self):
+        reason = self.feedback.value or "Thank you for careful work."
+        return self.panel.act(lambda: review.bonus(self.panel.provider, self.assignment_id, self.bonus_cents.value,
+                                                   reason, actor="panel"),
+                              f"paid a {self.bonus_cents.value}¢ bonus on {self.assignment_id}")
+
+    def block(self):
+        reason = self.feedback.value or "blocked after review"
+        return self.panel.act(lambda: review.block(self.panel.provider, self.item["worker_id"], reason,
+                                                   actor="panel"), f"blocked worker {self.item['worker_id']}")
+
+
+class ReviewQueue(Panel):
+    title = "Review queue"
+
+    def __init__(self, provider, project: str | None = None, *, limit: int = 20) -> None:
+        super().__init__()
+        self.provider, self.project = provider, project
+        self.status_filter = w.Dropdown(options=STATUSES, value="submitted", description="status")
+        self.worker_filter = w.Text(placeholder="any worker", description="worker")
+        self.limit = w.BoundedIntText(value=limit, min=1, max=1000, description="show")
+        self.load_button = w.Button(description="Load", icon="refresh")
+        self.bulk_button = w.Button(description="Approve all shown", button_style="success", icon="check-square")
+        self.bulk_progress = w.IntProgress(min=0, max=1, value=0, description="approved")
+        self.cards_box = w.VBox()
+        self.worker_box = w.HTML()
+        self.cards: list[AssignmentCard] = []
+        self.load_button.on_click(lambda _b: self.load())
+        self.bulk_button.on_click(lambda _b: self.approve_all())
+        self.widget = self.frame(w.HBox([self.status_filter, self.worker_filter, self.limit, self.load_button]),
+                                 w.HBox([self.bulk_button, self.bulk_progress]), self.cards_box, self.worker_box)
+        self.load()
+
+    def load(self) -> list[dict] | None:
+        items = self.act(lambda: review_queue.items(self.provider, status=self.status_filter.value,
+                                             worker_id=self.worker_filter.value.strip() or None,
+                                             project=self.project, limit=self.limit.value),
+                         lambda rows: f"{len(rows)} {self.status_filter.value} assignments")
+        if items is None:
+            return None
+        self.cards = [AssignmentCard(self, item) for item in items]
+        self.cards_box.children = [card.widget for card in self.cards]
+        return items
+
+    def approve_all(self):
+        ids = [card.assignment_id for card in self.cards if card.item["status"] == "submitted"]
+        self.bulk_progress.max, self.bulk_progress.value = max(1, len(ids)), 0
+
+        def advance(n: int) -> None:
+            self.bulk_progress.value += n
+
+        result = self.act(lambda: review_queue.approve_all(self.provider, ids, actor="panel", progress=advance),
+                          lambda r: f"approved {len(r['approved'])}" + (
+                              f"; {len(r['failed'])} failed: {r['failed'][0]['error']}" if r["failed"] else ""))
+        if result and result["failed"]:
+            self.fail(f"approved {len(result['approved'])}; {len(result['failed'])} failed: "
+                      f"{result['failed'][0]['error']}")
+        self.load_keep_status()
+        return result
+
+    def load_keep_status(self) -> None:
+        message = self.status.value
+        self.load()
+        self.status.value = message
+
+    def show_worker(self, worker_id: str):
+        summary = self.act(lambda: review_queue.worker_summary(self.provider, worker_id),
+                           lambda s: f"worker {worker_id}: {s['assignments']} assignments")
+        if summary is None:
+            return None
+        rate = "n/a" if summary["approval_rate"] is None else f"{summary['approval_rate']:.0%}"
+        median = "n/a" if summary["median_seconds"] is None else f"{summary['median_seconds']:.0f}s"
+        self.worker_box.value = (
+            f"<h4>Worker {html.escape(worker_id)}{' (blocked)' if summary['blocked'] else ''}</h4>"
+            f"<p>{summary['assignments']} assignments, approval rate {rate}, median time on task {median}, "
+            f"bonuses {summary['bonuses_cents']}¢</p>"
+            + table(summary["history"], ["assignment_id", "hit_id", "status", "accept_time", "submit_time"]))
+        return summary
