@@ -3,7 +3,8 @@ routing rules, the MTurk simulator, and two scheduler syncs at once.
 
 Checked through nginx: the worker routes work; the researcher API and Jupyter's routes are
 refused by the proxy itself; submissions spread over both processes lose and double
-nothing; two ``workbench mturk sync`` runs at once store no row twice.
+nothing; two ``workbench run sync`` runs (papermill, as a scheduler starts them) at once
+store no row twice.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from workbench.providers import WorkSpec
 from workbench.providers.mturk import MTurkProvider
 from workbench.providers.mturk.client import make_client
 from workbench.store import Store
-from workbench.store.models import HIT, Annotation, Assignment, Worker
+from workbench.store.models import HIT, Annotation, Assignment, JobRun, Worker
 
 from .loopback import REPO, fresh_pg_database, nginx, port_of, spawn_cli, workbench_cli, workbench_servers
 
@@ -199,7 +200,7 @@ def test_submissions_spread_over_both_processes_lose_and_double_nothing(deployme
     assert sum(per_worker.values()) == len(first) + len(retried)
 
 
-def test_mturk_work_through_the_proxy_and_two_syncs_at_once(deployment):
+def test_mturk_work_through_the_proxy_and_two_scheduled_syncs_at_once(deployment):
     sim, store = deployment.sim, deployment.store
     provider = MTurkProvider(store, environment="local", client=make_client("local", endpoint_url=sim.url))
     task_ids = list(range(TASKS - MTURK_TASKS + 1, TASKS + 1))
@@ -214,14 +215,21 @@ def test_mturk_work_through_the_proxy_and_two_syncs_at_once(deployment):
 
     env = {"MTURK_ENVIRONMENT": "local", "MTURK_LOCAL_ENDPOINT": sim.url, "WORKBENCH_DATABASE_URL": deployment.url,
            "AWS_ACCESS_KEY_ID": "sim", "AWS_SECRET_ACCESS_KEY": "sim", "AWS_DEFAULT_REGION": "us-east-1"}
-    runs = [spawn_cli("mturk", "sync", "--json", env=env) for _ in range(2)]
-    results = []
+    # The scheduler's command, twice at once (two crons, or a CronJob overlapping a manual run).
+    runs = [spawn_cli("run", "sync", "--json", env={**env, "WORKBENCH_HOME": str(deployment.folder / f"sched{n}")})
+            for n in range(2)]
+    outcomes = []
     for run in runs:
-        out, err = run.communicate(timeout=180)
+        out, err = run.communicate(timeout=300)
         assert run.returncode == 0, err
-        results.append(json.loads(out))
-    assert sum(r["assignments_new"] for r in results) == len(submitted), results
-    assert sum(r["hits_inserted"] for r in results) == 0  # the HITs were ours already
+        outcomes.append(json.loads(out) if out.strip() else {"skipped": err})
+    done = [o for o in outcomes if "summary" in o]
+    assert done and all(o["status"] == "succeeded" for o in done), outcomes
+    skipped = [o for o in outcomes if "skipped" in o]
+    assert all("skipped" in o["skipped"] for o in skipped)
+    with store.session() as s:
+        statuses = Counter(s.scalars(select(JobRun.status).where(JobRun.job == "sync")))
+    assert statuses == Counter({"succeeded": len(done), **({"skipped": len(skipped)} if skipped else {})})
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(HIT)) == MTURK_TASKS
         assignment_ids = list(s.scalars(select(Assignment.assignment_id)))
