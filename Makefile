@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the test suite drives: the browser for the worker pages and panels.
-SYSTEM_TEST_PACKAGES := chromium
+# Debian packages the test suite drives: the browser for the worker pages and panels; nginx and
+# wrk for the loopback deployment test and the scale-out benchmark. (PostgreSQL, with pg_dump and
+# pg_restore, comes with the machine: the suite needs its server anyway.)
+SYSTEM_TEST_PACKAGES := chromium nginx wrk
 
 .PHONY: demo test install install-test system-test-deps bench clean
 

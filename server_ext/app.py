@@ -9,16 +9,17 @@ services not routed at all.
 from __future__ import annotations
 
 import asyncio
-import os
+import contextvars
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
 from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinjaMixin
-from traitlets import Bool, Float, Int, List, Unicode, default
+from traitlets import Bool, Enum, Float, Int, List, Unicode, default
 
-from workbench import config, open_store, plugins, resources
+from workbench import config, logs, open_store, plugins, resources
 from workbench.store import Store
 
 from .group_commit import SubmissionWriter
@@ -47,12 +48,12 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     public_base_url = Unicode(
         help="The public origin and path workers reach this server at (https://annotate.example.org), "
-             "used for the links handed to crowd platforms. Default: WORKBENCH_PUBLIC_BASE_URL; "
-             "empty: the request's own host.").tag(config=True)
+             "used for the links handed to crowd platforms. Default: WORKBENCH_PUBLIC_BASE_URL; empty: the "
+             "request's own host.").tag(config=True)
 
     @default("public_base_url")
     def _default_public_base_url(self) -> str:
-        return os.environ.get("WORKBENCH_PUBLIC_BASE_URL", "")
+        return config.public_base_url()
     frame_ancestors = List(
         Unicode(), help="Origins allowed to frame the worker pages, besides MTurk's worker and sandbox sites "
                         "(Content-Security-Policy frame-ancestors).").tag(config=True)
@@ -69,8 +70,23 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     plugins_url = Unicode(
         None, allow_none=True,
-        help="Base URL plugins are served from (a CDN or bucket holding <name>/<version>/<file>). "
-             "None: served by this server under /workbench/plugins/.").tag(config=True)
+        help="Base URL plugins are served from: a bucket or CDN holding <name>/<version>/<file>, as "
+             "`workbench plugins upload` writes them (https://B.s3.amazonaws.com/plugins). Default: "
+             "WORKBENCH_PLUGINS_URL; None: served by this server under /workbench/plugins/.").tag(config=True)
+
+    @default("plugins_url")
+    def _default_plugins_url(self) -> str | None:
+        return config.plugins_url()
+
+    # Not ``log_format``: traitlets' Application already has that trait (the logging template).
+    log_style = Enum(
+        logs.STYLES, help="Log lines as text (Jupyter's format) or one JSON object per line with the request id "
+                          "(for log aggregation). Default: WORKBENCH_LOG_FORMAT, else text.").tag(config=True)
+
+    @default("log_style")
+    def _default_log_style(self) -> str:
+        return logs.style_from_env()
+
     asset_url_ttl = Int(3600, help="Seconds a signed asset link or presigned S3 URL stays valid.").tag(config=True)
     max_body_bytes = Int(64 * 1024, help="Largest submission body accepted (bytes); larger ones get 413."
                          ).tag(config=True)
@@ -98,6 +114,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     catalog: dict[tuple[str, str], Path]
 
     def initialize_settings(self) -> None:
+        self._install_request_log()
         self.store = open_store(self.database_url)
         self.executor = ThreadPoolExecutor(max_workers=max(1, self.store_threads), thread_name_prefix="workbench")
         self.ip_limits = TokenBuckets(self.rate_limit_ip, self.rate_limit_ip_burst)
@@ -119,6 +136,22 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.collab = CollabService(self.store, base_url, plugin_urls=PluginUrls(
             self.plugins_base_url(), base_url + "workbench/assets", self.asset_url_ttl))
         self.settings["workbench_collab"] = self.collab
+
+    def _link_jupyter_server_extension(self, serverapp) -> None:
+        super()._link_jupyter_server_extension(serverapp)
+        # As early as the server's logging exists, so that every line after start-up has one format.
+        logs.install(self.log_style, [serverapp.log, self.log, logging.getLogger("workbench"),
+                                      logging.getLogger("server_ext")])
+
+    def _install_request_log(self) -> None:
+        """Request ids on every response (Jupyter's routes too) and the access log that names them."""
+        from .request_log import RequestIdTransform, access_log
+
+        serverapp = self.serverapp
+        serverapp.web_app.add_transform(RequestIdTransform)
+        # ExtensionApp copies self.settings over the web app's after initialize_settings.
+        self.settings["log_function"] = partial(access_log, style=self.log_style,
+                                                metrics=serverapp.record_http_request_metrics)
 
     def _register(self, found: list[plugins.Found]) -> None:
         from workbench import WorkbenchError
@@ -147,8 +180,10 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     # -- helpers handlers share -----------------------------------------------------
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a blocking store call on the store's threads."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        """Run a blocking store call on the store's threads (with this request's context: its request id)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run,
+                                                                partial(fn, *args, **kwargs))
 
     async def read(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(session, ...)`` in a read session, off the event loop."""

@@ -43,6 +43,9 @@ class PublicWorkbenchApp(WorkbenchApp):
         "allow_unauthenticated_access": False,
         # Behind a reverse proxy the Host header is the public name, not a loopback one.
         "allow_remote_access": True,
+        # The public server runs behind the proxy (deploy/nginx): the client's address (for the per-IP rate
+        # limit and the logs) and https come from X-Real-IP and X-Forwarded-Proto, not from the proxy's socket.
+        "trust_xheaders": True,
         "open_browser": False,
         "jpserver_extensions": {"server_ext.public": True},
     }

@@ -35,3 +35,13 @@ def redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def plugins_url() -> str | None:
+    """``WORKBENCH_PLUGINS_URL``: the bucket or CDN base that worker pages load plugin files from, or None."""
+    return (os.environ.get("WORKBENCH_PLUGINS_URL") or "").strip().rstrip("/") or None
+
+
+def public_base_url() -> str:
+    """``WORKBENCH_PUBLIC_BASE_URL``: the origin crowd workers reach the worker pages at, or ""."""
+    return (os.environ.get("WORKBENCH_PUBLIC_BASE_URL") or "").strip().rstrip("/")

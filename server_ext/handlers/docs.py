@@ -1,4 +1,9 @@
-"""The API's description: the OpenAPI spec as JSON, Swagger UI for researchers, and the public health check."""
+"""The API's description (the OpenAPI spec as JSON, Swagger UI for researchers) and the public health checks.
+
+``/health`` and ``/health/ready`` answer 200 only when the store serves (ready: and its
+schema is the code's); ``/health/live`` says the process answers. None of them says why
+not: the reason goes to the log, never to the public.
+"""
 
 from __future__ import annotations
 
@@ -57,25 +62,44 @@ class DocsStaticHandler(JupyterHandler, web.StaticFileHandler):
 class HealthHandler(ApiHandler):
     """For load balancers: says ok or unavailable, and nothing else."""
 
-    @allow_unauthenticated
-    async def get(self) -> None:
-        try:
-            await self.wb.run(self._ping)
-        except Exception:  # noqa: BLE001 - any failure means the store cannot serve
-            self.log.warning("health check: store unreachable", exc_info=True)
-            self.set_header("Cache-Control", "no-store")
-            self.send({"status": "unavailable"}, 503)
-            return
-        self.set_header("Cache-Control", "no-store")
-        self.send({"status": "ok"})
-
-    def _ping(self) -> None:
+    def check(self) -> None:
+        """Raise when this process cannot serve; runs on the store's threads."""
         with self.wb.store.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        try:
+            await self.wb.run(self.check)
+        except Exception:  # noqa: BLE001 - any failure means the store cannot serve
+            self.log.warning("health check %s: unavailable", self.request.path, exc_info=True)
+            self.send({"status": "unavailable"}, 503)
+            return
+        self.send({"status": "ok"})
+
+
+class ReadyHandler(HealthHandler):
+    """Readiness: the store answers and its schema is at the code's head revision (migrations are done)."""
+
+    def check(self) -> None:
+        self.wb.store.check_current()
+
+
+class LiveHandler(ApiHandler):
+    """Liveness: the process and its event loop answer. It never touches the store, so a database outage
+    makes replicas unready, not restarted."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.send({"status": "ok"})
 
 
 default_handlers = [
     (route("/health"), HealthHandler),
+    (route("/health/live"), LiveHandler),
+    (route("/health/ready"), ReadyHandler),
     (route("/openapi.json"), OpenAPIHandler),
     (route("/docs"), DocsHandler),
     (route("/docs/static/(?P<path>.+)"), DocsStaticHandler, {"path": swagger_ui_path}),

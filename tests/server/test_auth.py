@@ -13,7 +13,8 @@ SAMPLES = {"slug": "cats", "task_id": "1", "asset_id": "1", "version": "1.0", "n
            "annotation_id": "1", "path": "swagger-ui.css", "hit_id": "NOSUCHHIT", "assignment_id": "NOSUCHASSIGNMENT",
            "worker_id": "A1NOSUCHWORKER", "qualification_type_id": "NOSUCHTYPE"}
 PUBLIC = {
-    ("GET", "/workbench/api/health"), ("POST", "/workbench/api/submissions"),
+    ("GET", "/workbench/api/health"), ("GET", "/workbench/api/health/live"), ("GET", "/workbench/api/health/ready"),
+    ("POST", "/workbench/api/submissions"),
     ("GET", "/workbench/annotate/{task_id}"), ("GET", "/workbench/login"),
     ("GET", "/workbench/assets/{asset_id}"), ("GET", "/workbench/plugins/{name}/{version}/{path}"),
     ("HEAD", "/workbench/plugins/{name}/{version}/{path}"), ("GET", "/workbench/static/{path}"),

@@ -60,13 +60,29 @@ def current(state: State, as_json: bool) -> None:
 
 
 @db.command()
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where to write the snapshot.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the snapshot (SQLite) or the dump (PostgreSQL, with --run).")
+@click.option("--run", "run_dump", is_flag=True,
+              help="PostgreSQL: run pg_dump now instead of only printing the command.")
 @click.pass_obj
-def backup(state: State, out: Path | None) -> None:
-    """Write a consistent snapshot of a SQLite store."""
+def backup(state: State, out: Path | None, run_dump: bool) -> None:
+    """Back up the store: a consistent SQLite snapshot, or the pg_dump command for PostgreSQL.
+
+    For PostgreSQL the command is printed with the URL in libpq's form and without the
+    password (pg_dump reads it from PGPASSWORD or ~/.pgpass); --run runs it into --out.
+    Restore with: pg_restore --no-owner --dbname=postgresql://... FILE
+    """
+    from ..store import backup as backups
+
     store = Store(state.database_url)
-    if store.path is None:
-        raise click.ClickException(
-            "this store is on a database server; back it up with the server's tools, for example\n"
-            "  pg_dump --format=custom --file=workbench.dump \"$WORKBENCH_DATABASE_URL\"")
-    click.echo(f"snapshot written to {store.backup(out)}")
+    if store.path is not None:
+        click.echo(f"snapshot written to {store.backup(out)}")
+        return
+    if store.dialect != "postgresql":
+        raise click.ClickException(f"no backup command for {store.dialect}; use the database's own tools")
+    dump = backups.pg_dump(store.url, out or backups.default_dump_path(config.home() / "backups"))
+    if not run_dump:
+        click.echo(dump.command)
+        return
+    written = backups.run_pg_dump(dump)
+    click.echo(f"pg_dump written to {written} ({written.stat().st_size} bytes)")
