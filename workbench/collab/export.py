@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import projects
 from ..errors import ValidationError
 from ..store import Store
 from ..store.models import CollabParticipant, CollabSession, CollabStudy, Event
@@ -32,13 +33,13 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def rows(store: Store, *, study: str | None = None, batch_size: int = 5000) -> Iterator[list[dict[str, Any]]]:
-    """Batches of transcript rows, in the order things happened."""
+def rows(store: Store, *, study: str | None = None, project: int | str | None = None,
+         batch_size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    """Batches of transcript rows, in the order things happened (of one study, or of a project's studies)."""
     with store.session() as s:
         stmt = select(CollabSession.id, CollabSession.paradigm, CollabSession.condition, CollabSession.started_at,
                       CollabStudy.slug).join(CollabStudy)
-        if study is not None:
-            stmt = stmt.where(CollabStudy.slug == study)
+        stmt = scope_studies(s, stmt, study, project)
         sessions = {sid: (paradigm, condition, started, slug) for sid, paradigm, condition, started, slug
                     in s.execute(stmt)}
         kinds = dict(s.execute(select(CollabParticipant.id, CollabParticipant.kind)).all())
@@ -106,3 +107,12 @@ def export(store: Store, out: str | Path, fmt: str | None = None, *, study: str 
             if count == 0:
                 writer.write_table(schema.empty_table())
     return {"path": str(out), "format": fmt, "rows": count, "study": study}
+
+
+def scope_studies(s, stmt, study: str | None, project: int | str | None):
+    """``stmt`` (joined to CollabStudy) narrowed to one study and/or one project's studies."""
+    if study is not None:
+        stmt = stmt.where(CollabStudy.slug == study)
+    if project is not None:
+        stmt = stmt.where(CollabStudy.project_id == projects.get(s, project).id)
+    return stmt

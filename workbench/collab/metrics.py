@@ -19,15 +19,14 @@ class Metrics:
     summary: dict[str, Any]
 
 
-def collect(store: Store, *, study: str | None = None) -> Metrics:
+def collect(store: Store, *, study: str | None = None, project: int | str | None = None) -> Metrics:
     import pandas as pd
 
-    frames = [pd.DataFrame(batch) for batch in export.rows(store, study=study)]
+    frames = [pd.DataFrame(batch) for batch in export.rows(store, study=study, project=project)]
     log = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c for c, _ in export.COLUMNS])
     with store.session() as s:
-        stmt = select(CollabSession, CollabStudy.slug).join(CollabStudy).order_by(CollabSession.id)
-        if study is not None:
-            stmt = stmt.where(CollabStudy.slug == study)
+        stmt = export.scope_studies(s, select(CollabSession, CollabStudy.slug).join(CollabStudy).order_by(CollabSession.id),
+                              study, project)
         sessions = pd.DataFrame([{
             "session_id": cs.id, "study": slug, "condition_label": cs.condition.get("label", ""),
             "status": cs.status, "end_reason": cs.end_reason or None,
