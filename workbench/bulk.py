@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import definitions, events, projects
+from . import definitions, events, projects, tasks
 from .errors import ValidationError
 from .store.models import Asset, Task
 from .store.types import utcnow
@@ -53,10 +53,11 @@ def import_records(session: Session, project: int | str, definition: int | str, 
     spec = definitions.get_definition(session, definition)
     resolver = _AssetResolver(session, owner.id)
     now = utcnow()
+    plugin_id = tasks.pinned_plugin(session, spec)
     rows: list[dict[str, Any]] = []
     for label, record in _labelled(records):
         try:
-            rows.append(_row(record, resolver, owner.id, spec.id, now))
+            rows.append(_row(record, resolver, owner.id, spec.id, plugin_id, now))
         except ValidationError as exc:
             raise ValidationError(exc.field or "row", exc.reason or exc.message, row=label,
                                   message=f"{label}: {exc.field}: {exc.reason}") from None
@@ -183,7 +184,8 @@ class _AssetResolver:
                     self._by_key[key] = r.id
 
 
-def _row(record: dict[str, Any], resolver: _AssetResolver, project_id: int, definition_id: int, now) -> dict[str, Any]:
+def _row(record: dict[str, Any], resolver: _AssetResolver, project_id: int, definition_id: int,
+         plugin_id: int | None, now) -> dict[str, Any]:
     payload_field = record.get("payload")
     if payload_field in (None, ""):
         payload: dict[str, Any] = {}
@@ -211,7 +213,7 @@ def _row(record: dict[str, Any], resolver: _AssetResolver, project_id: int, defi
         raise ValidationError("target_annotations", "must be at least 1")
     return {"project_id": project_id, "definition_id": definition_id, "asset_id": asset_id, "status": "pending",
             "priority": _int("priority", record.get("priority"), default=0), "target_annotations": target,
-            "payload": payload, "created_at": now, "updated_at": now}
+            "payload": payload, "plugin_id": plugin_id, "created_at": now, "updated_at": now}
 
 
 def _int(field: str, value: Any, default: int | None = None) -> int:

@@ -34,7 +34,8 @@ def build(session: Session, task: Task, *, plugin_base_url: str, asset_base_url:
           s3_client: Any = None) -> dict[str, Any]:
     definition = task.definition
     task_type = definition.task_type
-    plugin = plugins.for_task_type(session, task_type)
+    # The version the task was created with, so a page never changes under old tasks.
+    plugin = task.plugin if task.plugin_id is not None else plugins.for_task_type(session, task_type)
     return {
         "task": {"id": task.id, "payload": task.payload, "priority": task.priority, "status": task.status},
         "asset": asset_view(task.asset, asset_base_url, expires_in=expires_in, s3_client=s3_client)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import assets, definitions, events, projects
+from . import assets, definitions, events, plugins, projects
 from .errors import NotFoundError, ValidationError
 from .store.models import TASK_STATUSES, Task
 
@@ -49,7 +49,8 @@ def create(session: Session, project: int | str, definition: int | str, *, asset
     if asset_id is not None and assets.get(session, asset_id).project_id != owner.id:
         raise ValidationError("asset_id", f"asset {asset_id} belongs to another project")
     task = Task(project_id=owner.id, definition_id=spec.id, asset_id=asset_id, payload=check_payload(payload),
-                priority=check_int("priority", priority), target_annotations=check_target(target_annotations))
+                priority=check_int("priority", priority), target_annotations=check_target(target_annotations),
+                plugin_id=pinned_plugin(session, spec))
     session.add(task)
     session.flush()
     events.record(session, "task.created", actor=actor, project_id=owner.id, task_id=task.id)
@@ -101,12 +102,18 @@ def duplicate(session: Session, task_id: int, *, asset_id: int | None = None, ac
         raise ValidationError("asset_id", f"asset {asset_id} belongs to another project")
     copy = Task(project_id=source.project_id, definition_id=source.definition_id,
                 asset_id=source.asset_id if asset_id is None else asset_id, payload=dict(source.payload),
-                priority=source.priority, target_annotations=source.target_annotations)
+                priority=source.priority, target_annotations=source.target_annotations, plugin_id=source.plugin_id)
     session.add(copy)
     session.flush()
     events.record(session, "task.duplicated", actor=actor, project_id=source.project_id, task_id=copy.id,
                   source_task_id=source.id)
     return copy
+
+
+def pinned_plugin(session: Session, definition) -> int | None:
+    """The id of the plugin version new tasks of ``definition`` are pinned to: the active one of its type."""
+    plugin = plugins.for_task_type(session, definition.task_type)
+    return plugin.id if plugin is not None else None
 
 
 # -- field checks shared with bulk import ----------------------------------------------

@@ -123,3 +123,25 @@ def test_urls_are_versioned():
     manifest = {"name": "cls", "version": "2.0", "js": ["a b.js"], "css": ["./x.css"]}
     assert plugins.urls(manifest, "/workbench/plugins/") == {
         "js": ["/workbench/plugins/cls/2.0/a%20b.js"], "css": ["/workbench/plugins/cls/2.0/x.css"]}
+
+
+def test_tasks_keep_the_plugin_version_they_were_created_with(study, plugins_root, tmp_path):
+    from workbench import bulk, bundles, tasks
+
+    with study.store.transaction() as s:
+        plugins.register(s, make_plugin(plugins_root, name="labels", version="1.0.0"), plugins_root)
+        old = tasks.create(s, "cats", study.definition.id, asset_id=study.asset.id)
+    with study.store.transaction() as s:
+        plugins.register(s, make_plugin(plugins_root, name="labels", version="2.0.0"), plugins_root)
+        new = tasks.create(s, "cats", study.definition.id, asset_id=study.asset.id)
+        copy = tasks.duplicate(s, old.id)
+    csv = tmp_path / "more.csv"
+    csv.write_text("priority\n1\n")
+    with study.store.transaction() as s:
+        bulk.import_file(s, "cats", study.definition.id, csv)
+    with study.store.session() as s:
+        versions = {task.id: bundles.for_task(s, task.id)["plugin"]["version"] for task in tasks.list_(s)}
+    imported = max(versions)
+    assert versions == {old.id: "1.0.0", new.id: "2.0.0", copy.id: "1.0.0", imported: "2.0.0"}
+    with study.store.session() as s:
+        assert bundles.for_task(s, old.id)["plugin"]["js"] == ["/workbench/plugins/labels/1.0.0/plugin.js"]

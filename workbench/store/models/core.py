@@ -89,10 +89,13 @@ class Task(Timestamped, Base):
     #: How many annotations complete the task (several raters give agreement statistics).
     target_annotations: Mapped[int] = mapped_column(default=1)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The plugin version the task was created with; its worker page keeps loading that version.
+    plugin_id: Mapped[Optional[int]] = mapped_column(ForeignKey("plugins.id", ondelete="SET NULL"), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     definition: Mapped[TaskDefinition] = relationship(lazy="joined")
     asset: Mapped[Optional[Asset]] = relationship()
+    plugin: Mapped[Optional["Plugin"]] = relationship()
 
 
 class Annotation(Timestamped, Base):
