@@ -10,6 +10,7 @@ from moto import mock_aws
 from sqlalchemy import select
 
 from server_ext.app import WorkbenchApp
+from workbench import tasks
 from workbench.plugin_upload import upload
 from workbench.store.models import Plugin
 
@@ -59,15 +60,18 @@ async def test_page_loads_the_uploaded_files_of_its_plugin_version(fetch_json, s
     assert "/workbench/static/worker.js?v=" in text
 
 
-async def test_page_follows_the_version_recorded_for_the_plugin(fetch_json, study):
+async def test_each_page_loads_the_plugin_version_its_task_was_created_with(fetch_json, study):
     with study.store.transaction() as s:
         old = s.scalars(select(Plugin).where(Plugin.name == "classification", Plugin.active.is_(True))).one()
         old.active = False
         s.add(Plugin(name="classification", version="2.0.0", manifest={**old.manifest, "version": "2.0.0"},
                      active=True, task_type_id=old.task_type_id))
-    response = await open_page(fetch_json, study.task_ids[0])
-    _, _, page, _, _ = parse_page(response)
-    assert page["plugin"]["js"] == [f"{BUCKET_URL}/classification/2.0.0/plugin.js"]
+        s.flush()
+        first = tasks.get(s, study.task_ids[0])
+        newer = tasks.create(s, first.project_id, first.definition_id, asset_id=first.asset_id)
+    for task_id, version in ((study.task_ids[0], "1.0.0"), (newer.id, "2.0.0")):
+        _, _, page, _, _ = parse_page(await open_page(fetch_json, task_id))
+        assert page["plugin"]["js"] == [f"{BUCKET_URL}/classification/{version}/plugin.js"]
 
 
 async def test_without_plugins_url_the_server_serves_them_and_csp_is_self_only(fetch_json, study, jp_serverapp):
