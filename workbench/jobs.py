@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select, text, update
 
-from . import config
+from . import config, resources
 from .errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from .store import Store
 from .store.models import JobRun
@@ -56,8 +56,8 @@ class JobResult:
 
 
 def notebooks_dir() -> Path:
-    """Where the job notebooks are: ``WORKBENCH_NOTEBOOKS``, else the repository's ``notebooks/``."""
-    return Path(os.environ.get("WORKBENCH_NOTEBOOKS") or Path(__file__).resolve().parents[1] / "notebooks")
+    """Where the job notebooks are: ``WORKBENCH_NOTEBOOKS``, else the checkout's or the installed ``notebooks/``."""
+    return Path(os.environ.get("WORKBENCH_NOTEBOOKS") or resources.notebooks_root())
 
 
 def notebook_for(job: str) -> Path:
