@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import annotations, events, projects
+from .. import annotations, events, projects, worker_sessions
 from ..errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from ..store.models import Asset, CollabParticipant, CollabSession, CollabStudy, Task, WorkerSession
 from . import agents, design, paradigms
@@ -105,15 +105,8 @@ def list_(s: Session, *, study: int | str | None = None, status: str | None = No
 
 
 # -- joining ---------------------------------------------------------------------------
-def check_ids(assignment_id: Any, worker_id: Any, hit_id: Any = "") -> None:
-    for field, value, required in (("assignmentId", assignment_id, True), ("workerId", worker_id, True),
-                                   ("hitId", hit_id, False)):
-        if not isinstance(value, str) or (required and not value):
-            raise ValidationError(field, "is required" if required else "must be a string")
-        if len(value) > 128 or not value.isprintable():
-            raise ValidationError(field, "must be at most 128 printable characters")
-    if assignment_id == "ASSIGNMENT_ID_NOT_AVAILABLE":
-        raise ValidationError("assignmentId", "is the preview placeholder; accept the HIT first")
+#: The ids a crowd platform passes in the URL are checked as for link-out sessions.
+check_ids = worker_sessions.check_ids
 
 
 def join(s: Session, study: int | str, *, worker_id: str, assignment_id: str, hit_id: str = "",
