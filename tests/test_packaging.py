@@ -34,3 +34,35 @@ def test_installed_entry_points():
 
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     assert scripts["workbench"] == "workbench.cli:main"
+
+
+def _requirements() -> tuple[list[str], list[str]]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return project["dependencies"], project["optional-dependencies"]["test"]
+
+
+def _name(requirement: str) -> str:
+    import re
+
+    return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_is_in_step_with_pyproject():
+    import re
+
+    conda_names = {"duckdb": "python-duckdb", "fastjsonschema": "python-fastjsonschema"}
+    listed = {_name(re.sub(r"^\s*-\s*", "", line)) for line in (ROOT / "environment.yml").read_text().splitlines()
+              if re.match(r"^\s*-\s*[A-Za-z]", line)}
+    runtime, test = _requirements()
+    missing = [r for r in runtime + test if conda_names.get(_name(r), _name(r)) not in listed]
+    assert not missing, f"environment.yml lacks {missing}"
+
+
+def test_the_deployment_lock_pins_every_runtime_dependency():
+    pinned = {_name(line) for line in (ROOT / "deploy" / "constraints.txt").read_text().splitlines()
+              if line and not line.startswith("#")}
+    runtime, _ = _requirements()
+    missing = [r for r in runtime if _name(r) not in pinned]
+    assert not missing, f"deploy/constraints.txt lacks {missing}"
