@@ -33,27 +33,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from submit_load import SCHEMA, WRK, lua, run_wrk  # noqa: E402  (the same load, not a copy of it)
+from submit_load import WRK, lua, run_wrk, seed_study  # noqa: E402  (the same load, not a copy of it)
 
 SERVER_ARGS = ("--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0", "--log-level=WARN")
 
 
 def seed(url: str, tasks_count: int) -> None:
     from tests.deploy.loopback import workbench_cli
-    from workbench import bulk, definitions, projects
     from workbench.store import Store
 
     migrated = workbench_cli("--database-url", url, "db", "upgrade")
     if migrated.returncode != 0:
         raise RuntimeError(migrated.stderr)
     store = Store(url)
-    with store.transaction() as s:
-        projects.create(s, "bench")
-        definitions.create_type(s, "classification")
-        definitions.create_definition(s, "classification", "1.0", {"ui_config": {"labels": ["cat", "dog"]},
-                                                                   "label_schema": SCHEMA})
-        bulk.import_records(s, "bench", "classification:1.0",
-                            [{"target_annotations": 1_000_000, "payload": {"n": i}} for i in range(tasks_count)])
+    seed_study(store, tasks_count)
     store.dispose()
 
 

@@ -143,12 +143,10 @@ def measure_ceiling(folder: Path, args) -> dict:
         server.wait(timeout=20)
 
 
-def prepare_store(folder: Path, tasks_count: int) -> str:
+def seed_study(store, tasks_count: int) -> None:
+    """The benchmark's study in a migrated store: one project, one definition, ``tasks_count`` open tasks."""
     from workbench import bulk, definitions, projects
-    from workbench.store import Store
 
-    store = Store(f"sqlite:///{folder / 'workbench.db'}")
-    store.upgrade(backup=False)
     with store.transaction() as s:
         projects.create(s, "bench")
         definitions.create_type(s, "classification")
@@ -156,6 +154,14 @@ def prepare_store(folder: Path, tasks_count: int) -> str:
                                                                    "label_schema": SCHEMA})
         bulk.import_records(s, "bench", "classification:1.0",
                             [{"target_annotations": 1_000_000, "payload": {"n": i}} for i in range(tasks_count)])
+
+
+def prepare_store(folder: Path, tasks_count: int) -> str:
+    from workbench.store import Store
+
+    store = Store(f"sqlite:///{folder / 'workbench.db'}")
+    store.upgrade(backup=False)
+    seed_study(store, tasks_count)
     store.dispose()
     return store.url
 
