@@ -99,7 +99,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60, *, ok_only: bool = False) -> None:
+    """Until ``url`` answers (with 200 when ``ok_only``: a readiness probe says 503 while starting)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -108,7 +109,9 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
             urllib.request.urlopen(url, timeout=2)
             return
         except urllib.error.HTTPError:
-            return
+            if not ok_only:
+                return
+            time.sleep(0.1)
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer")
@@ -173,13 +176,14 @@ def measure_workbench(folder: Path, url: str, args) -> dict:
            "WORKBENCH_HOME": str(folder)}
     argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
             "--IdentityProvider.token=bench", f"--WorkbenchApp.database_url={url}", f"--ServerApp.root_dir={folder}",
-            "--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0", "--log-level=WARN",
+            "--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0",
+            *([] if any(a.startswith("--log-level") for a in args.server_arg) else ["--log-level=WARN"]),
             *(["--allow-root"] if os.getuid() == 0 else []), *args.server_arg]
     log = open(folder / "server.log", "wb")
     server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base + "/workbench/api/health", server)
+        wait_for(base + "/workbench/api/health/ready", server, ok_only=True)
         with urllib.request.urlopen(base + "/workbench/annotate/1", timeout=10) as response:
             page = response.read().decode()
             cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie"))

@@ -100,6 +100,9 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
                                   ).tag(config=True)
     group_commit_max = Int(256, help="Most worker submissions written in one transaction by the submission "
                                      "writer (group commit).").tag(config=True)
+    writer_at_start = Bool(False, help="Start the submission writer process with the server, restart it at once "
+                                       "if it dies, and report not ready until it runs (the public server does); "
+                                       "otherwise the first submission starts it.").tag(config=True)
     store_threads = Int(4, help="Threads that run store calls, so that the event loop never waits on the "
                                "database.").tag(config=True)
     tasks_per_session = Int(1, help="Tasks handed to one link-out session.").tag(config=True)
@@ -119,8 +122,10 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.executor = ThreadPoolExecutor(max_workers=max(1, self.store_threads), thread_name_prefix="workbench")
         self.ip_limits = TokenBuckets(self.rate_limit_ip, self.rate_limit_ip_burst)
         self.worker_limits = TokenBuckets(self.rate_limit_worker, self.rate_limit_worker_burst)
-        self.submission_writer = SubmissionWriter(self.store, provider=self.provider,
-                                                  max_batch=max(1, self.group_commit_max))
+        self.submission_writer = SubmissionWriter(self.store.url, provider=self.provider,
+                                                  max_batch=max(1, self.group_commit_max),
+                                                  max_body_bytes=self.max_body_bytes, log_style=self.log_style,
+                                                  keep_running=self.writer_at_start)
         self.catalog = {}
         found = plugins.discover(self.plugins_dir or None)
         for plugin in found:
@@ -136,6 +141,11 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.collab = CollabService(self.store, base_url, plugin_urls=PluginUrls(
             self.plugins_base_url(), base_url + "workbench/assets", self.asset_url_ttl))
         self.settings["workbench_collab"] = self.collab
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        """Once the event loop runs."""
+        if self.writer_at_start:
+            await self.submission_writer.keep_alive()
 
     def _link_jupyter_server_extension(self, serverapp) -> None:
         super()._link_jupyter_server_extension(serverapp)
@@ -172,7 +182,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         if getattr(self, "collab", None) is not None:
             await self.collab.hub.stop()
         if self.submission_writer is not None:
-            self.submission_writer.close()
+            await self.submission_writer.close()
         if self.executor is not None:
             self.executor.shutdown(wait=False)
         if self.store is not None:

@@ -60,13 +60,33 @@ def access_log(handler: web.RequestHandler, *, style: str = "text", metrics: boo
                             "duration_ms": round(took, 2), "remote_ip": request.remote_ip}
     if user:
         http["user"] = user
-    if logger.isEnabledFor(level):
+    if _emits(logger, level):
         logger.log(level, "%d %s %s (%s@%s) %.2fms rid=%s", status, request.method, request.path, user,
                    request.remote_ip, took, rid, extra={"request_id": rid, "http": http})
     if metrics:
         from jupyter_server.prometheus.log_functions import prometheus_log_method
 
         prometheus_log_method(handler)
+
+
+def _emits(logger: logging.Logger, level: int) -> bool:
+    """Whether a record at ``level`` reaches a handler that writes it.
+
+    Jupyter leaves its loggers at DEBUG and filters at the console handler, so
+    ``isEnabledFor`` alone says yes to every success line; making the record and dropping
+    it at the handler cost more than the rest of the access log, on every request.
+    """
+    if not logger.isEnabledFor(level):
+        return False
+    current: logging.Logger | None = logger
+    found = False
+    while current is not None:
+        if any(level >= handler.level for handler in current.handlers):
+            return True
+        found = found or bool(current.handlers)
+        current = current.parent if current.propagate else None
+    # With no handler on the way, logging writes to its last resort (WARNING and up, to stderr).
+    return not found and logging.lastResort is not None and level >= logging.lastResort.level
 
 
 def _username(handler: web.RequestHandler) -> str:

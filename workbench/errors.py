@@ -40,6 +40,16 @@ class WorkbenchError(Exception):
         out.update({k: v for k, v in self.context.items() if v is not None})
         return out
 
+    @classmethod
+    def from_dict(cls, body: dict[str, Any], status: int) -> WorkbenchError:
+        """The error ``to_dict()`` described (sent from another process), with the same status and body."""
+        fields = {k: v for k, v in body.items() if k not in ("error", "message")}
+        error = cls(str(body.get("message", "")), field=fields.pop("field", None), reason=fields.pop("reason", None),
+                    hint=fields.pop("hint", None), **fields)
+        error.status = status
+        error.code = str(body.get("error", cls.code))
+        return error
+
     def __str__(self) -> str:
         text = self.message
         if self.hint:

@@ -11,6 +11,7 @@ is replaced, so a client cannot write arbitrary text into the logs.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import os
@@ -38,7 +39,23 @@ def accept_request_id(offered: str | None) -> str:
     """The proxy's request id when it is well formed, else a new one."""
     if offered and REQUEST_ID.match(offered):
         return offered
-    return uuid.uuid4().hex
+    return new_request_id()
+
+
+# A new id is this process's random prefix and a count: unique across processes and restarts like a
+# uuid4 (32 hex digits, as nginx's), without a call for random bytes on every request.
+def _reseed() -> None:
+    global _prefix, _count
+    _prefix = uuid.uuid4().hex[:20]
+    _count = itertools.count(1)
+
+
+_reseed()
+os.register_at_fork(after_in_child=_reseed)
+
+
+def new_request_id() -> str:
+    return f"{_prefix}{next(_count) & 0xFFFFFFFFFFFF:012x}"
 
 
 class RequestIdFilter(logging.Filter):

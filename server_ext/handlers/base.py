@@ -18,6 +18,7 @@ from tornado import web
 
 from workbench import WorkbenchError
 from workbench.errors import ValidationError
+from workbench.store.types import json_default
 
 AUTH_RESOURCE = "workbench"
 API = "/workbench/api"
@@ -87,7 +88,7 @@ class ApiHandler(WorkbenchMixin, APIHandler):
     def send(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, default=_json_default))
+        self.finish(json.dumps(data, default=json_default))
 
     # -- query parameters -----------------------------------------------------------
     def int_arg(self, name: str, default: int | None = None, *, minimum: int | None = None,
@@ -142,12 +143,6 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(self.render_template("error.html", status=status, message=body.get("message", ""),
                                          field=body.get("field")))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def route(path: str) -> str:

@@ -80,10 +80,13 @@ class HealthHandler(ApiHandler):
 
 
 class ReadyHandler(HealthHandler):
-    """Readiness: the store answers and its schema is at the code's head revision (migrations are done)."""
+    """Readiness: the store answers, its schema is at the code's head revision (migrations are done), and
+    the submission writer runs (where the server starts it with itself)."""
 
     def check(self) -> None:
         self.wb.store.check_current()
+        if not self.wb.submission_writer.ready:
+            raise RuntimeError("the submission writer is not running yet")
 
 
 class LiveHandler(ApiHandler):

@@ -34,7 +34,7 @@ def get(url: str, token: str | None = None) -> tuple[int, bytes]:
 
 @contextlib.contextmanager
 def public_server(database_url: str, workdir: Path, *args: str) -> Iterator[tuple[str, Path]]:
-    """Start the server, wait (at most 30 s) until its health check answers, stop it afterwards."""
+    """Start the server, wait (at most 30 s) until it says it is ready, stop it afterwards."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(workdir / "cfg"),
            "JUPYTER_RUNTIME_DIR": str(workdir / "rt"), "JUPYTER_DATA_DIR": str(workdir / "data")}
@@ -49,10 +49,11 @@ def public_server(database_url: str, workdir: Path, *args: str) -> Iterator[tupl
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and process.poll() is None:
                 try:
-                    if get(base + "/workbench/api/health")[0] == 200:
+                    if get(base + "/workbench/api/health/ready")[0] == 200:
                         break
                 except OSError:
-                    time.sleep(0.1)
+                    pass
+                time.sleep(0.1)
             else:
                 raise RuntimeError("the public server did not start:\n" + log_path.read_text())
             yield base, log_path

@@ -40,3 +40,10 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def json_default(value: object) -> str:
+    """``json.dumps(..., default=json_default)``: stored times as ISO 8601, anything else refused."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

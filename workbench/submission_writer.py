@@ -1,0 +1,97 @@
+"""The submission writer: a child process of the server that stores worker submissions in batches.
+
+The server's event loop reads and checks each request; this process does the database
+work for many of them at once (group commit, ``submissions.submit_many``). In its own
+process the writer runs on its own core: as a thread it took turns with the event loop
+on one interpreter lock, and every store call waited for the loop to let go.
+
+Protocol, one JSON document per line. The server writes a batch on standard input,
+``[[submission, session_token], ...]`` (submissions as ``submissions.parse`` returns
+them). The writer stores it in one transaction, commits, and only then writes one line on
+standard output: one outcome per item, in order, either ``{"ok": annotation}`` (with
+``duplicate``) or ``{"error": status, "body": error.to_dict()}``. A batch the store could
+not take at all (the database unreachable or locked past its timeout) is answered with a
+503 for each item, and the traceback goes to standard error, which is the server's log.
+Before the first batch the writer checks the store's schema and writes one line,
+``{"ready": pid}``, so that the server knows it can take submissions. End of input ends
+the process.
+
+    WORKBENCH_DATABASE_URL=... python -m workbench.submission_writer --provider mturk
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import sys
+from typing import IO, Any
+
+from . import logs, submissions
+from .errors import WorkbenchError
+from .store import Store
+from .store.types import json_default
+
+log = logging.getLogger("workbench.submission_writer")
+
+UNAVAILABLE = {"error": "unavailable", "message": "the store could not take the submission just now; submit again"}
+
+
+def answer(store: Store, batch: list[tuple[dict[str, Any], str | None]], *, provider: str) -> list[dict[str, Any]]:
+    """One outcome per item of ``batch``, after its transaction committed (or failed as a whole)."""
+    try:
+        with store.transaction() as session:
+            outcomes = submissions.submit_many(session, batch, provider=provider)
+    except WorkbenchError as exc:
+        return [{"error": exc.status, "body": exc.to_dict()}] * len(batch)
+    except Exception:  # noqa: BLE001 - the transaction was rolled back; every request hears of it, the log has why
+        log.exception("a batch of %d submission(s) was not stored", len(batch))
+        return [{"error": 503, "body": UNAVAILABLE}] * len(batch)
+    return [{"error": o.status, "body": o.to_dict()} if isinstance(o, WorkbenchError) else {"ok": o}
+            for o in outcomes]
+
+
+def serve(store: Store, source: IO[bytes], sink: IO[bytes], *, provider: str) -> int:
+    """Answer batches from ``source`` until it ends; the number of batches answered."""
+    count = 0
+    for line in source:
+        if not line.strip():
+            continue
+        batch = [(item, token) for item, token in json.loads(line)]
+        sink.write(json.dumps(answer(store, batch, provider=provider), separators=(",", ":"),
+                              default=json_default).encode() + b"\n")
+        sink.flush()
+        count += 1
+    return count
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m workbench.submission_writer", description=__doc__.splitlines()[0])
+    parser.add_argument("--provider", default="mturk")
+    parser.add_argument("--log-style", choices=logs.STYLES, default=logs.style_from_env())
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logs.JsonFormatter() if args.log_style == "json" else
+                         logging.Formatter("[%(levelname)1.1s %(asctime)s %(name)s] %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    store = Store()  # WORKBENCH_DATABASE_URL: the server's store, passed in the environment (never argv)
+    try:
+        store.check_current()
+    except WorkbenchError as exc:
+        log.error("%s", exc)
+        sys.exit(1)
+    # Everything imported so far lives as long as the process: keep it out of the collector's full passes.
+    gc.collect()
+    gc.freeze()
+    sys.stdout.buffer.write(json.dumps({"ready": os.getpid()}).encode() + b"\n")
+    sys.stdout.buffer.flush()
+    try:
+        serve(store, sys.stdin.buffer, sys.stdout.buffer, provider=args.provider)
+    finally:
+        store.dispose()
+
+
+if __name__ == "__main__":
+    main()
