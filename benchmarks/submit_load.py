@@ -63,8 +63,8 @@ function done(summary, latency, requests)
     c = c + t:get("created")
     o = o + t:get("other")
   end
-  io.write(string.format("WB %d %d %f %f %d\n", c, o, latency:percentile(50), latency:percentile(99),
-    summary.duration))
+  io.write(string.format("WB %d %d %f %f %d %f %f %f\n", c, o, latency:percentile(50), latency:percentile(99),
+    summary.duration, latency:percentile(90), latency:percentile(99.9), latency.max))
 end
 """
 
@@ -124,8 +124,9 @@ def run_wrk(url: str, script: Path, headers: dict[str, str], args) -> dict:
         command += ["-H", f"{name}: {value}"]
     out = subprocess.run(command + [url], capture_output=True, text=True, timeout=args.seconds + 60).stdout
     line = next(l for l in out.splitlines() if l.startswith("WB "))
-    created, other, p50, p99, duration = line.split()[1:]
+    created, other, p50, p99, duration, p90, p999, most = line.split()[1:]
     return {"created": int(created), "other": int(other), "p50_ms": float(p50) / 1000, "p99_ms": float(p99) / 1000,
+            "p90_ms": float(p90) / 1000, "p999_ms": float(p999) / 1000, "max_ms": float(most) / 1000,
             "per_s": int(created) / (int(duration) / 1e6), "raw": out}
 
 
@@ -231,6 +232,9 @@ def main() -> None:
         "submissions_per_s": round(result["per_s"], 1),
         "p50_ms": round(result["p50_ms"], 2),
         "p99_ms": round(result["p99_ms"], 2),
+        "p90_ms": round(result["p90_ms"], 2),
+        "p999_ms": round(result["p999_ms"], 2),
+        "max_ms": round(result["max_ms"], 2),
         "ceiling_per_s": round(ceiling["per_s"], 1),
         "ratio_to_ceiling": round(result["per_s"] / ceiling["per_s"], 3),
         "ceiling_p99_ms": round(ceiling["p99_ms"], 2),

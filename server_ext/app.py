@@ -100,6 +100,9 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
                                   ).tag(config=True)
     group_commit_max = Int(256, help="Most worker submissions written in one transaction by the submission "
                                      "writer (group commit).").tag(config=True)
+    group_commit_send_at = Int(8, help="Submissions handed to the writer process as soon as this many wait, "
+                                       "so that it starts on them while the server reads the next ones."
+                               ).tag(config=True)
     writer_at_start = Bool(False, help="Start the submission writer process with the server, restart it at once "
                                        "if it dies, and report not ready until it runs (the public server does); "
                                        "otherwise the first submission starts it.").tag(config=True)
@@ -125,7 +128,8 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.submission_writer = SubmissionWriter(self.store.url, provider=self.provider,
                                                   max_batch=max(1, self.group_commit_max),
                                                   max_body_bytes=self.max_body_bytes, log_style=self.log_style,
-                                                  keep_running=self.writer_at_start)
+                                                  keep_running=self.writer_at_start,
+                                                  send_at=self.group_commit_send_at)
         self.catalog = {}
         found = plugins.discover(self.plugins_dir or None)
         for plugin in found:

@@ -1,20 +1,28 @@
 """Group commit for worker submissions, written by a child process (``workbench.submission_writer``).
 
-Why a batch: on SQLite every commit serialises on one write lock, and one ORM
+Why group commit: on SQLite every commit serialises on one write lock, and one ORM
 transaction per request costs milliseconds; under 64 concurrent workers that capped the
-server near 150 submissions/s. Requests instead queue their submission; the writer takes
-everything queued (up to ``max_batch``), stores it in one transaction, and answers each
+server near 150 submissions/s. Requests instead queue their submission, and the writer
+stores everything that arrived while it was busy in one transaction, then answers each
 request with its own outcome.
 
 Why a process: as a thread the writer shared the interpreter lock with the event loop,
 so the two took turns on one core and a batch of 32 took four times as long as it does
 alone. The child runs on its own core and speaks JSON lines on its standard input and
-output; the event loop only writes one line and reads one back per batch.
+output (the protocol is in ``workbench.submission_writer``).
+
+Why a pipeline: submissions go to the child as lines of a few (``send_at``, or what one
+turn of the event loop read, if fewer), without waiting for the answers to earlier lines;
+a reader task takes the answers in order, and the child commits together whatever lines
+arrived while it was busy. Waiting for each batch's answer before sending the next, or
+sending a whole turn's worth at once, made the loop and the writer take turns: all 64
+connections in the writer's batch while the loop idled, then all of them in the loop
+while the writer idled, in step for the rest of the run.
 
 A request is answered only after its batch committed, so an acknowledged submission is
-never lost. If the child dies, the requests of the batch it held get a 503 (a retry is
-safe: submissions are idempotent per assignment) and the next submission starts a new
-child (the public server starts one at once, and reports itself not ready until it runs). The
+never lost. If the child dies, the requests it held get a 503 (a retry is safe:
+submissions are idempotent per assignment) and the next submission starts a new child
+(the public server starts one at once, and reports itself not ready until it runs). The
 child gets the store's URL in its environment, never on its command line.
 """
 
@@ -38,24 +46,33 @@ class WriterUnavailable(WorkbenchError):
     code = "unavailable"
 
 
+def _unavailable() -> WriterUnavailable:
+    return WriterUnavailable("the submission writer stopped; submit again", reason="writer restarted")
+
+
 class SubmissionWriter:
     def __init__(self, database_url: str, *, provider: str, max_batch: int = 256, max_body_bytes: int = 1 << 20,
-                 log_style: str = "text", keep_running: bool = False) -> None:
+                 log_style: str = "text", keep_running: bool = False, send_at: int = 8) -> None:
         self.database_url = database_url
-        #: Start with the server and restart at once after a crash (the public server); otherwise the
-        #: first submission starts the child.
-        self.keep_running = keep_running
         self.provider = provider
         self.max_batch = max_batch
         self.log_style = log_style
-        # The longest line the child can answer with: every item of a batch echoed with its result, and room.
-        self._line_limit = max(1 << 20, 2 * max_batch * max_body_bytes)
-        self._queue: deque[tuple[dict[str, Any], str | None, asyncio.Future]] = deque()
+        #: Start with the server and restart at once after a crash (the public server); otherwise the
+        #: first submission starts the child.
+        self.keep_running = keep_running
+        #: Send a line as soon as this many submissions wait, not only at the end of the loop's turn.
+        self.send_at = max(1, send_at)
+        # The longest answer line: a line's submissions echoed with their results, and room.
+        self._line_limit = max(1 << 20, 4 * max_batch * max_body_bytes)
+        self._queue: list[tuple[dict[str, Any], str | None, asyncio.Future]] = []
+        self._in_flight: deque[list[asyncio.Future]] = deque()  # sent, in order, not answered yet
         self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task | None = None
         self._starting: asyncio.Lock | None = None
-        self._draining = False
+        self._flush_scheduled = False
+        self._closing = False
         self._keeper: asyncio.Task | None = None
-        self.batches = 0
+        self.lines_sent = 0
 
     @property
     def running(self) -> bool:
@@ -76,8 +93,8 @@ class SubmissionWriter:
             env = {**os.environ, "WORKBENCH_DATABASE_URL": self.database_url}
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "workbench.submission_writer", "--provider", self.provider,
-                "--log-style", self.log_style, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                env=env, limit=self._line_limit)
+                "--max-batch", str(self.max_batch), "--log-style", self.log_style,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, limit=self._line_limit)
             line = await process.stdout.readline()  # {"ready": pid} once the store is checked
             if not line.startswith(b'{"ready"'):
                 if process.returncode is None:
@@ -86,71 +103,91 @@ class SubmissionWriter:
                 raise WriterUnavailable("the submission writer did not start; see the server log",
                                         reason="writer not started", exit_code=code)
             self._process = process
+            self._reader = asyncio.get_running_loop().create_task(self._read_answers(process))
             log.info("submission writer ready (pid %d)", process.pid)
 
     async def submit(self, submission: dict[str, Any], token: str | None) -> dict[str, Any]:
         """The stored annotation (with ``duplicate``); raises the WorkbenchError that refused it."""
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._queue.append((submission, token, future))
-        if not self._draining:
-            self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+        if len(self._queue) >= self.send_at and self.running:
+            self._flush()  # the writer starts on these while the loop reads the rest
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)  # after the other requests this turn of the loop reads
         return await future
 
-    async def _drain(self) -> None:
+    def _flush(self) -> None:
+        """Send what is queued to the child as one line (or start the child first)."""
+        self._flush_scheduled = False
+        if not self._queue:
+            return
+        if not self.running:
+            if self._keeper is None or self._keeper.done():
+                self._keeper = asyncio.get_running_loop().create_task(self._start_then_flush())
+            return
+        queued, self._queue = self._queue, []
         try:
-            while self._queue:
-                batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
-                try:
-                    outcomes = await self._exchange([(s, t) for s, t, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - every request of the batch hears of it
-                    outcomes = [exc] * len(batch)
-                for (_, _, future), outcome in zip(batch, outcomes):
-                    if future.done():
-                        continue
-                    if isinstance(outcome, BaseException):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-        finally:
-            self._draining = False
+            self._process.stdin.write(json.dumps([(s, t) for s, t, _ in queued], separators=(",", ":")).encode()
+                                      + b"\n")
+        except (OSError, RuntimeError) as exc:  # the pipe is closed: the reader will see the end and restart
+            log.warning("the submission writer's input is closed: %s", exc)
+            _fail([f for _, _, f in queued], _unavailable())
+            return
+        self._in_flight.append([f for _, _, f in queued])
+        self.lines_sent += 1
 
-    async def _exchange(self, items: list[tuple[dict[str, Any], str | None]]) -> list[Any]:
-        """Hand one batch to the child and read its outcomes."""
+    async def _start_then_flush(self) -> None:
         try:
             await self.start()
-            process = self._process
-            process.stdin.write(json.dumps(items, separators=(",", ":")).encode() + b"\n")
-            await process.stdin.drain()
-            line = await process.stdout.readline()
-        except (OSError, ValueError, asyncio.LimitOverrunError) as exc:  # a broken pipe, an over-long line
-            await self._reap(f"{type(exc).__name__}: {exc}")
-            raise WriterUnavailable("the submission writer stopped; submit again", reason="writer restarted") from exc
-        if not line:
-            await self._reap("its output ended")
-            raise WriterUnavailable("the submission writer stopped; submit again", reason="writer restarted")
-        try:
-            outcomes = [WorkbenchError.from_dict(o["body"], o["error"]) if "error" in o else o["ok"]
-                        for o in json.loads(line)]
-        except (ValueError, KeyError, TypeError) as exc:
-            await self._reap(f"it answered with something else than outcomes: {line[:200]!r}")
-            raise WriterUnavailable("the submission writer stopped; submit again", reason="writer restarted") from exc
-        if len(outcomes) != len(items):
-            await self._reap(f"it answered {len(outcomes)} outcome(s) for {len(items)} submission(s)")
-            raise WriterUnavailable("the submission writer stopped; submit again", reason="writer restarted")
-        self.batches += 1
-        return outcomes
-
-    async def _reap(self, why: str) -> None:
-        process, self._process = self._process, None
-        if process is None:
+        except (WriterUnavailable, OSError) as exc:
+            log.error("%s", exc)
+            queued, self._queue = self._queue, []
+            _fail([f for _, _, f in queued], exc if isinstance(exc, WorkbenchError) else _unavailable())
             return
+        self._flush()
+
+    async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
+        """Resolve each line's requests with the child's answer, in order, until its output ends."""
+        why = "its output ended"
+        try:
+            while line := await process.stdout.readline():
+                futures = self._in_flight.popleft()
+                answers = json.loads(line)
+                if len(answers) != len(futures):
+                    why = f"it answered {len(answers)} outcome(s) for {len(futures)} submission(s)"
+                    _fail(futures, _unavailable())
+                    break
+                for future, answer in zip(futures, answers):
+                    if future.done():
+                        continue
+                    if "error" in answer:
+                        future.set_exception(WorkbenchError.from_dict(answer["body"], answer["error"]))
+                    else:
+                        future.set_result(answer["ok"])
+        except (ValueError, KeyError, TypeError, IndexError, asyncio.LimitOverrunError) as exc:
+            why = f"{type(exc).__name__}: {exc}"
+        except asyncio.CancelledError:
+            return
+        await self._reap(process, why)
+
+    async def _reap(self, process: asyncio.subprocess.Process, why: str) -> None:
+        if self._process is process:
+            self._process = None
+        while self._in_flight:
+            _fail(self._in_flight.popleft(), _unavailable())
         if process.returncode is None:
             process.kill()
         code = await process.wait()
+        if self._closing:
+            log.info("submission writer (pid %d) stopped", process.pid)
+            return
         log.error("the submission writer (pid %d) stopped: %s (exit code %s)", process.pid, why, code)
         if self.keep_running:
             self._keeper = asyncio.get_running_loop().create_task(self.keep_alive())
+        elif self._queue:
+            self._flush()
 
     async def keep_alive(self, first_wait: float = 0.5, longest_wait: float = 30) -> None:
         """Start the child, retrying with a growing wait until it runs (it may fail while the store is down)."""
@@ -162,16 +199,24 @@ class SubmissionWriter:
                 log.error("%s; retrying in %.1f s", exc, wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, longest_wait)
+        self._flush()
 
     async def close(self, timeout: float = 10) -> None:
-        """Let the child finish its batch and exit (end of input); kill it after ``timeout`` seconds."""
+        """Let the child answer what it holds and exit (end of input); kill it after ``timeout`` seconds."""
         self.keep_running = False
-        process, self._process = self._process, None
+        self._closing = True
+        process = self._process
         if process is None or process.returncode is not None:
             return
         process.stdin.close()
         try:
-            await asyncio.wait_for(process.wait(), timeout)
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
         except asyncio.TimeoutError:
             process.kill()
-            await process.wait()
+            await self._reader
+
+
+def _fail(futures: list[asyncio.Future], error: BaseException) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_exception(error)

@@ -140,11 +140,15 @@ def check_definition(definition: Any) -> None:
 # -- results ------------------------------------------------------------------------
 def validate_result(definition: TaskDefinition, result: Any, *, field: str = "result") -> None:
     """Raise ValidationError naming the first offending field when ``result`` breaks the schema."""
-    validator = _validator(definition.id, json.dumps(definition.label_schema, sort_keys=True))
-    error = best_match(validator.iter_errors(result))
+    check_result(definition.id, definition.version, json.dumps(definition.label_schema, sort_keys=True), result,
+                 field=field)
+
+
+def check_result(definition_id: int, version: str, schema_json: str, result: Any, *, field: str = "result") -> None:
+    """``validate_result`` for a definition given by its id, version and schema (as sorted JSON text)."""
+    error = best_match(_validator(definition_id, schema_json).iter_errors(result))
     if error is not None:
-        raise ValidationError(field + _path(error.absolute_path), error.message,
-                              schema_version=definition.version)
+        raise ValidationError(field + _path(error.absolute_path), error.message, schema_version=version)
 
 
 @lru_cache(maxsize=256)

@@ -4,7 +4,7 @@
 walking it with ``jsonschema``. It speaks draft-07, so it is used only for schemas whose
 keywords mean the same in draft 2020-12 (the common ones: types, properties, enums,
 lengths, ranges, combinators); anything else is checked by ``jsonschema`` alone. A result
-the compiled check refuses is checked again by ``definitions.validate_result``, so the
+the compiled check refuses is checked again by ``definitions.check_result``, so the
 error that names the field and the reason is always jsonschema's.
 """
 
@@ -18,7 +18,6 @@ from typing import Any
 import fastjsonschema
 
 from . import definitions
-from .store.models import TaskDefinition
 
 #: Keywords whose meaning draft-07 and draft 2020-12 share.
 SAME_IN_BOTH = frozenset({
@@ -32,22 +31,29 @@ SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
 SUBSCHEMAS = ("additionalProperties", "items", "not")
 
 
-def validate(definition: TaskDefinition, result: Any) -> None:
-    """Raise ValidationError (field and reason) when ``result`` breaks the definition's schema."""
-    check = _compiled(definition.id, definition.version, json.dumps(definition.label_schema, sort_keys=True))
-    if check is not None:
-        try:
-            check(result)
-            return
-        except fastjsonschema.JsonSchemaException:
-            pass
-    definitions.validate_result(definition, result)
+def checker(definition_id: int, version: str, label_schema: Any) -> Callable[[Any], None]:
+    """The check of a definition's results: it raises ValidationError (field and reason) for a bad one."""
+    return _checker(definition_id, version, json.dumps(label_schema, sort_keys=True))
 
 
 @lru_cache(maxsize=256)
-def _compiled(definition_id: int, version: str, schema_json: str) -> Callable[[Any], Any] | None:
-    schema = json.loads(schema_json)
-    if not _portable(schema):
+def _checker(definition_id: int, version: str, schema_json: str) -> Callable[[Any], None]:
+    compiled = _compiled(json.loads(schema_json))
+
+    def check(result: Any) -> None:
+        if compiled is not None:
+            try:
+                compiled(result)
+                return
+            except fastjsonschema.JsonSchemaException:
+                pass
+        definitions.check_result(definition_id, version, schema_json, result)
+
+    return check
+
+
+def _compiled(schema: Any) -> Callable[[Any], Any] | None:
+    if not isinstance(schema, dict) or not _portable(schema):
         return None
     schema = {k: v for k, v in schema.items() if k != "$schema"}
     try:

@@ -5,14 +5,18 @@ work for many of them at once (group commit, ``submissions.submit_many``). In it
 process the writer runs on its own core: as a thread it took turns with the event loop
 on one interpreter lock, and every store call waited for the loop to let go.
 
-Protocol, one JSON document per line. The server writes a batch on standard input,
+Protocol, one JSON document per line. The server writes batches on standard input,
 ``[[submission, session_token], ...]`` (submissions as ``submissions.parse`` returns
-them). The writer stores it in one transaction, commits, and only then writes one line on
-standard output: one outcome per item, in order, either ``{"ok": annotation}`` (with
-``duplicate``) or ``{"error": status, "body": error.to_dict()}``. A batch the store could
-not take at all (the database unreachable or locked past its timeout) is answered with a
-503 for each item, and the traceback goes to standard error, which is the server's log.
-Before the first batch the writer checks the store's schema and writes one line,
+them), as fast as requests come, without waiting for answers. The writer takes every
+line that arrived while it was busy, stores their submissions in one transaction (at
+most ``--max-batch`` per transaction), commits, and only then answers: one line per
+batch, in order, holding one outcome per item, either ``{"ok": annotation}`` (with
+``duplicate``) or ``{"error": status, "body": error.to_dict()}``. Submissions the store
+could not take at all (the database unreachable or locked past its timeout) are answered
+with a 503 each, and the traceback goes to standard error, which is the server's log.
+
+Before the first batch the writer checks the store's schema, compiles its queries and the
+result checks of definitions with open tasks, and writes one line,
 ``{"ready": pid}``, so that the server knows it can take submissions. End of input ends
 the process.
 
@@ -27,7 +31,7 @@ import json
 import logging
 import os
 import sys
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 from . import logs, submissions
 from .errors import WorkbenchError
@@ -53,23 +57,32 @@ def answer(store: Store, batch: list[tuple[dict[str, Any], str | None]], *, prov
             for o in outcomes]
 
 
-def serve(store: Store, source: IO[bytes], sink: IO[bytes], *, provider: str) -> int:
-    """Answer batches from ``source`` until it ends; the number of batches answered."""
-    count = 0
-    for line in source:
-        if not line.strip():
-            continue
-        batch = [(item, token) for item, token in json.loads(line)]
-        sink.write(json.dumps(answer(store, batch, provider=provider), separators=(",", ":"),
-                              default=json_default).encode() + b"\n")
-        sink.flush()
-        count += 1
-    return count
+def serve(store: Store, source: BinaryIO, sink: BinaryIO, *, provider: str, max_batch: int = 256) -> int:
+    """Answer the batches read from ``source`` until it ends; the number of transactions committed or tried."""
+    transactions = 0
+    pending = b""
+    while chunk := source.read1(1 << 20):  # everything that arrived while the last transaction ran
+        *lines, pending = (pending + chunk).split(b"\n")
+        batches = [json.loads(line) for line in lines if line.strip()]
+        items = [(item, token) for batch in batches for item, token in batch]
+        outcomes: list[dict[str, Any]] = []
+        for start in range(0, len(items), max_batch):
+            outcomes += answer(store, items[start:start + max_batch], provider=provider)
+            transactions += 1
+        out, at = [], 0
+        for batch in batches:
+            out.append(json.dumps(outcomes[at:at + len(batch)], separators=(",", ":"), default=json_default).encode())
+            at += len(batch)
+        if out:
+            sink.write(b"\n".join(out) + b"\n")
+            sink.flush()
+    return transactions
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m workbench.submission_writer", description=__doc__.splitlines()[0])
     parser.add_argument("--provider", default="mturk")
+    parser.add_argument("--max-batch", type=int, default=256, help="most submissions in one transaction")
     parser.add_argument("--log-style", choices=logs.STYLES, default=logs.style_from_env())
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
@@ -82,13 +95,15 @@ def main(argv: list[str] | None = None) -> None:
     except WorkbenchError as exc:
         log.error("%s", exc)
         sys.exit(1)
+    with store.session() as session:
+        submissions.warm(session)
     # Everything imported so far lives as long as the process: keep it out of the collector's full passes.
     gc.collect()
     gc.freeze()
     sys.stdout.buffer.write(json.dumps({"ready": os.getpid()}).encode() + b"\n")
     sys.stdout.buffer.flush()
     try:
-        serve(store, sys.stdin.buffer, sys.stdout.buffer, provider=args.provider)
+        serve(store, sys.stdin.buffer, sys.stdout.buffer, provider=args.provider, max_batch=max(1, args.max_batch))
     finally:
         store.dispose()
 

@@ -12,21 +12,42 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import annotations, events, fast_validation, tasks, worker_sessions
+from . import annotations, events, fast_validation, worker_sessions
 from .annotations import Submission
 from .errors import NotFoundError, ValidationError, WorkbenchError
 from .signing import SignatureError
-from .store.models import Annotation, Assignment, Event, Task, WorkerSession
+from .store.models import Annotation, Assignment, Event, Task, TaskDefinition, WorkerSession
 from .store.types import utcnow
 
 FIELDS = ("task_id", "assignment_id", "hit_id", "worker_id", "result")
-# Core, not ORM, statements on the group-commit path: the ORM's per-row bookkeeping costs
-# more than the insert, and the writer shares the interpreter with the request loop.
-_INSERT_ANNOTATIONS = Annotation.__table__.insert().returning(Annotation.__table__.c.id, sort_by_parameter_order=True)
+
+# The group-commit path (``submit_many``) runs these Core statements, built once with expanding
+# parameters: building a select per batch, and the ORM's per-row bookkeeping, cost more than the
+# database work, and the writer does this for every batch the server hands it.
+_ANNOTATIONS, _TASKS, _DEFINITIONS = Annotation.__table__, Task.__table__, TaskDefinition.__table__
+_SESSIONS, _ASSIGNMENTS = WorkerSession.__table__, Assignment.__table__
+_VISITS = select(_SESSIONS.c.assignment_id, _SESSIONS.c.token, _SESSIONS.c.task_ids, _SESSIONS.c.worker_id).where(
+    _SESSIONS.c.provider == bindparam("provider"), _SESSIONS.c.assignment_id.in_(bindparam("ids", expanding=True)))
+_ASSIGNMENT_PKS = select(_ASSIGNMENTS.c.assignment_id, _ASSIGNMENTS.c.id).where(
+    _ASSIGNMENTS.c.provider == bindparam("provider"), _ASSIGNMENTS.c.assignment_id.in_(bindparam("ids", expanding=True)))
+_TASK_ROWS = select(_TASKS.c.id, _TASKS.c.project_id, _TASKS.c.definition_id, _TASKS.c.status,
+                    _TASKS.c.target_annotations).where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)))
+_DEFINITION_ROWS = select(_DEFINITIONS.c.id, _DEFINITIONS.c.version, _DEFINITIONS.c.definition).where(
+    _DEFINITIONS.c.id.in_(bindparam("definition_ids", expanding=True)))
+_EXISTING = select(_ANNOTATIONS.c.task_id, _ANNOTATIONS.c.submission_id, _ANNOTATIONS.c.id).where(
+    _ANNOTATIONS.c.task_id.in_(bindparam("task_ids", expanding=True)),
+    _ANNOTATIONS.c.submission_id.in_(bindparam("ids", expanding=True)))
+_COUNTS = select(_ANNOTATIONS.c.task_id, func.count()).where(
+    _ANNOTATIONS.c.task_id.in_(bindparam("task_ids", expanding=True))).group_by(_ANNOTATIONS.c.task_id)
+_INSERT_ANNOTATIONS = _ANNOTATIONS.insert().returning(_ANNOTATIONS.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = Event.__table__.insert()
+_MOVE_TASKS = _TASKS.update().where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)),
+                                    _TASKS.c.status == bindparam("before")).values(
+    status=bindparam("after"), updated_at=bindparam("now"))
 
 
 def parse(body: Any) -> dict[str, Any]:
@@ -86,15 +107,13 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     outcomes: list[dict[str, Any] | WorkbenchError | None] = [None] * len(batch)
     assignment_ids = sorted({item["assignment_id"] for item, _ in batch})
     task_ids = sorted({item["task_id"] for item, _ in batch})
-    visits = {row.assignment_id: row for row in session.scalars(
-        select(WorkerSession).where(WorkerSession.provider == provider,
-                                    WorkerSession.assignment_id.in_(assignment_ids)))}
-    assignment_pks = dict(session.execute(select(Assignment.assignment_id, Assignment.id).where(
-        Assignment.provider == provider, Assignment.assignment_id.in_(assignment_ids))).all())
-    task_rows = {task.id: task for task in session.scalars(select(Task).where(Task.id.in_(task_ids)))}
-    existing = {(task_id, sid): pk for task_id, sid, pk in session.execute(
-        select(Annotation.task_id, Annotation.submission_id, Annotation.id).where(
-            Annotation.task_id.in_(task_ids), Annotation.submission_id.in_(assignment_ids))).all()}
+    run = session.connection().execute
+    visits = {row.assignment_id: row for row in run(_VISITS, {"provider": provider, "ids": assignment_ids})}
+    assignment_pks = dict(run(_ASSIGNMENT_PKS, {"provider": provider, "ids": assignment_ids}).all())
+    task_rows = {row.id: row for row in run(_TASK_ROWS, {"task_ids": task_ids})}
+    checks = {row.id: (row.version, fast_validation.checker(row.id, row.version, row.definition.get("label_schema", {})))
+              for row in run(_DEFINITION_ROWS, {"definition_ids": sorted({t.definition_id for t in task_rows.values()})})}
+    existing = {(task_id, sid): pk for task_id, sid, pk in run(_EXISTING, {"task_ids": task_ids, "ids": assignment_ids})}
     rows: list[dict[str, Any]] = []
     first_of: dict[tuple[int, str], int] = {}
     for index, (item, token) in enumerate(batch):
@@ -108,12 +127,13 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
                 _check_visit(visit, item, token)
             if key in existing or key in first_of:
                 continue  # a duplicate: answered below with the stored annotation
-            fast_validation.validate(task.definition, item["result"])
+            schema_version, check = checks[task.definition_id]
+            check(item["result"])
         except WorkbenchError as exc:
             outcomes[index] = exc
             continue
         first_of[key] = index
-        rows.append({"task_id": task.id, "result": item["result"], "schema_version": task.definition.version,
+        rows.append({"task_id": task.id, "result": item["result"], "schema_version": schema_version,
                      "tool_version": item["tool_version"], "actor": item["worker_id"],
                      "submission_id": item["assignment_id"], "assignment_pk": assignment_pks.get(item["assignment_id"]),
                      "raw_payload": {"provider": provider, "assignment_id": item["assignment_id"],
@@ -124,7 +144,7 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     if rows:
         try:
             with session.begin_nested():
-                created = session.connection().execute(_INSERT_ANNOTATIONS, rows).scalars().all()
+                created = run(_INSERT_ANNOTATIONS, rows).scalars().all()
         except IntegrityError:
             return _one_by_one(session, batch, provider)
         _record_created(session, rows, created, task_rows)
@@ -141,6 +161,22 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     return outcomes  # type: ignore[return-value]
 
 
+def warm(session: Session) -> int:
+    """Compile ``submit_many``'s queries, and the result checks of definitions with open tasks, before any
+    worker waits on them; the number of checks compiled."""
+    run = session.connection().execute
+    run(_VISITS, {"provider": "", "ids": []}).all()
+    run(_ASSIGNMENT_PKS, {"provider": "", "ids": []}).all()
+    run(_TASK_ROWS, {"task_ids": []}).all()
+    run(_EXISTING, {"task_ids": [], "ids": []}).all()
+    run(_COUNTS, {"task_ids": []}).all()
+    open_definitions = select(_TASKS.c.definition_id).where(_TASKS.c.status.in_(("pending", "in_progress"))).distinct()
+    rows = run(_DEFINITION_ROWS, {"definition_ids": list(run(open_definitions).scalars())}).all()
+    for row in rows:
+        fast_validation.checker(row.id, row.version, row.definition.get("label_schema", {}))
+    return len(rows)
+
+
 def _as_dict(row: dict[str, Any], pk: int) -> dict[str, Any]:
     """What ``Annotation.to_dict`` gives for a row just inserted, without reading it back."""
     out = {key: value for key, value in row.items() if key not in Annotation._private}
@@ -149,7 +185,7 @@ def _as_dict(row: dict[str, Any], pk: int) -> dict[str, Any]:
     return out
 
 
-def _check_visit(visit: WorkerSession, item: dict[str, Any], token: str | None) -> None:
+def _check_visit(visit, item: dict[str, Any], token: str | None) -> None:
     if not token or not hmac.compare_digest(visit.token, worker_sessions.hash_token(token)):
         raise SignatureError("this browser has no session for the assignment; open the study link again",
                              field="session", reason="missing or wrong")
@@ -162,22 +198,27 @@ def _check_visit(visit: WorkerSession, item: dict[str, Any], token: str | None) 
 def _record_created(session: Session, rows: list[dict[str, Any]], created: list[int], task_rows: dict) -> None:
     """The events and task status moves ``annotations.submit`` would have written, for the whole batch."""
     now = utcnow()
-    session.connection().execute(Event.__table__.insert(), [
-        {"type": "annotation.created", "actor": row["actor"] or events.SYSTEM, "ts": now,
-         "project_id": task_rows[row["task_id"]].project_id,
-         "payload": {"task_id": row["task_id"], "annotation_id": pk, "submission_id": row["submission_id"]}}
-        for row, pk in zip(rows, created)])
+    run = session.connection().execute
+    records = [{"type": "annotation.created", "actor": row["actor"] or events.SYSTEM, "ts": now,
+                "project_id": task_rows[row["task_id"]].project_id,
+                "payload": {"task_id": row["task_id"], "annotation_id": pk, "submission_id": row["submission_id"]}}
+               for row, pk in zip(rows, created)]
     touched = {row["task_id"]: row["actor"] for row in rows
                if task_rows[row["task_id"]].status in ("pending", "in_progress")}
-    if not touched:
-        return
-    counts = dict(session.execute(select(Annotation.task_id, func.count()).where(
-        Annotation.task_id.in_(sorted(touched))).group_by(Annotation.task_id)).all())
+    counts = dict(run(_COUNTS, {"task_ids": sorted(touched)}).all()) if touched else {}
+    moves: dict[tuple[str, str], list[int]] = {}
     for task_id, actor in touched.items():
         task = task_rows[task_id]
         target = "complete" if counts.get(task_id, 0) >= task.target_annotations else "in_progress"
-        if target != task.status:
-            tasks.set_status(session, task_id, target, actor=actor or events.SYSTEM, reason="annotation received")
+        if target != task.status:  # pending -> in_progress | complete, in_progress -> complete: all allowed moves
+            moves.setdefault((task.status, target), []).append(task_id)
+            records.append({"type": "task.status_changed", "actor": actor or events.SYSTEM, "ts": now,
+                            "project_id": task.project_id,
+                            "payload": {"task_id": task_id, "before": task.status, "after": target,
+                                        "reason": "annotation received"}})
+    for (before, after), task_ids in moves.items():
+        run(_MOVE_TASKS, {"task_ids": task_ids, "before": before, "after": after, "now": now})
+    run(_INSERT_EVENTS, records)
 
 
 def _one_by_one(session: Session, batch, provider: str) -> list[dict[str, Any] | WorkbenchError]:

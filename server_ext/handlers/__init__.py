@@ -8,8 +8,8 @@ def all_handlers() -> list[tuple]:
                    task_types, tasks, worker)
 
     out: list[tuple] = []
-    for module in (docs, projects, assets, task_types, tasks, annotations_api, plugins_api, mturk, submissions, worker,
-                   collab,
-                   files):
+    # The worker routes first: tornado tries the patterns in order, and submissions are the hot path.
+    for module in (submissions, worker, files, collab, docs, projects, assets, task_types, tasks, annotations_api,
+                   plugins_api, mturk):
         out.extend(module.default_handlers)
     return out
