@@ -47,7 +47,9 @@ class WriterUnavailable(WorkbenchError):
 
 
 def _unavailable() -> WriterUnavailable:
-    return WriterUnavailable("the submission writer stopped; submit again", reason="writer restarted")
+    error = WriterUnavailable("the submission writer stopped; submit again", reason="writer restarted")
+    error.headers = {"Retry-After": "1"}
+    return error
 
 
 class SubmissionWriter:
@@ -197,6 +199,8 @@ class SubmissionWriter:
                 await self.start()
             except (WriterUnavailable, OSError) as exc:
                 log.error("%s; retrying in %.1f s", exc, wait)
+                queued, self._queue = self._queue, []  # their workers hear of it now rather than wait
+                _fail([f for _, _, f in queued], _unavailable())
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, longest_wait)
         self._flush()
