@@ -53,14 +53,14 @@ def access_log(handler: web.RequestHandler, *, style: str = "text", metrics: boo
         level = logging.INFO
     else:
         level = logging.INFO if style == "json" else logging.DEBUG
-    took = 1000.0 * request.request_time()
-    rid = request_id_of(handler)
-    user = _username(handler)
-    http: dict[str, Any] = {"method": request.method, "path": request.path, "status": status,
-                            "duration_ms": round(took, 2), "remote_ip": request.remote_ip}
-    if user:
-        http["user"] = user
     if _emits(logger, level):
+        took = 1000.0 * request.request_time()
+        rid = request_id_of(handler)
+        user = _username(handler)
+        http: dict[str, Any] = {"method": request.method, "path": request.path, "status": status,
+                                "duration_ms": round(took, 2), "remote_ip": request.remote_ip}
+        if user:
+            http["user"] = user
         logger.log(level, "%d %s %s (%s@%s) %.2fms rid=%s", status, request.method, request.path, user,
                    request.remote_ip, took, rid, extra={"request_id": rid, "http": http})
     if metrics:

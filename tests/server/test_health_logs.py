@@ -124,3 +124,23 @@ def test_public_server_json_logs_name_each_request_and_leak_no_secret(make_store
     assert len(ok) >= 2 and len({r["request_id"] for r in ok}) == len(ok)
     text_all = log_path.read_text()
     assert "SECRET" not in text_all and TOKEN not in text_all
+
+
+def test_the_access_log_makes_a_record_only_where_a_handler_writes_it():
+    from server_ext.request_log import _emits
+
+    parent = logging.getLogger("wb-test-emits")
+    child = logging.getLogger("wb-test-emits.child")
+    handler = logging.StreamHandler(io.StringIO())
+    handler.setLevel(logging.WARNING)
+    parent.handlers, parent.propagate, parent.level = [handler], False, logging.DEBUG
+    try:
+        assert parent.isEnabledFor(logging.DEBUG)  # Jupyter's shape: the logger says yes, the handler filters
+        assert not _emits(child, logging.DEBUG) and not _emits(child, logging.INFO)
+        assert _emits(child, logging.WARNING)
+        handler.setLevel(logging.DEBUG)
+        assert _emits(child, logging.DEBUG)
+        parent.handlers = []  # no handler on the way: logging's last resort writes WARNING and up
+        assert not _emits(child, logging.INFO) and _emits(child, logging.ERROR)
+    finally:
+        parent.handlers, parent.propagate = [], True
