@@ -74,7 +74,6 @@ class SubmissionWriter:
         self._flush_scheduled = False
         self._closing = False
         self._keeper: asyncio.Task | None = None
-        self.lines_sent = 0
 
     @property
     def running(self) -> bool:
@@ -126,8 +125,7 @@ class SubmissionWriter:
         if not self._queue:
             return
         if not self.running:
-            if self._keeper is None or self._keeper.done():
-                self._keeper = asyncio.get_running_loop().create_task(self._start_then_flush())
+            self._start_soon()
             return
         queued, self._queue = self._queue, []
         try:
@@ -138,17 +136,10 @@ class SubmissionWriter:
             _fail([f for _, _, f in queued], _unavailable())
             return
         self._in_flight.append([f for _, _, f in queued])
-        self.lines_sent += 1
 
-    async def _start_then_flush(self) -> None:
-        try:
-            await self.start()
-        except (WriterUnavailable, OSError) as exc:
-            log.error("%s", exc)
-            queued, self._queue = self._queue, []
-            _fail([f for _, _, f in queued], exc if isinstance(exc, WorkbenchError) else _unavailable())
-            return
-        self._flush()
+    def _start_soon(self) -> None:
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.get_running_loop().create_task(self.keep_alive())
 
     async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
         """Resolve each line's requests with the child's answer, in order, until its output ends."""
@@ -186,21 +177,28 @@ class SubmissionWriter:
             log.info("submission writer (pid %d) stopped", process.pid)
             return
         log.error("the submission writer (pid %d) stopped: %s (exit code %s)", process.pid, why, code)
-        if self.keep_running:
-            self._keeper = asyncio.get_running_loop().create_task(self.keep_alive())
-        elif self._queue:
-            self._flush()
+        if self.keep_running or self._queue:
+            self._start_soon()
 
     async def keep_alive(self, first_wait: float = 0.5, longest_wait: float = 30) -> None:
-        """Start the child, retrying with a growing wait until it runs (it may fail while the store is down)."""
+        """Start the child, then send what waits. A start that fails answers the waiting submissions with 503
+        (their workers hear of it now rather than wait) and, with ``keep_running``, is retried with a growing
+        wait (it may fail while the store is down)."""
         wait = first_wait
-        while self.keep_running and not self.running:
+        while not self.running:
+            if self._closing:  # the server is stopping: no new child
+                queued, self._queue = self._queue, []
+                _fail([f for _, _, f in queued], _unavailable())
+                return
             try:
                 await self.start()
             except (WriterUnavailable, OSError) as exc:
-                log.error("%s; retrying in %.1f s", exc, wait)
-                queued, self._queue = self._queue, []  # their workers hear of it now rather than wait
+                queued, self._queue = self._queue, []
                 _fail([f for _, _, f in queued], _unavailable())
+                if not self.keep_running:
+                    log.error("%s", exc)
+                    return
+                log.error("%s; retrying in %.1f s", exc, wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, longest_wait)
         self._flush()

@@ -22,6 +22,20 @@ def record(session: Session, type: str, *, actor: str = SYSTEM, project_id: int 
     return event
 
 
+def row(type: str, *, ts: datetime, actor: str = SYSTEM, project_id: int | None = None, **payload: Any) -> dict:
+    """What ``record`` adds, as a row for ``record_many``."""
+    return {"type": type, "actor": actor or SYSTEM, "project_id": project_id, "ts": ts, "payload": payload}
+
+
+def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many events (``row``s) in one Core statement, in the session's transaction."""
+    if rows:
+        session.connection().execute(_INSERT, rows)
+
+
+_INSERT = Event.__table__.insert()
+
+
 def query(session: Session, *, type: str | None = None, project_id: int | None = None,
           since: datetime | None = None, until: datetime | None = None,
           limit: int = 100, offset: int = 0) -> list[Event]:

@@ -16,11 +16,11 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import annotations, events, fast_validation, worker_sessions
+from . import annotations, events, fast_validation, tasks, worker_sessions
 from .annotations import Submission
 from .errors import NotFoundError, ValidationError, WorkbenchError
 from .signing import SignatureError
-from .store.models import Annotation, Assignment, Event, Task, TaskDefinition, WorkerSession
+from .store.models import Annotation, Assignment, Task, TaskDefinition, WorkerSession
 from .store.types import utcnow
 
 FIELDS = ("task_id", "assignment_id", "hit_id", "worker_id", "result")
@@ -44,10 +44,6 @@ _EXISTING = select(_ANNOTATIONS.c.task_id, _ANNOTATIONS.c.submission_id, _ANNOTA
 _COUNTS = select(_ANNOTATIONS.c.task_id, func.count()).where(
     _ANNOTATIONS.c.task_id.in_(bindparam("task_ids", expanding=True))).group_by(_ANNOTATIONS.c.task_id)
 _INSERT_ANNOTATIONS = _ANNOTATIONS.insert().returning(_ANNOTATIONS.c.id, sort_by_parameter_order=True)
-_INSERT_EVENTS = Event.__table__.insert()
-_MOVE_TASKS = _TASKS.update().where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)),
-                                    _TASKS.c.status == bindparam("before")).values(
-    status=bindparam("after"), updated_at=bindparam("now"))
 
 
 def parse(body: Any) -> dict[str, Any]:
@@ -111,8 +107,8 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     visits = {row.assignment_id: row for row in run(_VISITS, {"provider": provider, "ids": assignment_ids})}
     assignment_pks = dict(run(_ASSIGNMENT_PKS, {"provider": provider, "ids": assignment_ids}).all())
     task_rows = {row.id: row for row in run(_TASK_ROWS, {"task_ids": task_ids})}
-    checks = {row.id: (row.version, fast_validation.checker(row.id, row.version, row.definition.get("label_schema", {})))
-              for row in run(_DEFINITION_ROWS, {"definition_ids": sorted({t.definition_id for t in task_rows.values()})})}
+    checks = {row.id: (row.version, _checker(row)) for row in run(
+        _DEFINITION_ROWS, {"definition_ids": sorted({t.definition_id for t in task_rows.values()})})}
     existing = {(task_id, sid): pk for task_id, sid, pk in run(_EXISTING, {"task_ids": task_ids, "ids": assignment_ids})}
     rows: list[dict[str, Any]] = []
     first_of: dict[tuple[int, str], int] = {}
@@ -173,8 +169,14 @@ def warm(session: Session) -> int:
     open_definitions = select(_TASKS.c.definition_id).where(_TASKS.c.status.in_(("pending", "in_progress"))).distinct()
     rows = run(_DEFINITION_ROWS, {"definition_ids": list(run(open_definitions).scalars())}).all()
     for row in rows:
-        fast_validation.checker(row.id, row.version, row.definition.get("label_schema", {}))
+        _checker(row)
     return len(rows)
+
+
+def _checker(definition_row):
+    """The compiled result check of a ``_DEFINITION_ROWS`` row (``TaskDefinition.label_schema`` of a Core row)."""
+    return fast_validation.checker(definition_row.id, definition_row.version,
+                                   definition_row.definition.get("label_schema", {}))
 
 
 def _as_dict(row: dict[str, Any], pk: int) -> dict[str, Any]:
@@ -198,27 +200,22 @@ def _check_visit(visit, item: dict[str, Any], token: str | None) -> None:
 def _record_created(session: Session, rows: list[dict[str, Any]], created: list[int], task_rows: dict) -> None:
     """The events and task status moves ``annotations.submit`` would have written, for the whole batch."""
     now = utcnow()
-    run = session.connection().execute
-    records = [{"type": "annotation.created", "actor": row["actor"] or events.SYSTEM, "ts": now,
-                "project_id": task_rows[row["task_id"]].project_id,
-                "payload": {"task_id": row["task_id"], "annotation_id": pk, "submission_id": row["submission_id"]}}
-               for row, pk in zip(rows, created)]
+    events.record_many(session, [
+        events.row("annotation.created", ts=now, actor=row["actor"], project_id=task_rows[row["task_id"]].project_id,
+                   task_id=row["task_id"], annotation_id=pk, submission_id=row["submission_id"])
+        for row, pk in zip(rows, created)])
     touched = {row["task_id"]: row["actor"] for row in rows
                if task_rows[row["task_id"]].status in ("pending", "in_progress")}
-    counts = dict(run(_COUNTS, {"task_ids": sorted(touched)}).all()) if touched else {}
-    moves: dict[tuple[str, str], list[int]] = {}
+    if not touched:
+        return
+    counts = dict(session.connection().execute(_COUNTS, {"task_ids": sorted(touched)}).all())
+    moves = []
     for task_id, actor in touched.items():
         task = task_rows[task_id]
         target = "complete" if counts.get(task_id, 0) >= task.target_annotations else "in_progress"
-        if target != task.status:  # pending -> in_progress | complete, in_progress -> complete: all allowed moves
-            moves.setdefault((task.status, target), []).append(task_id)
-            records.append({"type": "task.status_changed", "actor": actor or events.SYSTEM, "ts": now,
-                            "project_id": task.project_id,
-                            "payload": {"task_id": task_id, "before": task.status, "after": target,
-                                        "reason": "annotation received"}})
-    for (before, after), task_ids in moves.items():
-        run(_MOVE_TASKS, {"task_ids": task_ids, "before": before, "after": after, "now": now})
-    run(_INSERT_EVENTS, records)
+        if target != task.status:
+            moves.append((task_id, task.project_id, task.status, target, actor))
+    tasks.set_status_many(session, moves, reason="annotation received")
 
 
 def _one_by_one(session: Session, batch, provider: str) -> list[dict[str, Any] | WorkbenchError]:

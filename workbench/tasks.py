@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import assets, definitions, events, plugins, projects
 from .errors import NotFoundError, ValidationError
 from .store.models import TASK_STATUSES, Task
+from .store.types import utcnow
 
 #: Which status may follow which. ``complete -> pending`` reopens a task for another round.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -85,14 +86,47 @@ def set_status(session: Session, task_id: int, status: str, *, actor: str = even
     """Move a task to ``status``; a move that TRANSITIONS does not allow is refused."""
     _check_status(status)
     task = get(session, task_id)
-    if status not in TRANSITIONS[task.status]:
-        allowed = ", ".join(sorted(TRANSITIONS[task.status]))
-        raise ValidationError("status", f"cannot go from {task.status} to {status} (allowed: {allowed})",
-                              task_id=task.id)
+    _check_move(task.id, task.status, status)
     previous, task.status = task.status, status
     events.record(session, "task.status_changed", actor=actor, project_id=task.project_id, task_id=task.id,
                   before=previous, after=status, reason=reason)
     return task
+
+
+def set_status_many(session: Session, moves: list[tuple[int, int, str, str, str]], *, reason: str = "") -> None:
+    """``set_status`` for many tasks in a few statements, from rows the caller read in this transaction.
+
+    ``moves`` are ``(task_id, project_id, before, after, actor)``. One UPDATE per kind of
+    move, guarded by the status read (a task another writer moved meanwhile is left as
+    it is, and gets no event), and one insert of the events of the moves made.
+    """
+    now = utcnow()
+    groups: dict[tuple[str, str], list[int]] = {}
+    for task_id, _, before, after, _ in moves:
+        _check_status(after)
+        _check_move(task_id, before, after)
+        groups.setdefault((before, after), []).append(task_id)
+    moved: set[int] = set()
+    for (before, after), task_ids in groups.items():
+        moved.update(session.connection().execute(
+            _MOVE, {"task_ids": task_ids, "before": before, "after": after, "now": now}).scalars())
+    events.record_many(session, [
+        events.row("task.status_changed", ts=now, actor=actor, project_id=project_id, task_id=task_id,
+                   before=before, after=after, reason=reason)
+        for task_id, project_id, before, after, actor in moves if task_id in moved])
+
+
+_TASKS = Task.__table__
+_MOVE = (_TASKS.update()
+         .where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)), _TASKS.c.status == bindparam("before"))
+         .values(status=bindparam("after"), updated_at=bindparam("now"))
+         .returning(_TASKS.c.id))
+
+
+def _check_move(task_id: int, before: str, after: str) -> None:
+    if after not in TRANSITIONS[before]:
+        allowed = ", ".join(sorted(TRANSITIONS[before]))
+        raise ValidationError("status", f"cannot go from {before} to {after} (allowed: {allowed})", task_id=task_id)
 
 
 def duplicate(session: Session, task_id: int, *, asset_id: int | None = None, actor: str = events.SYSTEM) -> Task:

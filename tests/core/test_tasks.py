@@ -54,6 +54,29 @@ def test_illegal_transitions_are_refused_and_change_nothing(study, path):
         assert tasks.get(s, task.id).status == path[0]
 
 
+def test_set_status_many_moves_each_as_read_records_events_and_refuses_illegal_moves(study):
+    store = study.store
+    with store.transaction() as s:
+        a, b, c = (tasks.create(s, "cats", study.definition.id) for _ in range(3))
+        tasks.set_status(s, c.id, "in_progress")
+    pid = study.project.id
+    with store.transaction() as s:
+        tasks.set_status_many(s, [(a.id, pid, "pending", "in_progress", "W1"), (b.id, pid, "pending", "complete", "W2"),
+                                  (c.id, pid, "pending", "complete", "W3")],  # c was read stale: left as it is
+                              reason="annotation received")
+    with store.session() as s:
+        assert [tasks.get(s, t.id).status for t in (a, b, c)] == ["in_progress", "complete", "in_progress"]
+        moved = s.scalars(select(Event).where(Event.type == "task.status_changed", Event.actor != "system")
+                          .order_by(Event.id)).all()
+        assert [(e.actor, e.payload["task_id"], e.payload["after"], e.payload["reason"]) for e in moved] == [
+            ("W1", a.id, "in_progress", "annotation received"), ("W2", b.id, "complete", "annotation received")]
+    with pytest.raises(ValidationError) as caught, store.transaction() as s:
+        tasks.set_status_many(s, [(a.id, pid, "in_progress", "pending", "W1"), (b.id, pid, "complete", "failed", "W1")])
+    assert "from complete to failed" in caught.value.reason
+    with store.session() as s:
+        assert tasks.get(s, a.id).status == "in_progress"  # the refusal changed nothing
+
+
 def test_unknown_status_project_definition_task(study):
     store = study.store
     with store.transaction() as s:
