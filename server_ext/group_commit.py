@@ -107,8 +107,9 @@ class SubmissionWriter:
             self._reader = asyncio.get_running_loop().create_task(self._read_answers(process))
             log.info("submission writer ready (pid %d)", process.pid)
 
-    async def submit(self, submission: dict[str, Any], token: str | None) -> dict[str, Any]:
-        """The stored annotation (with ``duplicate``); raises the WorkbenchError that refused it."""
+    async def submit(self, submission: dict[str, Any], token: str | None) -> tuple[int, str]:
+        """The HTTP status (201, or 200 for a duplicate) and the stored annotation as JSON text, ready to
+        send; raises the WorkbenchError that refused the submission."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.append((submission, token, future))
@@ -158,7 +159,7 @@ class SubmissionWriter:
                     if "error" in answer:
                         future.set_exception(WorkbenchError.from_dict(answer["body"], answer["error"]))
                     else:
-                        future.set_result(answer["ok"])
+                        future.set_result((answer["status"], answer["json"]))
         except (ValueError, KeyError, TypeError, IndexError, asyncio.LimitOverrunError) as exc:
             why = f"{type(exc).__name__}: {exc}"
         except asyncio.CancelledError:

@@ -10,8 +10,10 @@ Protocol, one JSON document per line. The server writes batches on standard inpu
 them), as fast as requests come, without waiting for answers. The writer takes every
 line that arrived while it was busy, stores their submissions in one transaction (at
 most ``--max-batch`` per transaction), commits, and only then answers: one line per
-batch, in order, holding one outcome per item, either ``{"ok": annotation}`` (with
-``duplicate``) or ``{"error": status, "body": error.to_dict()}``. Submissions the store
+batch, in order, holding one outcome per item, either ``{"status": 201, "json": text}``
+(200 for a duplicate; ``text`` is the stored annotation, with ``duplicate``, serialised
+here so that the server's event loop sends it as it is) or ``{"error": status, "body":
+error.to_dict()}``. Submissions the store
 could not take at all (the database unreachable or locked past its timeout) are answered
 with a 503 each, and the traceback goes to standard error, which is the server's log.
 
@@ -53,8 +55,14 @@ def answer(store: Store, batch: list[tuple[dict[str, Any], str | None]], *, prov
     except Exception:  # noqa: BLE001 - the transaction was rolled back; every request hears of it, the log has why
         log.exception("a batch of %d submission(s) was not stored", len(batch))
         return [{"error": 503, "body": UNAVAILABLE}] * len(batch)
-    return [{"error": o.status, "body": o.to_dict()} if isinstance(o, WorkbenchError) else {"ok": o}
+    return [{"error": o.status, "body": o.to_dict()} if isinstance(o, WorkbenchError) else stored(o)
             for o in outcomes]
+
+
+def stored(annotation: dict[str, Any]) -> dict[str, Any]:
+    """The answer for a stored submission: its HTTP status and its response body, ready to send."""
+    return {"status": 200 if annotation["duplicate"] else 201,
+            "json": json.dumps(annotation, separators=(",", ":"), default=json_default)}
 
 
 def serve(store: Store, source: BinaryIO, sink: BinaryIO, *, provider: str, max_batch: int = 256) -> int:

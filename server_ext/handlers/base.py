@@ -86,9 +86,13 @@ class ApiHandler(WorkbenchMixin, APIHandler):
         return body
 
     def send(self, data: Any, status: int = 200) -> None:
+        self.send_json_text(json.dumps(data, default=json_default), status)
+
+    def send_json_text(self, text: str, status: int = 200) -> None:
+        """Send a body that is JSON already."""
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, default=json_default))
+        self.finish(text)
 
     # -- query parameters -----------------------------------------------------------
     def int_arg(self, name: str, default: int | None = None, *, minimum: int | None = None,

@@ -48,8 +48,8 @@ class SubmissionsHandler(ApiHandler):
         submission = submissions.parse(self.json_body())
         self._limit(self.wb.worker_limits, submission["worker_id"], "worker")
         token = self.get_cookie(session_cookie(submission["assignment_id"]))
-        stored = await self.wb.submission_writer.submit(submission, token)
-        self.send(stored, 200 if stored["duplicate"] else 201)
+        status, stored = await self.wb.submission_writer.submit(submission, token)
+        self.send_json_text(stored, status)
 
 
 default_handlers = [

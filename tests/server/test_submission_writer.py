@@ -32,6 +32,11 @@ def lines(*batches) -> bytes:
 
 
 @pytest.mark.parametrize("wb_backend", ["sqlite", "postgresql"])
+def stored(answer: dict) -> dict:
+    """The annotation a stored submission's answer carries, as the server will send it."""
+    return json.loads(answer["json"])
+
+
 def test_lines_that_arrived_together_are_one_transaction_and_each_gets_its_answer(study):
     first, second = study.task_ids
     source = io.BufferedReader(io.BytesIO(lines(
@@ -45,9 +50,11 @@ def test_lines_that_arrived_together_are_one_transaction_and_each_gets_its_answe
     answers = [json.loads(line) for line in sink.getvalue().splitlines()]
     assert [len(a) for a in answers] == [2, 2, 1]
     (new1, new2), (dup, refused), (missing,) = answers
-    assert new1["ok"]["duplicate"] is False and new2["ok"]["submission_id"] == "A2"
-    assert dup["ok"]["duplicate"] is True and dup["ok"]["id"] == new1["ok"]["id"]
-    assert dup["ok"]["result"] == {"labels": ["cat"]}
+    assert (new1["status"], new2["status"], dup["status"]) == (201, 201, 200)
+    new1, new2, dup = (stored(a) for a in (new1, new2, dup))
+    assert new1["duplicate"] is False and new2["submission_id"] == "A2"
+    assert dup["duplicate"] is True and dup["id"] == new1["id"]
+    assert dup["result"] == {"labels": ["cat"]}
     assert refused == {"error": 400, "body": {"error": "validation_error", "message": refused["body"]["message"],
                                               "field": "result.labels[0]", "reason": refused["body"]["reason"],
                                               "schema_version": "1.0"}}
@@ -63,7 +70,7 @@ def test_a_transaction_holds_at_most_max_batch_submissions(study):
     sink = io.BytesIO()
     assert submission_writer.serve(study.store, source, sink, provider="mturk", max_batch=2) == 3
     (answer,) = [json.loads(line) for line in sink.getvalue().splitlines()]
-    assert [a["ok"]["submission_id"] for a in answer] == [f"B{i}" for i in range(5)]
+    assert [stored(a)["submission_id"] for a in answer] == [f"B{i}" for i in range(5)]
 
 
 def test_a_store_failure_is_a_503_for_each_and_writes_nothing(study):
@@ -94,7 +101,7 @@ def test_the_process_says_ready_answers_and_ends_with_its_input(study):
     process.stdin.write(lines([item(study.task_ids[0], "D1")]))
     process.stdin.flush()
     (answer,) = json.loads(process.stdout.readline())
-    assert answer["ok"]["submission_id"] == "D1"
+    assert answer["status"] == 201 and stored(answer)["submission_id"] == "D1"
     process.stdin.close()
     assert process.wait(timeout=30) == 0
     assert study.store.url not in process.stderr.read().decode()  # the URL came in the environment, not argv
