@@ -1,4 +1,5 @@
-"""Crashes and races: a killed ingest or bulk create rerun loses nothing and doubles nothing; syncs race safely."""
+"""Crashes and races: a killed ingest, bulk create or extension rerun loses nothing and doubles nothing; syncs race
+safely."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ CHILD = textwrap.dedent("""
     mt = MTurkProvider(Store(url), client=make_client("local", endpoint_url=endpoint))
     if action == "ingest":
         mt.ingest(chunk_size=4)
+    elif action == "extend":
+        mt.extend(sys.argv[5], assignments=int(sys.argv[6]))
     else:
         spec = WorkSpec(title="Label", description="Pick a label", reward_cents=10, max_assignments=3)
         mt.create_work("cats", [int(t) for t in sys.argv[5].split(",")], spec, batch_size=2, concurrency=1)
@@ -84,6 +87,19 @@ def test_ingest_killed_half_way_then_rerun(mt, sim, study, store):
         created = s.scalar(select(func.count()).select_from(Event).where(Event.type == "annotation.created"))
     assert created == 12  # the dead chunk's events died with it
     assert mt.ingest().ingested == 0
+
+
+def test_extension_killed_before_its_record_then_rerun_adds_the_assignments_once(mt, sim, study, store):
+    hit_id = mt.create_work("cats", study.task_ids[:1], SPEC).hit_ids[0]  # 3 assignments
+    child = _run_child(store, sim, 1, "extend", hit_id, "2")  # MTurk extended it; the process died recording that
+    assert child.returncode == -9, child.stderr
+    assert sim.client().get_hit(HITId=hit_id)["HIT"]["MaxAssignments"] == 5
+    with store.session() as s:
+        assert s.scalars(select(HIT.max_assignments)).one() == 3
+    row = mt.extend(hit_id, assignments=2)  # the rerun: the same extension, recorded, not made again
+    assert row.max_assignments == sim.client().get_hit(HITId=hit_id)["HIT"]["MaxAssignments"] == 5
+    assert mt.extend(hit_id, assignments=2).max_assignments == 7  # a new extension from the recorded count
+    assert _count(store, Event, Event.type == "mturk.hit.extended") == 2
 
 
 def test_bulk_create_killed_then_rerun_makes_no_second_hits(mt, sim, study, store):

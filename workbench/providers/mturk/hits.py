@@ -170,18 +170,23 @@ def refresh(mt: "MTurkProvider", hit_id: str, *, event: str | None = None, actor
 
 
 def extend(mt: "MTurkProvider", hit_id: str, *, assignments: int = 0, seconds: int = 0, actor: str = "") -> HIT:
-    """More assignments and/or a later expiry (``seconds`` past the current one, or past now once expired)."""
+    """More assignments and/or a later expiry (``seconds`` past the current one, or past now once expired).
+
+    Rerunning an extension that crashed before it was recorded does not add the assignments twice.
+    """
     for name, value in (("assignments", assignments), ("seconds", seconds)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValidationError(name, "must be a non-negative integer")
     if not assignments and not seconds:
         raise ValidationError("assignments", "give more assignments, more seconds, or both")
     with mt.store.session() as s:
-        get_hit(s, mt.environment, hit_id)
+        recorded = get_hit(s, mt.environment, hit_id).max_assignments
     remote = call(mt.client, "GetHIT", HITId=hit_id)["HIT"]
     if assignments:
-        token = hashlib.sha256(f"workbench-extend:{hit_id}:{remote['MaxAssignments']}:{assignments}"
-                               .encode()).hexdigest()
+        # The token names the extension from the count the store recorded, which changes only once an
+        # extension is recorded: a rerun after a crash between MTurk's answer and the record sends the
+        # same token, and MTurk refuses it as a duplicate instead of adding the assignments again.
+        token = hashlib.sha256(f"workbench-extend:{hit_id}:{recorded}:{assignments}".encode()).hexdigest()
         try:
             call(mt.client, "CreateAdditionalAssignmentsForHIT", HITId=hit_id, NumberOfAdditionalAssignments=assignments,
                  UniqueRequestToken=token)
