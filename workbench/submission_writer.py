@@ -13,9 +13,9 @@ most ``--max-batch`` per transaction), commits, and only then answers: one line 
 batch, in order, holding one outcome per item, either ``{"status": 201, "json": text}``
 (200 for a duplicate; ``text`` is the stored annotation, with ``duplicate``, serialised
 here so that the server's event loop sends it as it is) or ``{"error": status, "body":
-error.to_dict()}``. Submissions the store
-could not take at all (the database unreachable or locked past its timeout) are answered
-with a 503 each, and the traceback goes to standard error, which is the server's log.
+error.to_dict()}``. Submissions the store could not take at all (the database unreachable
+or locked past its timeout) are answered with a 503 each, and the traceback goes to
+standard error, which is the server's log.
 
 Before the first batch the writer checks the store's schema, compiles its queries and the
 result checks of definitions with open tasks, and writes one line,
