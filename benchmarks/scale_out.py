@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -33,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from submit_load import WRK, lua, run_wrk, seed_study  # noqa: E402  (the same load, not a copy of it)
+from submit_load import WRK, post_submissions, seed_study  # noqa: E402  (the same load, not a copy of it)
 
 SERVER_ARGS = ("--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0", "--log-level=WARN")
 
@@ -70,14 +68,7 @@ def measure(processes: int, folder: Path, args) -> dict:
         seed(url, args.tasks)
         with workbench_servers(processes, url, folder, *SERVER_ARGS) as workers, \
                 nginx(folder / "nginx", [port_of(base) for base, _ in workers], rate_limits=False) as (base, log):
-            with urllib.request.urlopen(base + "/workbench/annotate/1", timeout=10) as response:
-                page = response.read().decode()
-                cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie"))
-            token = re.search(r'name="wb-xsrf" content="([^"]+)"', page).group(1)
-            script = folder / "load.lua"
-            script.write_text(lua("/workbench/api/submissions", args.tasks))
-            headers = {"Content-Type": "application/json", "X-XSRFToken": token, "Cookie": cookie}
-            result = run_wrk(base + "/workbench/api/submissions", script, headers, args)
+            result = post_submissions(base, folder, args)
             log_text = log.read_text()
         stored, doubled = count(url)
     ports = {str(port_of(b)): n for n, (b, _) in enumerate(workers)}

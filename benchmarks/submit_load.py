@@ -30,12 +30,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from workbench.child_servers import free_port, serving  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 SCHEMA = {"type": "object", "required": ["labels"], "additionalProperties": False,
@@ -96,32 +97,6 @@ tornado.ioloop.IOLoop.current().start()
 """
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60, *, ok_only: bool = False) -> None:
-    """Until ``url`` answers (with 200 when ``ok_only``: a readiness probe says 503 while starting)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            if not ok_only:
-                return
-            time.sleep(0.1)
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
 def run_wrk(url: str, script: Path, headers: dict[str, str], args) -> dict:
     command = [WRK, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "10s",
                "-s", str(script)]
@@ -141,15 +116,13 @@ def lua(path: str, tasks: int) -> str:
 
 def measure_ceiling(folder: Path, args) -> dict:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", CEILING_SERVER, str(port), str(folder / "ceiling.db")])
-    try:
-        wait_for(f"http://127.0.0.1:{port}/submit", server)
+    url = f"http://127.0.0.1:{port}/submit"
+    # /submit takes only POST: a 405 to the probe says the server is up.
+    with serving([sys.executable, "-c", CEILING_SERVER, str(port), str(folder / "ceiling.db")], url, dict(os.environ),
+                 folder / "ceiling.log", timeout=60, any_answer=True, poll=0.1):
         script = folder / "ceiling.lua"
         script.write_text(lua("/submit", args.tasks))
-        return run_wrk(f"http://127.0.0.1:{port}/submit", script, {"Content-Type": "application/json"}, args)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+        return run_wrk(url, script, {"Content-Type": "application/json"}, args)
 
 
 def seed_study(store, tasks_count: int) -> None:
@@ -185,23 +158,21 @@ def measure_workbench(folder: Path, url: str, args) -> dict:
             "--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0",
             *([] if any(a.startswith("--log-level") for a in args.server_arg) else ["--log-level=WARN"]),
             *(["--allow-root"] if os.getuid() == 0 else []), *args.server_arg]
-    log = open(folder / "server.log", "wb")
-    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/workbench/api/health/ready", server, ok_only=True)
-        with urllib.request.urlopen(base + "/workbench/annotate/1", timeout=10) as response:
-            page = response.read().decode()
-            cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie"))
-        token = re.search(r'name="wb-xsrf" content="([^"]+)"', page).group(1)
-        script = folder / "workbench.lua"
-        script.write_text(lua("/workbench/api/submissions", args.tasks))
-        headers = {"Content-Type": "application/json", "X-XSRFToken": token, "Cookie": cookie}
-        return run_wrk(base + "/workbench/api/submissions", script, headers, args)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    with serving(argv, base + "/workbench/api/health/ready", env, folder / "server.log", timeout=60, poll=0.1):
+        return post_submissions(base, folder, args)
+
+
+def post_submissions(base: str, folder: Path, args) -> dict:
+    """The load: wrk posting distinct submissions to ``base`` with the XSRF token and cookie a worker's page gets."""
+    with urllib.request.urlopen(base + "/workbench/annotate/1", timeout=10) as response:
+        page = response.read().decode()
+        cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie"))
+    token = re.search(r'name="wb-xsrf" content="([^"]+)"', page).group(1)
+    script = folder / "workbench.lua"
+    script.write_text(lua("/workbench/api/submissions", args.tasks))
+    headers = {"Content-Type": "application/json", "X-XSRFToken": token, "Cookie": cookie}
+    return run_wrk(base + "/workbench/api/submissions", script, headers, args)
 
 
 def count_store(url: str) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: stores on SQLite and PostgreSQL.
+"""Fixtures shared by the whole suite: stores on SQLite and PostgreSQL, and a local MTurk simulator.
 
 Every store test runs on both backends. PostgreSQL is at ``WORKBENCH_TEST_PG`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``); each test session works in a
@@ -107,3 +107,13 @@ def backend(request) -> str:
 def store(make_store, backend) -> Store:
     """An empty, migrated store, once on SQLite and once on PostgreSQL."""
     return make_store(backend)
+
+
+@pytest.fixture
+def sim():
+    """The local MTurk simulator, on a port of its own for one test."""
+    from workbench.mturk_sim import Simulator
+
+    simulator = Simulator().start()
+    yield simulator
+    simulator.stop()

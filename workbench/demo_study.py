@@ -13,33 +13,19 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from . import config, demo, jobs, projects
-from .errors import WorkbenchError
+from .child_servers import free_port, serving
 from .store import Store, open_store
 
 CODE_ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = (("parquet", "annotations.parquet"), ("coco", "boxes.coco.json"), ("long", "ratings.long.csv"))
-
-
-class DemoError(WorkbenchError):
-    status = 500
-    code = "demo_failed"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def child_env(store: Store, **extra: str) -> dict[str, str]:
@@ -48,34 +34,6 @@ def child_env(store: Store, **extra: str) -> dict[str, str]:
     env.update(WORKBENCH_DATABASE_URL=store.url, WORKBENCH_HOME=str(config.home()),
                PYTHONPATH=os.pathsep.join(p for p in (str(CODE_ROOT), os.environ.get("PYTHONPATH")) if p), **extra)
     return env
-
-
-@contextmanager
-def child(argv: list[str], ready_url: str, env: dict[str, str], log: Path, timeout: float = 120) -> Iterator[None]:
-    """A server in a child process, up (``ready_url`` answers) for the duration of the block."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as out:
-        process = subprocess.Popen(argv, cwd=CODE_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise DemoError(f"{' '.join(argv[:3])} exited early", hint=f"see {log}")
-                try:
-                    urllib.request.urlopen(ready_url, timeout=5)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise DemoError(f"{ready_url} did not answer in {timeout:.0f}s", hint=f"see {log}") from None
-                    time.sleep(0.3)
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _root_flag() -> list[str]:
@@ -89,7 +47,8 @@ def workbench_server(store: Store, logs: Path) -> tuple[str, Any]:
             f"--IdentityProvider.token={secrets.token_hex(16)}", f"--ServerApp.root_dir={config.home()}",
             *_root_flag()]
     base = f"http://127.0.0.1:{port}"
-    return base, child(argv, base + "/workbench/api/health", child_env(store), logs / "workbench-server.log")
+    return base, serving(argv, base + "/workbench/api/health", child_env(store), logs / "workbench-server.log",
+                         cwd=CODE_ROOT)
 
 
 def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
@@ -158,8 +117,10 @@ def _interactive(store: Store, sim_url: str, logs: Path, echo: Callable[[str], N
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={CODE_ROOT}", *_root_flag()]
     voila = [sys.executable, "-m", "voila", "notebooks/dashboard.ipynb", "--no-browser", f"--port={voila_port}",
              "--Voila.ip=127.0.0.1"]
-    stack.enter_context(child(lab, f"http://127.0.0.1:{lab_port}/api/status?token={token}", env, logs / "lab.log"))
-    stack.enter_context(child(voila, f"http://127.0.0.1:{voila_port}/", env, logs / "voila.log", timeout=300))
+    stack.enter_context(serving(lab, f"http://127.0.0.1:{lab_port}/api/status?token={token}", env, logs / "lab.log",
+                                cwd=CODE_ROOT))
+    stack.enter_context(serving(voila, f"http://127.0.0.1:{voila_port}/", env, logs / "voila.log", timeout=300,
+                                cwd=CODE_ROOT))
     echo(f"JupyterLab (panels): http://127.0.0.1:{lab_port}/lab/tree/notebooks/panels.ipynb?token={token}")
     echo(f"Voila dashboard:     http://127.0.0.1:{voila_port}/   (voila notebooks/dashboard.ipynb)")
     echo("Ctrl-C stops the servers.")

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from workbench import jobs, projects
-from workbench.mturk_sim import Simulator
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers import WorkSpec
 from workbench.providers.mturk import MTurkProvider
 from workbench.providers.mturk.client import make_client
 
 from ..study_data import seed_study
-
-
-@pytest.fixture
-def sim():
-    simulator = Simulator().start()
-    yield simulator
-    simulator.stop()
 
 
 def test_sync_then_ingest_through_papermill(store, sim, tmp_path, monkeypatch):

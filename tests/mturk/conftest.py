@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import pytest
 
 from workbench import definitions, projects, tasks
-from workbench.mturk_sim import Simulator
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers.mturk import MTurkProvider
 from workbench.providers.mturk.client import make_client
@@ -19,13 +18,6 @@ LABEL_SCHEMA = {
     "additionalProperties": False,
     "properties": {"label": {"enum": ["cat", "dog"]}, "confidence": {"type": "number"}},
 }
-
-
-@pytest.fixture
-def sim():
-    simulator = Simulator().start()
-    yield simulator
-    simulator.stop()
 
 
 @pytest.fixture

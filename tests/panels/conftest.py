@@ -7,20 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from workbench.mturk_sim import Simulator
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers import WorkSpec
 from workbench.providers.mturk import MTurkProvider
 from workbench.providers.mturk.client import make_client
 
 from ..study_data import seed_study
-
-
-@pytest.fixture
-def sim():
-    simulator = Simulator().start()
-    yield simulator
-    simulator.stop()
 
 
 @pytest.fixture

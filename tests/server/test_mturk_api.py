@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from workbench.mturk_sim import Simulator
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.store.models import Annotation, Event
 
@@ -16,13 +15,12 @@ SPEC = {"title": "Label an image", "description": "Cat or dog?", "reward_cents":
 
 
 @pytest.fixture
-def sim(monkeypatch):
-    simulator = Simulator().start()
-    monkeypatch.setenv("MTURK_LOCAL_ENDPOINT", simulator.url)
+def sim(sim, monkeypatch):
+    """The suite's simulator, where the server's provider finds it."""
+    monkeypatch.setenv("MTURK_LOCAL_ENDPOINT", sim.url)
     monkeypatch.setenv("MTURK_MAX_ATTEMPTS", "3")
     monkeypatch.delenv("MTURK_ENVIRONMENT", raising=False)
-    yield simulator
-    simulator.stop()
+    return sim
 
 
 def submit(sim, hit_id: str, worker_id: str, result) -> str:

@@ -4,53 +4,17 @@ from __future__ import annotations
 
 import re
 import secrets
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+
+from workbench.child_servers import free_port, serving
 
 from ..notebooks.conftest import ROOT, notebook_env  # noqa: F401  (the fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def server(args: list[str], url: str, env: dict, log: Path, timeout: float = 180):
-    """A child process serving ``url``; stopped (and reaped) afterwards."""
-    with open(log, "w") as out:
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"{args[2]} exited: {log.read_text()[-3000:]}")
-                try:
-                    urllib.request.urlopen(url, timeout=5)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise AssertionError(f"{url} not up: {log.read_text()[-3000:]}") from None
-                    time.sleep(0.5)
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def in_thread(drive) -> None:
@@ -80,7 +44,7 @@ def test_voila_dashboard_renders_its_plots(notebook_env, tmp_path):
     args = [sys.executable, "-m", "voila", "notebooks/dashboard.ipynb", "--no-browser", f"--port={port}",
             "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
     url = f"http://127.0.0.1:{port}/"
-    with server(args, url, notebook_env, tmp_path / "voila.log"):
+    with serving(args, url, notebook_env, tmp_path / "voila.log", timeout=180, cwd=ROOT):
         in_thread(lambda: _check_dashboard(url))
 
 
@@ -109,7 +73,8 @@ def test_panels_render_in_jupyterlab(notebook_env, tmp_path):
             "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     env = {**notebook_env, "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
-    with server(args, f"http://127.0.0.1:{port}/api/status?token={token}", env, tmp_path / "lab.log"):
+    with serving(args, f"http://127.0.0.1:{port}/api/status?token={token}", env, tmp_path / "lab.log",
+                 timeout=180, cwd=ROOT):
         in_thread(lambda: _check_panels(f"http://127.0.0.1:{port}/lab/tree/notebooks/panels.ipynb?token={token}"))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from ..child_servers import free_port
 from ..errors import StoreError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,12 +50,6 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(database_url: str, *, port: int | None = None, flush_interval: float = 0.05, tick_interval: float = 1.0,
