@@ -149,7 +149,8 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         """Once the event loop runs."""
         if self.writer_at_start:
-            await self.submission_writer.keep_alive()
+            # The same task a submission arriving meanwhile would wait on: one child, one retry loop.
+            await self.submission_writer.keep_alive_soon()
 
     def _link_jupyter_server_extension(self, serverapp) -> None:
         super()._link_jupyter_server_extension(serverapp)

@@ -126,7 +126,7 @@ class SubmissionWriter:
         if not self._queue:
             return
         if not self.running:
-            self._start_soon()
+            self.keep_alive_soon()
             return
         queued, self._queue = self._queue, []
         try:
@@ -134,13 +134,15 @@ class SubmissionWriter:
                                       + b"\n")
         except (OSError, RuntimeError) as exc:  # the pipe is closed: the reader will see the end and restart
             log.warning("the submission writer's input is closed: %s", exc)
-            _fail([f for _, _, f in queued], _unavailable())
+            _fail([f for _, _, f in queued])
             return
         self._in_flight.append([f for _, _, f in queued])
 
-    def _start_soon(self) -> None:
+    def keep_alive_soon(self) -> asyncio.Task:
+        """The one task that starts the child (``keep_alive``): the running one, or a new one."""
         if self._keeper is None or self._keeper.done():
             self._keeper = asyncio.get_running_loop().create_task(self.keep_alive())
+        return self._keeper
 
     async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
         """Resolve each line's requests with the child's answer, in order, until its output ends."""
@@ -151,16 +153,19 @@ class SubmissionWriter:
                 answers = json.loads(line)
                 if len(answers) != len(futures):
                     why = f"it answered {len(answers)} outcome(s) for {len(futures)} submission(s)"
-                    _fail(futures, _unavailable())
+                    _fail(futures)
                     break
                 for future, answer in zip(futures, answers):
                     if future.done():
                         continue
                     if "error" in answer:
-                        future.set_exception(WorkbenchError.from_dict(answer["body"], answer["error"]))
+                        error = WorkbenchError.from_dict(answer["body"], answer["error"])
+                        if error.status == 503:  # the writer could not store it just now: as safe to retry
+                            error.headers = {"Retry-After": "1"}
+                        future.set_exception(error)
                     else:
                         future.set_result((answer["status"], answer["json"]))
-        except (ValueError, KeyError, TypeError, IndexError, asyncio.LimitOverrunError) as exc:
+        except (ValueError, KeyError, TypeError, IndexError) as exc:  # readline's overlong line is a ValueError
             why = f"{type(exc).__name__}: {exc}"
         except asyncio.CancelledError:
             return
@@ -170,7 +175,7 @@ class SubmissionWriter:
         if self._process is process:
             self._process = None
         while self._in_flight:
-            _fail(self._in_flight.popleft(), _unavailable())
+            _fail(self._in_flight.popleft())
         if process.returncode is None:
             process.kill()
         code = await process.wait()
@@ -179,7 +184,7 @@ class SubmissionWriter:
             return
         log.error("the submission writer (pid %d) stopped: %s (exit code %s)", process.pid, why, code)
         if self.keep_running or self._queue:
-            self._start_soon()
+            self.keep_alive_soon()
 
     async def keep_alive(self, first_wait: float = 0.5, longest_wait: float = 30) -> None:
         """Start the child, then send what waits. A start that fails answers the waiting submissions with 503
@@ -189,13 +194,13 @@ class SubmissionWriter:
         while not self.running:
             if self._closing:  # the server is stopping: no new child
                 queued, self._queue = self._queue, []
-                _fail([f for _, _, f in queued], _unavailable())
+                _fail([f for _, _, f in queued])
                 return
             try:
                 await self.start()
             except (WriterUnavailable, OSError) as exc:
                 queued, self._queue = self._queue, []
-                _fail([f for _, _, f in queued], _unavailable())
+                _fail([f for _, _, f in queued])
                 if not self.keep_running:
                     log.error("%s", exc)
                     return
@@ -219,7 +224,9 @@ class SubmissionWriter:
             await self._reader
 
 
-def _fail(futures: list[asyncio.Future], error: BaseException) -> None:
+def _fail(futures: list[asyncio.Future]) -> None:
+    """Answer each waiting request with a 503 of its own (one shared exception would collect every
+    request's traceback as each handler raised it)."""
     for future in futures:
         if not future.done():
-            future.set_exception(error)
+            future.set_exception(_unavailable())

@@ -146,6 +146,19 @@ async def test_a_writer_killed_holding_a_submission_loses_it_to_a_503_and_the_re
         assert sorted(a.submission_id for a in s.query(Annotation)) == ["E0", "E1"]
 
 
+async def test_a_batch_the_store_refuses_is_a_503_with_retry_after_and_the_retry_stores_it(fetch_json, study):
+    with study.store.engine.begin() as conn:  # the writer's events insert will fail, after its annotations insert
+        conn.execute(text("ALTER TABLE events RENAME TO events_away"))
+    status, data, response = await _post(fetch_json, study, "F1")
+    assert status == 503 and data["error"] == "unavailable" and response.headers["Retry-After"] == "1"
+    with study.store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE events_away RENAME TO events"))
+    with study.store.session() as s:
+        assert s.query(Annotation).count() == 0
+    status, data, _ = await _post(fetch_json, study, "F1")
+    assert status == 201 and data["submission_id"] == "F1"
+
+
 def _writer_pid(port: str) -> int | None:
     """The submission writer whose parent is the server listening on ``port``."""
     for entry in Path("/proc").iterdir():
