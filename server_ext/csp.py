@@ -49,12 +49,11 @@ def check_submit_to(turk_submit_to: str, extra: list[str] | tuple[str, ...] = ()
     return found
 
 
-def worker_policy(*, frame_ancestors: list[str] | tuple[str, ...] = (), form_origins: tuple[str, ...] = (),
-                  code_origins: tuple[str, ...] = (), media_origins: tuple[str, ...] = ()) -> str:
-    """The CSP header of a worker page."""
+def _policy(code_origins: tuple[str, ...], media_origins: tuple[str, ...], *, form_action: str,
+            frame_ancestors: tuple[str, ...]) -> str:
+    """The policy both kinds of page share; they differ only in where forms go and who may frame them."""
     code = " ".join(("'self'", *code_origins))
     media = " ".join(("'self'", "data:", "blob:", *media_origins))
-    ancestors = " ".join(dict.fromkeys((*MTURK_FRAME_ANCESTORS, *frame_ancestors)))
     return "; ".join([
         "default-src 'none'",
         f"script-src {code}",
@@ -63,11 +62,18 @@ def worker_policy(*, frame_ancestors: list[str] | tuple[str, ...] = (), form_ori
         f"img-src {media}",
         f"media-src {media}",
         "connect-src 'self'",
-        "form-action " + " ".join(dict.fromkeys(("'self'", *form_origins))),
-        f"frame-ancestors {ancestors}",
+        f"form-action {form_action}",
+        "frame-ancestors " + " ".join(dict.fromkeys(frame_ancestors)),
         "base-uri 'none'",
         "object-src 'none'",
     ])
+
+
+def worker_policy(*, frame_ancestors: list[str] | tuple[str, ...] = (), form_origins: tuple[str, ...] = (),
+                  code_origins: tuple[str, ...] = (), media_origins: tuple[str, ...] = ()) -> str:
+    """The CSP header of a worker page."""
+    return _policy(code_origins, media_origins, form_action=" ".join(dict.fromkeys(("'self'", *form_origins))),
+                   frame_ancestors=(*MTURK_FRAME_ANCESTORS, *frame_ancestors))
 
 
 def bundle_origins(bundle: dict[str, Any] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -80,15 +86,7 @@ def bundle_origins(bundle: dict[str, Any] | None) -> tuple[tuple[str, ...], tupl
 
 
 def collab_policy(*, code_origins: tuple[str, ...] = (), media_origins: tuple[str, ...] = ()) -> str:
-    """The CSP header of the collaboration page: its socket, and the task's plugin and asset when it labels."""
-    code = " ".join(("'self'", *code_origins))
-    return "; ".join([
-        "default-src 'none'",
-        f"script-src {code}",
-        f"style-src {code}",
-        "img-src " + " ".join(("'self'", "data:", "blob:", *media_origins)),
-        "connect-src 'self'",
-        "form-action 'none'",
-        "base-uri 'none'",
-        "frame-ancestors " + " ".join(("'self'", *MTURK_FRAME_ANCESTORS)),
-    ])
+    """The CSP header of the collaboration page: its socket, and the task's plugin and asset when it labels
+    (audio and video included, as on a worker page). It posts no form."""
+    return _policy(code_origins, media_origins, form_action="'none'",
+                   frame_ancestors=("'self'", *MTURK_FRAME_ANCESTORS))

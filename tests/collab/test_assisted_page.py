@@ -65,6 +65,7 @@ async def test_the_join_page_loads_the_plugin_under_a_strict_policy(cats, jp_fet
     html = page.body.decode()
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self';" in policy and "style-src 'self';" in policy and "unsafe" not in policy
+    assert "media-src 'self' data: blob:" in policy  # an audio or video asset plays, as on a worker page
     bundle = json.loads(re.search(r'<script type="application/json" id="wb-bundle">(.*?)</script>', html, re.S)[1])
     assert bundle["task"]["id"] == task_id and bundle["plugin"]["name"] == "classification"
     scripts = re.findall(r'<script src="([^"]+)" defer></script>', html)
