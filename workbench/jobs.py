@@ -158,8 +158,10 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any], store: St
     import papermill
 
     with _kernel_environment(store):
+        # The kernel works where the run was started, as any command does: a relative path among the
+        # parameters (an export's ``out``) means what it means to whoever ran the job.
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
-                                   cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                                   cwd=os.getcwd(), progress_bar=False, log_output=False,
                                    execution_timeout=execution_timeout, kernel_manager_class=_kernel_manager())
 
 

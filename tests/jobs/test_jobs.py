@@ -46,6 +46,14 @@ def test_export_run_is_recorded_and_its_notebook_kept(study, tmp_path):
     assert abandoned[1] == "failed" and "abandoned" in abandoned[2]
 
 
+def test_a_relative_out_is_relative_to_where_the_run_started(study, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = jobs.run("export", {"project": "shapes", "format": "csv", "out": "exports/a.csv"}, store=study.store)
+    assert result.run["status"] == "succeeded"
+    assert (tmp_path / "exports" / "a.csv").is_file() and Path(result.summary["path"]).resolve() == (
+        tmp_path / "exports" / "a.csv").resolve()
+
+
 def test_a_failing_run_is_recorded_and_the_next_one_recovers(make_store, tmp_path):
     store = make_store("sqlite")
     seed_study(store, tmp_path / "images")
