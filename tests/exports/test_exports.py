@@ -120,3 +120,29 @@ def test_batches_are_streamed_in_chunks(study, tmp_path, backend):
         assert len(sizes) >= 3 and max(sizes) <= 4
     result = exports.export(study.store, "shapes", "parquet", tmp_path / "b.parquet", batch_size=4)
     assert result.rows == 13
+
+
+def _prefetch_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "workbench-export-prefetch"]
+
+
+def test_prefetch_leaves_no_thread_behind_when_the_consumer_stops_early_or_never_reads():
+    import gc
+
+    import pyarrow as pa
+
+    from workbench.exports.source import prefetch
+
+    batches = [pa.record_batch({"n": list(range(i, i + 10))}) for i in range(0, 100, 10)]
+    unread = prefetch(pa.RecordBatchReader.from_batches(batches[0].schema, iter(batches)))
+    assert _prefetch_threads() == []  # nothing reads it: no thread was started for it
+    del unread
+    reader = prefetch(pa.RecordBatchReader.from_batches(batches[0].schema, iter(batches)), depth=1)
+    assert reader.read_next_batch().column(0).to_pylist() == list(range(10))
+    del reader  # the consumer drops it with batches still to come, the queue full
+    gc.collect()
+    assert _prefetch_threads() == []
+    whole = prefetch(pa.RecordBatchReader.from_batches(batches[0].schema, iter(batches)))
+    assert whole.read_all().num_rows == 100 and _prefetch_threads() == []

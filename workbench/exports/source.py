@@ -194,25 +194,29 @@ def prefetch(reader: pa.RecordBatchReader, depth: int = 2) -> pa.RecordBatchRead
     done = object()
     stop = threading.Event()
 
+    def put(item) -> bool:
+        """Hand ``item`` over unless the consumer stopped meanwhile; whether it was handed over."""
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for batch in reader:
-                while not stop.is_set():
-                    try:
-                        slots.put(batch, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(batch):
                     return
-            slots.put(done)
+            put(done)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
-            slots.put(exc)
-
-    thread = threading.Thread(target=produce, name="workbench-export-prefetch", daemon=True)
-    thread.start()
+            put(exc)
 
     def batches() -> Iterator[pa.RecordBatch]:
+        # The thread starts with the first read: a consumer that never reads leaves none behind.
+        thread = threading.Thread(target=produce, name="workbench-export-prefetch", daemon=True)
+        thread.start()
         try:
             while (item := slots.get()) is not done:
                 if isinstance(item, BaseException):
