@@ -13,8 +13,10 @@ from .store.models import HIT, TASK_STATUSES, Task, TaskDefinition, TaskType
 
 
 def select_tasks(session: Session, project: int | str, *, status: str | None = "pending",
-                 task_type: str | None = None, without_hits: bool = True, limit: int = 10_000) -> list[int]:
-    """Ids of the project's tasks that match: by status, by task type, and (by default) not yet on a HIT."""
+                 task_type: str | None = None, without_hits: bool = True, environment: str | None = None,
+                 limit: int = 10_000) -> list[int]:
+    """Ids of the project's tasks that match: by status, by task type, and (by default) not yet on a HIT,
+    in ``environment`` when given (a sandbox pilot's HITs do not take a task out of production)."""
     if status is not None and status not in TASK_STATUSES:
         raise ValidationError("status", f"must be one of {', '.join(TASK_STATUSES)}")
     project_id = projects.get(session, project).id
@@ -25,7 +27,10 @@ def select_tasks(session: Session, project: int | str, *, status: str | None = "
         stmt = (stmt.join(TaskDefinition, TaskDefinition.id == Task.definition_id)
                 .join(TaskType, TaskType.id == TaskDefinition.task_type_id).where(TaskType.slug == task_type))
     if without_hits:
-        stmt = stmt.where(~select(HIT.id).where(HIT.task_id == Task.id).exists())
+        on_hits = select(HIT.id).where(HIT.task_id == Task.id)
+        if environment is not None:
+            on_hits = on_hits.where(HIT.environment == environment)
+        stmt = stmt.where(~on_hits.exists())
     return list(session.scalars(stmt.limit(limit)))
 
 

@@ -61,7 +61,8 @@ class HITManager(Panel):
     def task_ids(self) -> list[int]:
         with self.provider.store.session() as s:
             return hit_planning.select_tasks(s, self.project, status=self.task_status.value,
-                                             task_type=self.task_type.value or None, limit=self.limit.value)
+                                             task_type=self.task_type.value or None,
+                                             environment=self.provider.environment, limit=self.limit.value)
 
     def spec(self) -> WorkSpec:
         locales = [x.strip().upper() for x in self.locales.value.split(",") if x.strip()]
