@@ -1,7 +1,9 @@
 """What the PI's dashboard shows, as pandas frames: progress, submissions and cost over time, workers.
 
 Only reads the store. Money follows MTurk's fees (``providers.mturk.costs``): a reward
-counts when its assignment is approved, at the approval time.
+counts when its assignment is approved, at the approval time. Assignments and money are
+those of one MTurk environment (by default the configured one, ``MTURK_ENVIRONMENT``), as in
+the overview panel: a sandbox pilot costs nothing and is no production work.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlalchemy import select
 
 from . import projects
 from .store import Store
-from .store.models import HIT, Assignment, Bonus, Task
+from .store.models import HIT, Assignment, Bonus
 
 
 def progress(store: Store, project: str) -> dict[str, Any]:
@@ -22,16 +24,24 @@ def progress(store: Store, project: str) -> dict[str, Any]:
         return projects.stats(s, project)
 
 
-def assignments_frame(store: Store, project: str) -> pd.DataFrame:
-    """One row per assignment of the project: worker, status, times, reward, time on task in seconds."""
+def _environment(environment: str | None) -> str:
+    from .providers.mturk.client import environment as configured
+
+    return configured(environment)
+
+
+def assignments_frame(store: Store, project: str, environment: str | None = None) -> pd.DataFrame:
+    """One row per assignment of the project in ``environment``: worker, status, times, reward, time on task
+    in seconds."""
+    environment = _environment(environment)
     with store.session() as s:
         project_id = projects.get(s, project).id
         rows = s.execute(
             select(Assignment.assignment_id, Assignment.worker_id, Assignment.status, Assignment.accept_time,
                    Assignment.submit_time, Assignment.approval_time, HIT.hit_id, HIT.reward_cents,
                    HIT.max_assignments, HIT.payload)
-            .join(HIT, HIT.id == Assignment.hit_pk).outerjoin(Task, Task.id == Assignment.task_id)
-            .where(HIT.project_id == project_id).order_by(Assignment.id)).all()
+            .join(HIT, HIT.id == Assignment.hit_pk)
+            .where(HIT.project_id == project_id, HIT.environment == environment).order_by(Assignment.id)).all()
     frame = pd.DataFrame(rows, columns=["assignment_id", "worker_id", "status", "accept_time", "submit_time",
                                         "approval_time", "hit_id", "reward_cents", "max_assignments", "payload"])
     for column in ("accept_time", "submit_time", "approval_time"):
@@ -48,8 +58,10 @@ def submissions_over_time(frame: pd.DataFrame, freq: str = "h") -> pd.Series:
     return times.dt.floor(freq).value_counts().sort_index().rename("submissions")
 
 
-def cost_over_time(store: Store, project: str, frame: pd.DataFrame, freq: str = "h") -> pd.Series:
-    """Cumulative dollars spent (approved rewards and paid bonuses, with MTurk's fees) per period."""
+def cost_over_time(store: Store, project: str, frame: pd.DataFrame, freq: str = "h",
+                   environment: str | None = None) -> pd.Series:
+    """Cumulative dollars spent (approved rewards and paid bonuses, with MTurk's fees) per period; ``frame`` is
+    ``assignments_frame`` of the same ``environment``."""
     from .providers.mturk.costs import bonus_fee, reward_fee
 
     approved = frame[frame["status"] == "approved"].dropna(subset=["approval_time"])
@@ -60,7 +72,8 @@ def cost_over_time(store: Store, project: str, frame: pd.DataFrame, freq: str = 
         project_id = projects.get(s, project).id
         bonuses = s.execute(select(Bonus.paid_at, Bonus.amount_cents).join(Assignment, Assignment.id == Bonus.assignment_pk)
                             .join(HIT, HIT.id == Assignment.hit_pk)
-                            .where(HIT.project_id == project_id, Bonus.status == "paid")).all()
+                            .where(HIT.project_id == project_id, HIT.environment == _environment(environment),
+                                   Bonus.status == "paid")).all()
     events += [(pd.Timestamp(paid), amount + bonus_fee(amount)) for paid, amount in bonuses if paid]
     if not events:
         return pd.Series(dtype="float64", name="dollars")

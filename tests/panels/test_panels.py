@@ -112,3 +112,15 @@ def test_project_overview_shows_progress(crowd):
     assert "assignments" in panel.summary.value and "spent" in panel.summary.value
     missing = ProjectOverview(crowd.store, "no-such-project")
     assert missing.status_text.startswith("✖ project 'no-such-project' not found")
+
+
+def test_the_dashboard_counts_the_work_and_money_of_one_environment(crowd):
+    from workbench import dashboard, review_queue
+
+    review_queue.approve_all(crowd.provider, [review_queue.items(crowd.provider, project="crowd")[0]["assignment_id"]])
+    frame = dashboard.assignments_frame(crowd.store, "crowd")  # MTURK_ENVIRONMENT=local, as the HITs
+    assert len(frame) == 4 and (frame["status"] == "approved").sum() == 1
+    spent = dashboard.cost_over_time(crowd.store, "crowd", frame)
+    assert spent.iloc[-1] == 0.06  # a 5¢ reward and MTurk's 1¢ minimum fee
+    elsewhere = dashboard.assignments_frame(crowd.store, "crowd", "production")
+    assert elsewhere.empty and dashboard.cost_over_time(crowd.store, "crowd", elsewhere, environment="production").empty
