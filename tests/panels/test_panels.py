@@ -45,6 +45,11 @@ def test_review_queue_approve_reject_bonus_block(crowd):
     third.history_button.click()
     assert "approval rate" in panel.worker_box.value and third.item["worker_id"] in panel.worker_box.value
 
+    # The reviewed cards show their new status, and "Approve all shown" leaves them alone.
+    assert (first.item["status"], second.item["status"]) == ("approved", "rejected") and "rejected" in second.head.value
+    panel.bulk_button.click()
+    assert panel.status_text == "✔ approved 2"
+
 
 def test_review_queue_bulk_approve_over_a_filter(crowd):
     panel = ReviewQueue(crowd.provider, "crowd")

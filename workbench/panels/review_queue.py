@@ -20,8 +20,7 @@ class AssignmentCard:
         self.assignment_id = item["assignment_id"]
         width, height = item.get("image_size") or (None, None)
         self.preview = w.HTML(previews.render(item.get("result"), item.get("image_path"), width=width, height=height))
-        head = (f"<b>{html.escape(self.assignment_id)}</b> · worker {html.escape(item['worker_id'])} · "
-                f"HIT {html.escape(item.get('hit_id') or '')} · <i>{html.escape(item['status'])}</i>")
+        self.head = w.HTML(self._head())
         self.feedback = w.Text(placeholder="feedback to the worker (required to reject)", description="feedback")
         self.bonus_cents = w.BoundedIntText(value=25, min=1, max=100_000, description="bonus ¢")
         self.approve_button = w.Button(description="Approve", button_style="success", icon="check")
@@ -34,20 +33,33 @@ class AssignmentCard:
         self.bonus_button.on_click(lambda _b: self.bonus())
         self.block_button.on_click(lambda _b: self.block())
         self.history_button.on_click(lambda _b: panel.show_worker(item["worker_id"]))
-        self.widget = w.VBox([w.HTML(head), self.preview, w.HBox([self.feedback, self.bonus_cents]),
+        self.widget = w.VBox([self.head, self.preview, w.HBox([self.feedback, self.bonus_cents]),
                               w.HBox([self.approve_button, self.reject_button, self.bonus_button, self.block_button,
                                       self.history_button])],
                              layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"))
         self.widget.add_class("wb-assignment")
 
+    def _head(self) -> str:
+        item = self.item
+        return (f"<b>{html.escape(self.assignment_id)}</b> · worker {html.escape(item['worker_id'])} · "
+                f"HIT {html.escape(item.get('hit_id') or '')} · <i>{html.escape(item['status'])}</i>")
+
+    def _reviewed(self, done):
+        """After a review that went through, the card shows (and "Approve all shown" sees) the new status."""
+        if done is not None:
+            self.item["status"] = done.status
+            self.head.value = self._head()
+        return done
+
     def approve(self):
-        return self.panel.act(lambda: review.approve(self.panel.provider, self.assignment_id,
-                                                     feedback=self.feedback.value, actor="panel"),
-                              f"approved {self.assignment_id}")
+        return self._reviewed(self.panel.act(lambda: review.approve(self.panel.provider, self.assignment_id,
+                                                                    feedback=self.feedback.value, actor="panel"),
+                                             f"approved {self.assignment_id}"))
 
     def reject(self):
-        return self.panel.act(lambda: review.reject(self.panel.provider, self.assignment_id, self.feedback.value,
-                                                    actor="panel"), f"rejected {self.assignment_id}")
+        return self._reviewed(self.panel.act(lambda: review.reject(self.panel.provider, self.assignment_id,
+                                                                   self.feedback.value, actor="panel"),
+                                             f"rejected {self.assignment_id}"))
 
     def bonus(self):
         reason = self.feedback.value or "Thank you for careful work."
@@ -101,8 +113,7 @@ class ReviewQueue(Panel):
             self.bulk_progress.value += n
 
         result = self.act(lambda: review_queue.approve_all(self.provider, ids, actor="panel", progress=advance),
-                          lambda r: f"approved {len(r['approved'])}" + (
-                              f"; {len(r['failed'])} failed: {r['failed'][0]['error']}" if r["failed"] else ""))
+                          lambda r: f"approved {len(r['approved'])}")
         if result and result["failed"]:
             self.fail(f"approved {len(result['approved'])}; {len(result['failed'])} failed: "
                       f"{result['failed'][0]['error']}")
