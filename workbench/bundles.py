@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from . import assets, plugins, signing, tasks
+from .errors import ConflictError
 from .store.models import Asset, Task
 
 #: The file type a browser needs, for the kinds whose files carry no telling name.
@@ -28,6 +29,16 @@ def for_task(session: Session, task_id: int, *, plugin_base_url: str = "/workben
     task = tasks.get(session, task_id)
     return build(session, task, plugin_base_url=plugin_base_url, asset_base_url=asset_base_url,
                  expires_in=expires_in, s3_client=s3_client)
+
+
+def for_worker(session: Session, task_id: int, **options: Any) -> dict[str, Any]:
+    """The bundle a worker's page shows (``for_task``); ConflictError when no active plugin annotates the
+    task's type, for the page has nothing to show the worker then."""
+    out = for_task(session, task_id, **options)
+    if out["plugin"] is None:
+        raise ConflictError(f"no annotation plugin is active for task type {out['task_type']['slug']!r}",
+                            field="plugin", reason="missing")
+    return out
 
 
 def build(session: Session, task: Task, *, plugin_base_url: str, asset_base_url: str, expires_in: int = 3600,

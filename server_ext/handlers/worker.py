@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench import bundles, worker_sessions
-from workbench.errors import ConflictError, ValidationError
+from workbench.errors import ValidationError
 from workbench.store.models import WorkerSession
 
 from .. import csp
@@ -73,12 +73,8 @@ class WorkerPageHandler(PageHandler):
             host_js=static_url(self, "plugin_host.js")))
 
     def page_bundle(self, session, task_id: int) -> dict[str, Any]:
-        bundle = bundles.for_task(session, task_id, plugin_base_url=self.wb.plugins_base_url(),
+        return bundles.for_worker(session, task_id, plugin_base_url=self.wb.plugins_base_url(),
                                   asset_base_url=self.base_url + "workbench/assets", expires_in=self.wb.asset_url_ttl)
-        if bundle["plugin"] is None:
-            raise ConflictError(f"no annotation plugin is active for task type {bundle['task_type']['slug']!r}",
-                                field="plugin", reason="missing")
-        return bundle
 
 
 class AnnotateHandler(WorkerPageHandler):

@@ -105,14 +105,11 @@ def list_(s: Session, *, study: int | str | None = None, status: str | None = No
 
 
 # -- joining ---------------------------------------------------------------------------
-#: The ids a crowd platform passes in the URL are checked as for link-out sessions.
-check_ids = worker_sessions.check_ids
-
 
 def join(s: Session, study: int | str, *, worker_id: str, assignment_id: str, hit_id: str = "",
          provider: str = "mturk", now: datetime) -> Seat:
     """Seat a worker: their existing seat (with a fresh token), or a free seat, or a new session."""
-    check_ids(assignment_id, worker_id, hit_id)
+    worker_sessions.check_ids(assignment_id, worker_id, hit_id)  # the URL's ids, checked as for link-out
     study_row = get_study(s, study)
     token = secrets.token_urlsafe(32)
     existing = s.scalars(select(CollabParticipant).where(CollabParticipant.provider == provider,

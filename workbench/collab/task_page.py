@@ -40,9 +40,5 @@ def bundle(s: Session, cs: CollabSession, urls: PluginUrls | None) -> dict[str, 
     if urls is None:
         raise ConflictError("assisted labelling needs the workbench extension, which serves the annotation plugins",
                             field="study", reason="no plugin host")
-    out = bundles.for_task(s, game["task_id"], plugin_base_url=urls.plugin_base_url,
-                           asset_base_url=urls.asset_base_url, expires_in=urls.expires_in)
-    if out["plugin"] is None:
-        raise ConflictError(f"no annotation plugin is active for task type {out['task_type']['slug']!r}",
-                            field="plugin", reason="missing")
-    return out
+    return bundles.for_worker(s, game["task_id"], plugin_base_url=urls.plugin_base_url,
+                              asset_base_url=urls.asset_base_url, expires_in=urls.expires_in)
