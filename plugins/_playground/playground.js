@@ -1,9 +1,10 @@
 /*
  * Plugin playground: the host side of the plugin contract, run locally without a server.
  *
- * It defines window.Workbench.register, loads the chosen plugin's manifest, CSS and JS,
- * builds a fake bundle from the manifest's default_definition and the sample image, mounts
- * the plugin and shows what it submits. Query string:
+ * The worker pages' host (server_ext/static/plugin_host.js, loaded first) defines
+ * window.Workbench.register and mounts the plugin. This page loads the chosen plugin's
+ * manifest, CSS and JS, builds a fake bundle from the manifest's default_definition and the
+ * sample image, and shows what the plugin submits. Query string:
  *   plugin=<name>        plugin folder next to this one (default: classification)
  *   readonly=1           MTurk-preview mode: the plugin must not allow editing or submitting
  *   initial=<json>       a prefilled result (e.g. an agent's proposal)
@@ -21,16 +22,6 @@
 
   const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
   const REQUIRED_KEYS = ["name", "task_type", "version", "root", "js", "css", "result_schema_version"];
-  const registry = new Map();
-
-  window.Workbench = {
-    register(name, plugin) {
-      if (typeof name !== "string" || !plugin || typeof plugin.mount !== "function") {
-        throw new Error("Workbench.register(name, {mount}) needs a name and a mount function");
-      }
-      registry.set(name, plugin);
-    },
-  };
   window.__ready = false;
   window.__lastResult = null;
   window.__submissions = [];
@@ -152,25 +143,25 @@
 
     for (const path of manifest.css) await load("link", { rel: "stylesheet", href: pluginFileUrl(manifestUrl, path) });
     for (const path of manifest.js) await load("script", { src: pluginFileUrl(manifestUrl, path) });
-    const plugin = registry.get(name);
-    if (!plugin) throw new Error("Plugin " + name + " did not call Workbench.register(" + JSON.stringify(name) + ", …)");
 
     const bundle = fakeBundle(manifest, params);
     showJson("pg-bundle", bundle);
     window.__rejectNext = params.get("reject") || null;
-    const initial = parseJsonParam(params, "initial");
-    const ctx = {
-      bundle,
-      readOnly: params.get("readonly") === "1",
-      initial: initial === undefined ? null : initial,
-      submit: fakeSubmit,
-      onChange(result) {
-        window.__changes += 1;
-        window.__lastChange = JSON.parse(JSON.stringify(result));
-        showJson("pg-change", window.__lastChange);
-      },
-    };
-    window.__handle = plugin.mount($("plugin-root"), ctx);
+    // The worker pages' own host (server_ext/static/plugin_host.js) mounts the plugin, as it will there.
+    try {
+      window.__handle = window.WorkbenchHost.mount($("plugin-root"), bundle, {
+        readOnly: params.get("readonly") === "1",
+        initial: parseJsonParam(params, "initial"),
+        submit: fakeSubmit,
+        onChange(result) {
+          window.__changes += 1;
+          window.__lastChange = JSON.parse(JSON.stringify(result));
+          showJson("pg-change", window.__lastChange);
+        },
+      });
+    } catch (err) {
+      throw new Error(err.message + " (does the plugin call Workbench.register(" + JSON.stringify(name) + ", …)?)");
+    }
     window.__ready = true;
     document.body.dataset.state = "ready";
   }

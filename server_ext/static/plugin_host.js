@@ -63,5 +63,5 @@
     }
   }
 
-  window.WorkbenchHost = Object.freeze({ readBundle: readBundle, mount: mount, bundleFor: bundleFor });
+  window.WorkbenchHost = Object.freeze({ readBundle: readBundle, mount: mount });
 })();
