@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,11 +20,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from . import config, resources
 from .errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from .store import Store
+from .store.locks import job_lock
 from .store.models import JobRun
 from .store.types import utcnow
 
@@ -242,45 +242,6 @@ def _recover_abandoned(store: Store, job: str) -> None:
 
 
 # -- one run per job at a time -----------------------------------------------------------
-@contextmanager
-def _job_lock(store: Store, job: str, wait: float) -> Iterator[bool]:
-    """Yield True while holding the job's lock, or False if it stayed busy for ``wait`` seconds.
-
-    PostgreSQL: a session advisory lock (released by the server if the process dies).
-    SQLite: an exclusive ``flock`` on a file beside the database (released by the kernel).
-    """
-    deadline = time.monotonic() + max(0.0, wait)
-    if store.dialect == "postgresql":
-        with store.engine.connect() as conn:
-            key = conn.execute(text("SELECT hashtext(:name)"), {"name": f"workbench.job.{job}"}).scalar_one()
-            while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
-                conn.commit()
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.5)
-            conn.commit()
-            try:
-                yield True
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
-        return
-    import fcntl
-
-    base = store.path or (config.home() / "memory-store")
-    lock_path = base.with_name(f"{base.name}.{job}.lock")
-    with open(lock_path, "a") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.5)
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _job_lock(store: Store, job: str, wait: float):
+    """The job's lock (``store.locks.job_lock``), held on SQLite too: two runs of one job never overlap."""
+    return job_lock(store, f"workbench.job.{job}", wait=wait, on_sqlite=True)
