@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..jobs import JOBS
 from . import State, cli, emit
 
 
@@ -24,7 +25,7 @@ def parse_value(value: str) -> Any:
 
 
 @cli.command("run")
-@click.argument("job", type=click.Choice(["sync", "ingest", "export"]))
+@click.argument("job", type=click.Choice(JOBS))
 @click.option("-p", "--parameter", "parameters", nargs=2, multiple=True, metavar="NAME VALUE",
               help="A notebook parameter (repeatable).")
 @click.option("--wait", default=0.0, show_default=True, metavar="SECONDS",
@@ -55,7 +56,7 @@ def run_job(state: State, job: str, parameters: tuple[tuple[str, str], ...], wai
 
 
 @cli.command("runs")
-@click.argument("job", required=False, type=click.Choice(["sync", "ingest", "export"]))
+@click.argument("job", required=False, type=click.Choice(JOBS))
 @click.option("--limit", default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
