@@ -84,13 +84,13 @@ def submit(session: Session, task_id: int, result: Any, *, actor: str = "", subm
 
 
 def _advance(session: Session, task: Task, actor: str) -> None:
-    """A task with enough annotations is complete; one with some is in progress."""
+    """A task with enough annotations is complete; one with some is in progress (``tasks.status_after_annotations``)."""
     if task.status not in ("pending", "in_progress"):
         return
     count = session.scalar(select(func.count()).where(Annotation.task_id == task.id))
-    target = "complete" if count >= task.target_annotations else "in_progress"
-    if target != task.status:
-        tasks.set_status(session, task.id, target, actor=actor or events.SYSTEM, reason="annotation received")
+    after = tasks.status_after_annotations(task.status, count, task.target_annotations)
+    if after is not None:
+        tasks.set_status(session, task.id, after, actor=actor or events.SYSTEM, reason="annotation received")
 
 
 def _find(session: Session, task_id: int, submission_id: str) -> Annotation | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,8 +41,6 @@ _DEFINITION_ROWS = select(_DEFINITIONS.c.id, _DEFINITIONS.c.version, _DEFINITION
 _EXISTING = select(_ANNOTATIONS.c.task_id, _ANNOTATIONS.c.submission_id, _ANNOTATIONS.c.id).where(
     _ANNOTATIONS.c.task_id.in_(bindparam("task_ids", expanding=True)),
     _ANNOTATIONS.c.submission_id.in_(bindparam("ids", expanding=True)))
-_COUNTS = select(_ANNOTATIONS.c.task_id, func.count()).where(
-    _ANNOTATIONS.c.task_id.in_(bindparam("task_ids", expanding=True))).group_by(_ANNOTATIONS.c.task_id)
 _INSERT_ANNOTATIONS = _ANNOTATIONS.insert().returning(_ANNOTATIONS.c.id, sort_by_parameter_order=True)
 
 
@@ -165,7 +163,7 @@ def warm(session: Session) -> int:
     run(_ASSIGNMENT_PKS, {"provider": "", "ids": []}).all()
     run(_TASK_ROWS, {"task_ids": []}).all()
     run(_EXISTING, {"task_ids": [], "ids": []}).all()
-    run(_COUNTS, {"task_ids": []}).all()
+    tasks.annotation_counts(session, [])
     open_definitions = select(_TASKS.c.definition_id).where(_TASKS.c.status.in_(("pending", "in_progress"))).distinct()
     rows = run(_DEFINITION_ROWS, {"definition_ids": list(run(open_definitions).scalars())}).all()
     for row in rows:
@@ -204,18 +202,9 @@ def _record_created(session: Session, rows: list[dict[str, Any]], created: list[
         events.row("annotation.created", ts=now, actor=row["actor"], project_id=task_rows[row["task_id"]].project_id,
                    task_id=row["task_id"], annotation_id=pk, submission_id=row["submission_id"])
         for row, pk in zip(rows, created)])
-    touched = {row["task_id"]: row["actor"] for row in rows
-               if task_rows[row["task_id"]].status in ("pending", "in_progress")}
-    if not touched:
-        return
-    counts = dict(session.connection().execute(_COUNTS, {"task_ids": sorted(touched)}).all())
-    moves = []
-    for task_id, actor in touched.items():
-        task = task_rows[task_id]
-        target = "complete" if counts.get(task_id, 0) >= task.target_annotations else "in_progress"
-        if target != task.status:
-            moves.append((task_id, task.project_id, task.status, target, actor))
-    tasks.set_status_many(session, moves, reason="annotation received")
+    touched = {row["task_id"]: row["actor"] for row in rows}
+    tasks.advance_many(session, [(task_rows[task_id], actor) for task_id, actor in touched.items()],
+                       reason="annotation received")
 
 
 def _one_by_one(session: Session, batch, provider: str) -> list[dict[str, Any] | WorkbenchError]:

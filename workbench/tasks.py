@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import assets, definitions, events, plugins, projects
 from .errors import NotFoundError, ValidationError
-from .store.models import TASK_STATUSES, Task
+from .store.models import TASK_STATUSES, Annotation, Task
 from .store.types import utcnow
 
 #: Which status may follow which. ``complete -> pending`` reopens a task for another round.
@@ -116,6 +116,41 @@ def set_status_many(session: Session, moves: list[tuple[int, int, str, str, str]
         for task_id, project_id, before, after, actor in moves if task_id in moved])
 
 
+def status_after_annotations(status: str, annotations: int, target: int) -> str | None:
+    """The rule of annotations arriving: with ``target`` of them a pending or in-progress task is complete,
+    with fewer it is in progress. The status to move to, or None to stay."""
+    if status not in ("pending", "in_progress"):
+        return None
+    after = "complete" if annotations >= target else "in_progress"
+    return after if after != status else None
+
+
+def advance_many(session: Session, touched: list[tuple[Any, str]], *, reason: str) -> None:
+    """Apply ``status_after_annotations`` to tasks that just got annotations, in a few statements.
+
+    ``touched`` are ``(task, actor)``, the task as read in this transaction (any row with
+    ``id``, ``project_id``, ``status`` and ``target_annotations``).
+    """
+    open_tasks = {task.id: (task, actor) for task, actor in touched if task.status in ("pending", "in_progress")}
+    if not open_tasks:
+        return
+    counts = annotation_counts(session, sorted(open_tasks))
+    moves = []
+    for task_id, (task, actor) in open_tasks.items():
+        after = status_after_annotations(task.status, counts.get(task_id, 0), task.target_annotations)
+        if after is not None:
+            moves.append((task_id, task.project_id, task.status, after, actor or events.SYSTEM))
+    set_status_many(session, moves, reason=reason)
+
+
+def annotation_counts(session: Session, task_ids: list[int]) -> dict[int, int]:
+    """How many annotations each of ``task_ids`` has (those with none are left out)."""
+    return dict(session.connection().execute(_COUNTS, {"task_ids": task_ids}).all())
+
+
+_ANNOTATIONS = Annotation.__table__
+_COUNTS = select(_ANNOTATIONS.c.task_id, func.count()).where(
+    _ANNOTATIONS.c.task_id.in_(bindparam("task_ids", expanding=True))).group_by(_ANNOTATIONS.c.task_id)
 _TASKS = Task.__table__
 _MOVE = (_TASKS.update()
          .where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)), _TASKS.c.status == bindparam("before"))

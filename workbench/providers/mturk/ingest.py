@@ -23,14 +23,14 @@ from collections import Counter
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import annotations, events, tasks
 from ...definitions import validate_result
 from ...errors import NotFoundError, ValidationError
 from ...store.locks import job_lock
-from ...store.models import HIT, Annotation, Assignment, Event, Task, TaskDefinition, WorkerSession
+from ...store.models import HIT, Annotation, Assignment, Task, TaskDefinition, WorkerSession
 from ...store.types import utcnow
 from ..base import IngestResult, Progress
 from . import answers
@@ -154,35 +154,13 @@ def _chunk(s, rows: list[Any], counts: Counter, participants: set, actor: str) -
         conn, table = s.connection(), Annotation.__table__
         made = conn.execute(insert(table).returning(table.c.id, table.c.task_id, table.c.submission_id,
                                                     table.c.actor), new_notes).all()
-        conn.execute(insert(Event.__table__), [{"type": "annotation.created", "ts": now, "actor": m.actor,
-                                                "project_id": plan.tasks[m.task_id].project_id,
-                                                "payload": {"task_id": m.task_id, "annotation_id": m.id,
-                                                            "submission_id": m.submission_id}} for m in made])
-        _advance(s, plan, {m.task_id for m in made}, actor, now)
+        events.record_many(s, [events.row("annotation.created", ts=now, actor=m.actor,
+                                          project_id=plan.tasks[m.task_id].project_id, task_id=m.task_id,
+                                          annotation_id=m.id, submission_id=m.submission_id) for m in made])
+        tasks.advance_many(s, [(plan.tasks[task_id], actor) for task_id in {m.task_id for m in made}],
+                           reason="annotation ingested")
     s.connection().execute(update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("pk")),
                            marks)
-
-
-def _advance(s, plan: _Plan, task_ids: set[int], actor: str, now) -> None:
-    """The rule of a single submission: enough annotations complete a task, some put it in progress."""
-    counts = dict(s.execute(select(Annotation.task_id, func.count()).where(Annotation.task_id.in_(task_ids))
-                            .group_by(Annotation.task_id)).all())
-    moves = []
-    for task_id in task_ids:
-        task = plan.tasks[task_id]
-        if task.status not in ("pending", "in_progress"):
-            continue
-        target = "complete" if counts.get(task_id, 0) >= task.target_annotations else "in_progress"
-        if target != task.status and target in tasks.TRANSITIONS[task.status]:
-            moves.append((task, target))
-    if not moves:
-        return
-    s.connection().execute(update(Task.__table__).where(Task.__table__.c.id == bindparam("pk")).values(
-        status=bindparam("new_status"), updated_at=now), [{"pk": t.id, "new_status": to} for t, to in moves])
-    s.connection().execute(insert(Event.__table__), [
-        {"type": "task.status_changed", "ts": now, "actor": actor or events.SYSTEM, "project_id": t.project_id,
-         "payload": {"task_id": t.id, "before": t.status, "after": to, "reason": "annotation ingested"}}
-        for t, to in moves])
 
 
 def _chunk_one_by_one(s, rows: list[Any], counts: Counter, participants: set, actor: str) -> None:
