@@ -15,7 +15,7 @@ from ..errors import ValidationError
 from ..store import Store
 from . import coco, tabular
 from .long import LONG_COLUMNS, long_batches
-from .source import ANNOTATION_COLUMNS, REAL_ROWS, annotation_batches, annotation_rows
+from .source import ANNOTATION_COLUMNS, annotation_batches, annotation_rows
 
 FORMATS = ("parquet", "csv", "jsonl", "json", "coco", "long")
 #: The file format of the long table follows the output's suffix (Parquet otherwise).
@@ -59,10 +59,10 @@ def export(store: Store, project: str | None, fmt: str, out: str | Path, *, s3_u
         rows = counts["annotations"]
     elif fmt == "long":
         rows = tabular.write(long_batches(store, project, **kwargs), LONG_COLUMNS,
-                             LONG_SUFFIXES.get(out.suffix.lower(), "parquet"), out, derived=False)
+                             LONG_SUFFIXES.get(out.suffix.lower(), "parquet"), out)
     else:
         with annotation_batches(store, project, **kwargs) as reader:
-            rows = tabular.write(reader, ANNOTATION_COLUMNS, fmt, out, where=REAL_ROWS if store.dialect == "sqlite" else "")
+            rows = tabular.write(reader, ANNOTATION_COLUMNS, fmt, out)
     result = ExportResult(fmt, str(out), rows, counts=counts)
     if s3_uri is not None:
         from .s3 import upload

@@ -15,7 +15,7 @@ from typing import IO, Any
 from .. import __version__
 from ..store import Store
 from . import shapes
-from .source import annotation_rows, stream_rows
+from .source import PLACEHOLDERS, annotation_rows, stream_rows
 
 IMAGES_SQL = """
 SELECT ast.id, ast.local_path, ast.s3_key, ast.width, ast.height, ast.sha256
@@ -25,7 +25,7 @@ ORDER BY ast.id
 """
 
 
-def _labels_sql(dialect: str, where: str) -> str:
+def _labels_sql(where: str) -> str:
     # The definitions' label lists fix the category ids before any annotation is read.
     return ("SELECT DISTINCT d.id, CAST(d.definition AS TEXT) FROM task_definitions d "
             "JOIN tasks t ON t.definition_id = d.id JOIN projects p ON p.id = t.project_id "
@@ -35,7 +35,7 @@ def _labels_sql(dialect: str, where: str) -> str:
 def _where(dialect: str, project: str | None) -> tuple[str, dict[str, Any]]:
     if project is None:
         return "", {}
-    return "AND p.slug = " + (":project" if dialect == "sqlite" else "%(project)s"), {"project": project}
+    return "AND p.slug = " + PLACEHOLDERS["sqlite3" if dialect == "sqlite" else "psycopg"], {"project": project}
 
 
 def _file_name(local_path: str | None, s3_key: str | None) -> str:
@@ -47,7 +47,7 @@ def write(store: Store, project: str | None, out: Path) -> dict[str, int]:
     out.parent.mkdir(parents=True, exist_ok=True)
     where, params = _where(store.dialect, project)
     categories: dict[str, int] = {}
-    for rows in stream_rows(store, _labels_sql(store.dialect, where), params):
+    for rows in stream_rows(store, _labels_sql(where), params):
         for _id, definition in rows:
             for label in json.loads(definition).get("ui_config", {}).get("labels", []) or []:
                 categories.setdefault(str(label), len(categories) + 1)

@@ -157,9 +157,9 @@ def annotation_batches(store: Store, project: str | None, *,
     """The annotation join as a lazy Arrow reader (what DuckDB consumes), open while in the block.
 
     ADBC drivers turn the store's rows into Arrow batches in C. SQLite's driver guesses
-    each column's type from the first batch, so a first row of the right types (id -1,
-    dropped by ``real_rows``) keeps a column that starts with NULLs from being taken for
-    integers.
+    each column's type from the first batch, so a first row of the right types keeps a
+    column that starts with NULLs from being taken for integers; the reader drops that row
+    before anyone sees it.
     """
     driver = "adbc-sqlite" if store.dialect == "sqlite" else "adbc-postgresql"
     sql, params = annotation_sql(store.dialect, project, driver=driver)
@@ -176,13 +176,14 @@ def annotation_batches(store: Store, project: str | None, *,
                 cursor.adbc_statement.set_options(
                     **{"adbc.postgresql.batch_size_hint_bytes": str(batch_size * ROW_BYTES)})
             cursor.execute(sql, params or None)
-            yield prefetch(cursor.fetch_record_batch())
+            yield prefetch(cursor.fetch_record_batch(), skip_rows=1 if store.dialect == "sqlite" else 0)
         finally:
             cursor.close()
 
 
-def prefetch(reader: pa.RecordBatchReader, depth: int = 2) -> pa.RecordBatchReader:
-    """Read the next batches on a thread of their own while the consumer works on the current one.
+def prefetch(reader: pa.RecordBatchReader, depth: int = 2, *, skip_rows: int = 0) -> pa.RecordBatchReader:
+    """Read the next batches on a thread of their own while the consumer works on the current one
+    (after dropping the first ``skip_rows`` rows).
 
     The driver builds batches in C without the GIL, and DuckDB converts and writes without
     it, so on two cores the two overlap; at most ``depth`` batches wait in between.
@@ -217,20 +218,19 @@ def prefetch(reader: pa.RecordBatchReader, depth: int = 2) -> pa.RecordBatchRead
         # The thread starts with the first read: a consumer that never reads leaves none behind.
         thread = threading.Thread(target=produce, name="workbench-export-prefetch", daemon=True)
         thread.start()
+        skip = skip_rows
         try:
             while (item := slots.get()) is not done:
                 if isinstance(item, BaseException):
                     raise item
+                if skip:
+                    item, skip = item.slice(min(skip, item.num_rows)), skip - min(skip, item.num_rows)
                 yield item
         finally:
             stop.set()
             thread.join()
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
-
-
-#: DuckDB's filter that drops the typed first row ``annotation_batches`` adds on SQLite.
-REAL_ROWS = "annotation_id >= 0"
 
 
 def _typed_literal(column: Column) -> str:

@@ -45,11 +45,11 @@ def connect():
     return con
 
 
-def projection(columns: Sequence[Column], *, derived: bool = True) -> str:
+def projection(columns: Sequence[Column]) -> str:
     parts = []
     for column in columns:
         parts.append(f"CAST({column.name} AS {column.duck}) AS {column.name}")
-        if derived and column.name in DERIVED:
+        if column.name in DERIVED:
             name, expr = DERIVED[column.name]
             parts.append(f"{expr} AS {name}")
     return ",\n  ".join(parts)
@@ -59,8 +59,7 @@ def quote_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def write(reader: pa.RecordBatchReader, columns: Sequence[Column], fmt: str, out: Path, *,
-          derived: bool = True, where: str = "") -> int:
+def write(reader: pa.RecordBatchReader, columns: Sequence[Column], fmt: str, out: Path) -> int:
     """Write the stream to ``out`` in ``fmt``; return the number of rows written."""
     if fmt not in COPY_OPTIONS:
         raise ValidationError("format", f"must be one of {', '.join(TABULAR_FORMATS)}")
@@ -68,8 +67,8 @@ def write(reader: pa.RecordBatchReader, columns: Sequence[Column], fmt: str, out
     con = connect()
     try:
         con.register("source_rows", reader)
-        sql = (f"COPY (SELECT\n  {projection(columns, derived=derived)}\nFROM source_rows "
-               f"{'WHERE ' + where if where else ''}) TO {quote_path(out)} ({COPY_OPTIONS[fmt]})")
+        sql = (f"COPY (SELECT\n  {projection(columns)}\nFROM source_rows) "
+               f"TO {quote_path(out)} ({COPY_OPTIONS[fmt]})")
         written = con.execute(sql).fetchone()
         return int(written[0]) if written else 0
     finally:
