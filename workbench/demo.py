@@ -81,7 +81,9 @@ def demo_definitions() -> dict[str, dict[str, Any]]:
     import copy
     import json
 
-    folder = Path(__file__).resolve().parents[1] / "plugins"
+    from .resources import plugins_root
+
+    folder = plugins_root()
     out = {}
     for slug, fallback in DEFINITIONS.items():
         manifest = folder / slug / "manifest.json"

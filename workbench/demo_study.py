@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from . import config, demo, jobs, projects
+from . import config, demo, jobs, projects, resources
 from .child_servers import free_port, serving
 from .store import Store, open_store
 
@@ -52,8 +52,9 @@ def workbench_server(store: Store, logs: Path) -> tuple[str, Any]:
 
 
 def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
-        echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the demo study; return the summary (``headless=False`` returns after Ctrl-C)."""
+        echo: Callable[[str], None] = print, database_url: str | None = None) -> dict[str, Any]:
+    """Run the demo study in the store at ``database_url`` (default: the configured one); return the summary
+    (``headless=False`` returns after Ctrl-C)."""
     from .mturk_sim import Simulator
     from .mturk_sim.workers import run_workers
     from .providers import WorkSpec
@@ -61,7 +62,7 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
     from .providers.mturk.client import make_client
 
     logs = config.home() / "demo" / "logs"
-    store = open_store(upgrade=True)                                            # 1
+    store = open_store(database_url, upgrade=True)                                            # 1
     made = demo.run(store, n_tasks=n_tasks, target_annotations=workers_per_task, echo=echo)   # 2
     with ExitStack() as stack:
         sim = Simulator().start()                                               # 3
@@ -113,16 +114,17 @@ def _interactive(store: Store, sim_url: str, logs: Path, echo: Callable[[str], N
     """JupyterLab on the panels notebook and Voila on the dashboard, until Ctrl-C."""
     env = child_env(store, WORKBENCH_PROJECT=demo.PROJECT, MTURK_ENVIRONMENT="local", MTURK_LOCAL_ENDPOINT=sim_url)
     lab_port, voila_port, token = free_port(), free_port(), secrets.token_hex(16)
+    notebooks = resources.notebooks_root()  # beside the package in a checkout, shared data in a wheel
     lab = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={lab_port}", "--ServerApp.ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={CODE_ROOT}", *_root_flag()]
-    voila = [sys.executable, "-m", "voila", "notebooks/dashboard.ipynb", "--no-browser", f"--port={voila_port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}", *_root_flag()]
+    voila = [sys.executable, "-m", "voila", str(notebooks / "dashboard.ipynb"), "--no-browser", f"--port={voila_port}",
              "--Voila.ip=127.0.0.1"]
     stack.enter_context(serving(lab, f"http://127.0.0.1:{lab_port}/api/status?token={token}", env, logs / "lab.log",
                                 cwd=CODE_ROOT))
     stack.enter_context(serving(voila, f"http://127.0.0.1:{voila_port}/", env, logs / "voila.log", timeout=300,
                                 cwd=CODE_ROOT))
-    echo(f"JupyterLab (panels): http://127.0.0.1:{lab_port}/lab/tree/notebooks/panels.ipynb?token={token}")
-    echo(f"Voila dashboard:     http://127.0.0.1:{voila_port}/   (voila notebooks/dashboard.ipynb)")
+    echo(f"JupyterLab (panels): http://127.0.0.1:{lab_port}/lab/tree/panels.ipynb?token={token}")
+    echo(f"Voila dashboard:     http://127.0.0.1:{voila_port}/   (voila {notebooks / 'dashboard.ipynb'})")
     echo("Ctrl-C stops the servers.")
     try:
         while True:

@@ -27,9 +27,6 @@ def demo(state: State, headless: bool, n_tasks: int, workers_per_task: int, proj
         return
     from .. import demo_study
 
-    if state.database_url:
-        import os
-
-        os.environ["WORKBENCH_DATABASE_URL"] = state.database_url
-    summary = demo_study.run(headless=headless, n_tasks=n_tasks, workers_per_task=workers_per_task, echo=click.echo)
+    summary = demo_study.run(headless=headless, n_tasks=n_tasks, workers_per_task=workers_per_task, echo=click.echo,
+                             database_url=state.database_url)
     click.echo(json.dumps(summary, default=str))

@@ -6,6 +6,7 @@ import ipywidgets as w
 
 from .. import hit_planning, hits
 from ..providers import Qualifications, WorkSpec
+from ..store.models import TASK_STATUSES
 from .base import Panel, dollars, table
 
 
@@ -18,7 +19,7 @@ class HITManager(Panel):
         with provider.store.session() as s:
             types = hit_planning.task_types(s, project)
         # -- choose tasks
-        self.task_status = w.Dropdown(options=["pending", "in_progress", "complete", "failed"], value="pending",
+        self.task_status = w.Dropdown(options=list(TASK_STATUSES), value="pending",
                                       description="task status")
         self.task_type = w.Dropdown(options=[("any", "")] + [(t, t) for t in types], value="", description="type")
         self.limit = w.BoundedIntText(value=100, min=1, max=100_000, description="at most")

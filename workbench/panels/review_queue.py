@@ -7,9 +7,11 @@ import html
 import ipywidgets as w
 
 from .. import previews, review, review_queue
+from ..store.models import ASSIGNMENT_STATUSES
 from .base import Panel, table
 
-STATUSES = ["submitted", "approved", "rejected", "accepted", "returned", "abandoned", "expired"]
+#: What a reviewer looks at first comes first.
+STATUSES = ["submitted", *(s for s in ASSIGNMENT_STATUSES if s != "submitted")]
 
 
 class AssignmentCard:
