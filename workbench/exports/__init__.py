@@ -13,9 +13,6 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..store import Store
-from . import coco, tabular
-from .long import LONG_COLUMNS, long_batches
-from .source import ANNOTATION_COLUMNS, annotation_batches, annotation_rows
 
 FORMATS = ("parquet", "csv", "jsonl", "json", "coco", "long")
 #: The file format of the long table follows the output's suffix (Parquet otherwise).
@@ -41,6 +38,10 @@ def export(store: Store, project: str | None, fmt: str, out: str | Path, *, s3_u
     ``fmt``: parquet, csv, jsonl, json (the annotation join), coco (boxes and polygons) or
     long (rater, unit, value). With ``s3_uri`` (``s3://bucket/key``) the file is uploaded too.
     """
+    from . import coco, tabular
+    from .long import LONG_COLUMNS, long_batches
+    from .source import ANNOTATION_COLUMNS, annotation_batches
+
     if fmt not in FORMATS:
         raise ValidationError("format", f"must be one of {', '.join(FORMATS)}")
     if not out:
@@ -76,6 +77,16 @@ def _check_project(store: Store, project: str) -> None:
 
     with store.session() as session:
         projects.get(session, project)
+
+
+def __getattr__(name: str) -> Any:
+    """The readers, imported on first use: they bring pyarrow, which ``shapes`` (read by the previews and
+    the agreement) and the CLI's option lists do not need."""
+    if name in ("annotation_batches", "annotation_rows"):
+        from . import source
+
+        return getattr(source, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["FORMATS", "ExportResult", "annotation_batches", "annotation_rows", "export"]
