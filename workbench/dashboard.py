@@ -62,11 +62,11 @@ def cost_over_time(store: Store, project: str, frame: pd.DataFrame, freq: str = 
                    environment: str | None = None) -> pd.Series:
     """Cumulative dollars spent (approved rewards and paid bonuses, with MTurk's fees) per period; ``frame`` is
     ``assignments_frame`` of the same ``environment``."""
-    from .providers.mturk.costs import bonus_fee, reward_fee
+    from .providers.mturk.costs import bonus_fee, hit_fee
 
     approved = frame[frame["status"] == "approved"].dropna(subset=["approval_time"])
-    sizes = [((p or {}).get("initial_max_assignments", m)) for p, m in zip(approved["payload"], approved["max_assignments"])]
-    spent = [r + reward_fee(r, n) for r, n in zip(approved["reward_cents"], sizes)]
+    spent = [r + hit_fee(r, m, p) for r, m, p in zip(approved["reward_cents"], approved["max_assignments"],
+                                                     approved["payload"])]
     events = list(zip(approved["approval_time"], spent))
     with store.session() as s:
         project_id = projects.get(s, project).id

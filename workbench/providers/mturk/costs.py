@@ -33,6 +33,12 @@ def bonus_fee(amount_cents: int) -> int:
     return fee(amount_cents, "0.20")
 
 
+def hit_fee(reward_cents: int, max_assignments: int, payload: dict[str, Any] | None) -> int:
+    """The fee on one assignment's reward: its tier follows the HIT's first MaxAssignments (extensions,
+    recorded in ``payload``, do not change it)."""
+    return reward_fee(reward_cents, (payload or {}).get("initial_max_assignments", max_assignments))
+
+
 def cost(session: Session, environment: str, *, project: int | str | None = None) -> dict[str, Any]:
     """Rewards, bonuses and fees spent (approved) and committed (submitted), for one project or all."""
     stmt = (select(Assignment.status, HIT.reward_cents, HIT.max_assignments, HIT.payload, func.count())
@@ -52,10 +58,10 @@ def cost(session: Session, environment: str, *, project: int | str | None = None
            "bonuses_cents": 0, "bonus_fees_cents": 0, "assignments_approved": 0, "assignments_submitted": 0,
            "bonuses_paid": 0}
     for status, reward, max_assignments, payload, count in session.execute(stmt):
-        size = (payload or {}).get("initial_max_assignments", max_assignments)
         prefix = "" if status == "approved" else "committed_"
         out[f"{prefix}rewards_cents"] += reward * count
-        out[f"{prefix}{'reward_' if status == 'approved' else ''}fees_cents"] += reward_fee(reward, size) * count
+        out[f"{prefix}{'reward_' if status == 'approved' else ''}fees_cents"] += hit_fee(reward, max_assignments,
+                                                                                      payload) * count
         out[f"assignments_{status}"] += count
     for (amount,) in session.execute(bonus_stmt):
         out["bonuses_cents"] += amount
