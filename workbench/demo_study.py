@@ -57,9 +57,7 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
     (``headless=False`` returns after Ctrl-C)."""
     from .mturk_sim import Simulator
     from .mturk_sim.workers import run_workers
-    from .providers import WorkSpec
-    from .providers.mturk import MTurkProvider
-    from .providers.mturk.client import make_client
+    from .providers import WorkSpec, get_provider
 
     logs = config.home() / "demo" / "logs"
     store = open_store(database_url, upgrade=True)                                            # 1
@@ -70,7 +68,7 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
         base_url, server = workbench_server(store, logs)
         stack.enter_context(server)
         echo(f"simulator: {sim.url}\nserver:    {base_url}")
-        provider = MTurkProvider(store, environment="local", client=make_client("local", endpoint_url=sim.url))
+        provider = get_provider("mturk", "local", store=store, endpoint_url=sim.url)
         with store.session() as s:
             task_ids = [t["id"] for t in _tasks(s)]
         spec = WorkSpec(title="Shapes: label or box them", description="Look at a picture of shapes and annotate it.",
