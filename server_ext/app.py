@@ -19,7 +19,7 @@ from typing import Any, Callable
 from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinjaMixin
 from traitlets import Bool, Enum, Float, Int, List, Unicode, default
 
-from workbench import config, logs, open_store, plugins, resources
+from workbench import bundles, config, logs, open_store, plugins, resources
 from workbench.store import Store
 
 from .group_commit import SubmissionWriter
@@ -139,11 +139,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         self.log.info("workbench: store %s, %d plugin(s)", config.redact(self.store.url), len(found))
         from .collab_ext import CollabService  # live collaboration sessions (server_ext/handlers/collab.py)
 
-        from workbench.collab.task_page import PluginUrls
-
-        base_url = self.serverapp.base_url
-        self.collab = CollabService(self.store, base_url, plugin_urls=PluginUrls(
-            self.plugins_base_url(), base_url + "workbench/assets", self.asset_url_ttl))
+        self.collab = CollabService(self.store, self.serverapp.base_url, plugin_urls=self.plugin_urls)
         self.settings["workbench_collab"] = self.collab
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
@@ -215,8 +211,12 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     def plugin_root(self, name: str, version: str) -> Path | None:
         return self.catalog.get((name, version))
 
-    def plugins_base_url(self) -> str:
-        return self.plugins_url or self.serverapp.base_url + "workbench/plugins"
+    @property
+    def plugin_urls(self) -> bundles.PluginUrls:
+        """Where this server publishes plugin files and signed asset links: every page's bundle uses them."""
+        base_url = self.serverapp.base_url
+        return bundles.PluginUrls(self.plugins_url or base_url + "workbench/plugins", base_url + "workbench/assets",
+                                  self.asset_url_ttl)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from jupyter_server.utils import url_path_join
 
 from workbench import open_store
 from workbench.collab.hub import Hub
-from workbench.collab.task_page import PluginUrls
+from workbench.bundles import PluginUrls
 from workbench.store import Store
 
 from .handlers import collab

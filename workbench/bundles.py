@@ -9,6 +9,7 @@ that annotates the type, with its versioned JS and CSS URLs.
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,19 @@ from .store.models import Asset, Task
 #: The file type a browser needs, for the kinds whose files carry no telling name.
 FALLBACK_MIME = {"image": "image/*", "video_frame": "image/*", "video": "video/*", "audio": "audio/*",
                  "text": "text/plain", "other": "application/octet-stream"}
+
+
+@dataclass(frozen=True)
+class PluginUrls:
+    """Where the serving face publishes plugin files and signed asset links, and how long a link lasts."""
+
+    plugin_base_url: str = "/workbench/plugins"
+    asset_base_url: str = "/workbench/assets"
+    expires_in: int = 3600
+
+    def options(self) -> dict[str, Any]:
+        """As ``for_task``'s keyword arguments."""
+        return asdict(self)
 
 
 def for_task(session: Session, task_id: int, *, plugin_base_url: str = "/workbench/plugins",

@@ -77,9 +77,7 @@ class TaskBundleHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def get(self, task_id: str) -> None:
-        self.send(await self.read_store(bundles.for_task, int(task_id), plugin_base_url=self.wb.plugins_base_url(),
-                                  asset_base_url=self.base_url + "workbench/assets",
-                                  expires_in=self.wb.asset_url_ttl))
+        self.send(await self.read_store(bundles.for_task, int(task_id), **self.wb.plugin_urls.options()))
 
 
 class TaskDuplicateHandler(ApiHandler):

@@ -73,8 +73,7 @@ class WorkerPageHandler(PageHandler):
             host_js=static_url(self, "plugin_host.js")))
 
     def page_bundle(self, session, task_id: int) -> dict[str, Any]:
-        return bundles.for_worker(session, task_id, plugin_base_url=self.wb.plugins_base_url(),
-                                  asset_base_url=self.base_url + "workbench/assets", expires_in=self.wb.asset_url_ttl)
+        return bundles.for_worker(session, task_id, **self.wb.plugin_urls.options())
 
 
 class AnnotateHandler(WorkerPageHandler):

@@ -8,23 +8,14 @@ that serves plugins and assets; a face without them cannot host a labelling sess
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from .. import bundles
+from ..bundles import PluginUrls
 from ..errors import ConflictError
 from ..store.models import CollabSession
-
-
-@dataclass(frozen=True)
-class PluginUrls:
-    """Where the serving face publishes plugin files and signed asset links."""
-
-    plugin_base_url: str
-    asset_base_url: str
-    expires_in: int = 3600
 
 
 def bundle(s: Session, cs: CollabSession, urls: PluginUrls | None) -> dict[str, Any] | None:
@@ -40,5 +31,4 @@ def bundle(s: Session, cs: CollabSession, urls: PluginUrls | None) -> dict[str, 
     if urls is None:
         raise ConflictError("assisted labelling needs the workbench extension, which serves the annotation plugins",
                             field="study", reason="no plugin host")
-    return bundles.for_worker(s, game["task_id"], plugin_base_url=urls.plugin_base_url,
-                              asset_base_url=urls.asset_base_url, expires_in=urls.expires_in)
+    return bundles.for_worker(s, game["task_id"], **urls.options())
