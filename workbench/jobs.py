@@ -55,15 +55,10 @@ class JobResult:
         return {**self.run, "summary": self.summary}
 
 
-def notebooks_dir() -> Path:
-    """Where the job notebooks are: ``WORKBENCH_NOTEBOOKS``, else the checkout's or the installed ``notebooks/``."""
-    return Path(os.environ.get("WORKBENCH_NOTEBOOKS") or resources.notebooks_root())
-
-
 def notebook_for(job: str) -> Path:
     if job not in JOBS:
         raise ValidationError("job", f"must be one of {', '.join(JOBS)}")
-    path = notebooks_dir() / f"{job}.ipynb"
+    path = resources.notebooks_root() / f"{job}.ipynb"
     if not path.is_file():
         raise NotFoundError("notebook", str(path), hint="set WORKBENCH_NOTEBOOKS to the folder with the job notebooks")
     return path

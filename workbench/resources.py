@@ -1,11 +1,13 @@
 """Where the workbench's shipped files are: the plugins and notebooks folders.
 
 In a checkout they sit beside the package; an installed wheel puts them under
-``{sys.prefix}/share/hitl-workbench/``.
+``{sys.prefix}/share/hitl-workbench/``. ``WORKBENCH_NOTEBOOKS`` names another notebooks
+folder (a deployment's own sync, ingest and export notebooks).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,5 +28,6 @@ def plugins_root() -> Path:
 
 
 def notebooks_root() -> Path:
-    """The folder of the papermill notebooks and the dashboard."""
-    return _find("notebooks")
+    """The folder of the papermill notebooks and the dashboard: ``WORKBENCH_NOTEBOOKS``, else the shipped one."""
+    configured = os.environ.get("WORKBENCH_NOTEBOOKS")
+    return Path(configured) if configured else _find("notebooks")

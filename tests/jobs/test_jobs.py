@@ -99,3 +99,16 @@ def test_bad_job_and_parameters_are_refused(study):
         jobs.run("export", {"database_url": "sqlite://"}, store=study.store)
     assert excinfo.value.field == "parameters.database_url"
     assert _runs(study.store) == []
+
+
+def test_workbench_notebooks_names_another_notebooks_folder(tmp_path, monkeypatch):
+    from workbench import resources
+    from workbench.errors import NotFoundError
+
+    monkeypatch.setenv("WORKBENCH_NOTEBOOKS", str(tmp_path))
+    assert resources.notebooks_root() == tmp_path
+    with pytest.raises(NotFoundError) as caught:
+        jobs.notebook_for("sync")
+    assert str(tmp_path / "sync.ipynb") in str(caught.value)
+    (tmp_path / "sync.ipynb").write_text("{}")
+    assert jobs.notebook_for("sync") == tmp_path / "sync.ipynb"
