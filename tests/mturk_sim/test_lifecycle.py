@@ -113,7 +113,7 @@ def test_worker_can_skip_the_workbench_and_mturk_can_drop(sim, client, page):
 
 
 def test_html_question_answers_go_straight_to_mturk(sim, client):
-    html = ('<HTMLQuestion xmlns="http://mturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
+    html = ('<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
             '2011-11-11/HTMLQuestion.xsd"><HTMLContent><![CDATA[<p>Hi</p>]]></HTMLContent>'
             '<FrameHeight>400</FrameHeight></HTMLQuestion>')
     hit_id = client.create_hit(**hit_args(Question=html, MaxAssignments=1))["HIT"]["HITId"]

@@ -13,8 +13,8 @@ import defusedxml.ElementTree as DET
 
 from .errors import RequestError, bad_param
 
-EXTERNAL_NS = "http://mturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
-HTML_NS = "http://mturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd"
+EXTERNAL_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
+HTML_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd"
 FORM_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd"
 QUESTION_ROOTS = {"ExternalQuestion": EXTERNAL_NS, "HTMLQuestion": HTML_NS, "QuestionForm": FORM_NS}
 

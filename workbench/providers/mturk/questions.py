@@ -19,8 +19,8 @@ from xml.sax.saxutils import escape
 
 from ...errors import ValidationError
 
-EXTERNAL_NS = "http://mturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
-HTML_NS = "http://mturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd"
+EXTERNAL_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
+HTML_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8888"
 CODE_FIELD = "completion_code"
 
