@@ -17,8 +17,9 @@ from .conftest import ROOT, make_client
 def test_help_lists_the_options():
     out = CliRunner().invoke(mturk_sim, ["--help"]).output
     for option in ("--host", "--port", "--db", "--latency-ms", "--throttle-rate", "--balance",
-                   "--realtime"):
+                   "--realtime", "--seed"):
         assert option in out
+    assert "reproducible tests only" in " ".join(out.split())
 
 
 def test_python_m_serves_boto3_until_interrupted(tmp_path):

@@ -27,9 +27,12 @@ print(mturk.get_account_balance()["AvailableBalance"])"""
 @click.option("--balance", default="10000.00", show_default=True,
               help="Starting account balance in dollars (a new database only).")
 @click.option("--realtime", is_flag=True, help="Let the clock follow wall time.")
-def mturk_sim(host, port, db, latency_ms, throttle_rate, balance, realtime):
+@click.option("--seed", default=None, type=int,
+              help="For reproducible tests only: the same seed hands out the same HIT and "
+                   "assignment ids. Without it ids are random and never repeat, as on MTurk.")
+def mturk_sim(host, port, db, latency_ms, throttle_rate, balance, realtime, seed):
     """Serve a local MTurk requester endpoint for boto3's endpoint_url."""
-    sim = Simulator(db=db, host=host, port=port, balance=balance, realtime=realtime,
+    sim = Simulator(db=db, host=host, port=port, balance=balance, realtime=realtime, seed=seed,
                     faults=Faults(latency_ms=latency_ms, throttle_rate=throttle_rate))
     sim.start()
     click.echo(f"MTurk simulator listening on {sim.url}")

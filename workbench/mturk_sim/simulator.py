@@ -26,7 +26,9 @@ class Simulator:
     def __init__(self, db: str | None = None, host: str = "127.0.0.1", port: int = 0,
                  balance: str = "10000.00", realtime: bool = False,
                  start_time: float | None = None, faults: Faults | dict | None = None,
-                 seed: int = 0):
+                 seed: int | None = None):
+        """`seed` makes HIT, assignment and type ids reproducible (tests only); without it
+        every simulator hands out ids no other one does, as MTurk does."""
         self.host, self.port = host, port
         self.store = Store(db, balance=balance, seed=seed)
         self.clock = VirtualClock(start=start_time, realtime=realtime)

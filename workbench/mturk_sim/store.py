@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS qual_types (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT UNIQUE NOT NULL,
     description TEXT NOT NULL, keywords TEXT, status TEXT NOT NULL, test TEXT, answer_key TEXT,
     test_duration INTEGER, retry_delay INTEGER, is_requestable INTEGER NOT NULL,
-    auto_granted INTEGER NOT NULL, auto_granted_value INTEGER, created REAL NOT NULL);
+    auto_granted INTEGER NOT NULL, auto_granted_value INTEGER, created REAL NOT NULL,
+    disposed_at REAL);
 CREATE TABLE IF NOT EXISTS qualifications (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, qual_type_id TEXT NOT NULL, worker_id TEXT NOT NULL,
     value INTEGER NOT NULL, grant_time REAL NOT NULL, status TEXT NOT NULL,
@@ -75,7 +76,7 @@ def money(value: Decimal) -> str:
 class Store:
     """One SQLite connection guarded by one lock: the simulator has exactly one writer."""
 
-    def __init__(self, path: str | None = None, balance: str = "10000.00", seed: int = 0):
+    def __init__(self, path: str | None = None, balance: str = "10000.00", seed: int | None = None):
         self.path = path or ":memory:"
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -84,18 +85,19 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
-        self._rng = random.Random(seed)
+        _add_missing_columns(self.conn)
         with self.lock:
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('balance', ?)",
                 (money(Decimal(balance)),),
             )
-            # Each opening of a file gets its own id stream, so a reopened store never
-            # hands out an id it already used; an in-memory store stays deterministic.
             self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('opens', '0')")
             self.conn.execute("UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='opens'")
             opens = self.conn.execute("SELECT value FROM meta WHERE key='opens'").fetchone()[0]
-            self._rng.seed(f"{seed}:{opens}")
+        # MTurk's ids are unique across everything it ever made, so by default two simulators
+        # never share one. A seed is for reproducible tests only; salted with the number of
+        # openings, a reopened file still never hands out an id it already used.
+        self._rng = random.SystemRandom() if seed is None else random.Random(f"{seed}:{opens}")
 
     # -- transactions -------------------------------------------------------
 
@@ -128,6 +130,13 @@ class Store:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Columns added after the first release, so an older --db file still opens."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(qual_types)")}
+    if "disposed_at" not in have:
+        conn.execute("ALTER TABLE qual_types ADD COLUMN disposed_at REAL")
 
 
 class _Tx:
