@@ -155,3 +155,12 @@ def hit_args(url: str = "https://example.org/task", **over) -> dict:
                 Question=external_question(url))
     args.update(over)
     return args
+
+
+@pytest.fixture
+def wire(client):
+    """(HTTP status, raw JSON body, operation) of every answer the client receives, newest last."""
+    seen: list[tuple[int, dict, str]] = []
+    client.meta.events.register("after-call.mturk", lambda http_response, model, **_: seen.append(
+        (http_response.status_code, json.loads(http_response.content or b"{}"), model.name)))
+    return seen

@@ -11,6 +11,7 @@ from workbench.mturk_sim import OPERATIONS, Simulator
 from workbench.mturk_sim.seeding import external_question
 
 from .conftest import hit_args, make_client
+from .documented import QUESTIONS
 
 MODEL = botocore.session.get_session().get_service_model("mturk")
 REQUIRED_OPERATIONS = {
@@ -218,3 +219,77 @@ def test_simulator_and_admin_expose_the_operations(world):
     assert tuple(sim.operations) == OPERATIONS
     with urllib.request.urlopen(f"{sim.url}/_sim/operations") as resp:
         assert json.loads(resp.read())["operations"] == list(OPERATIONS)
+
+
+def members_seen(shape, value, seen: set) -> None:
+    """(structure name, member) for every member present in a raw answer, at any depth."""
+    if shape.type_name == "structure":
+        for name, item in value.items():
+            seen.add((shape.name, name))
+            members_seen(shape.members[name], item, seen)
+    elif shape.type_name == "list":
+        for item in value:
+            members_seen(shape.member, item, seen)
+
+
+def test_every_modeled_output_member_is_filled_somewhere(sim, client, wire):
+    """Each member of each output structure shows up in some answer; the exceptions are named."""
+    qid = client.create_qualification_type(
+        Name="tested", Description="d", QualificationTypeStatus="Active", Keywords="k",
+        Test=QUESTIONS["QuestionForm"], AnswerKey="<AnswerKey/>", TestDurationInSeconds=600,
+        RetryDelayInSeconds=60)["QualificationType"]["QualificationTypeId"]
+    auto = client.create_qualification_type(Name="auto", Description="d", AutoGranted=True,
+                                            QualificationTypeStatus="Active")
+    hit = client.create_hit(**hit_args(MaxAssignments=3, RequesterAnnotation="a",
+                                       QualificationRequirements=[{
+                                           "QualificationTypeId": qid, "Comparator": "Exists",
+                                           "ActionsGuarded": "Accept", "RequiredToPreview": False}]))
+    hit_id = hit["HIT"]["HITId"]
+    done = []
+    for worker in ("A1SEEN1", "A1SEEN2", "A1SEEN3"):
+        client.associate_qualification_with_worker(QualificationTypeId=qid, WorkerId=worker)
+        acc = sim.backend.accept(hit_id, worker)
+        sim.backend.submit(acc["AssignmentId"], {"result": "{}"})
+        done.append(acc["AssignmentId"])
+    client.approve_assignment(AssignmentId=done[0], RequesterFeedback="thanks")
+    client.reject_assignment(AssignmentId=done[1], RequesterFeedback="no")
+    client.create_hit(**hit_args(QualificationRequirements=[
+        {"QualificationTypeId": "00000000000000000071", "Comparator": "In",
+         "LocaleValues": [{"Country": "US", "Subdivision": "WA"}, {"Country": "CA"}]},
+        {"QualificationTypeId": "00000000000000000040", "Comparator": "GreaterThan",
+         "IntegerValues": [100]}]))
+    for assignment_id, worker in zip(done, ("A1SEEN1", "A1SEEN2")):
+        client.send_bonus(WorkerId=worker, AssignmentId=assignment_id, BonusAmount="1", Reason="r")
+        client.create_worker_block(WorkerId=worker.replace("SEEN", "BAD"), Reason="spam")
+    client.get_hit(HITId=hit_id)
+    client.list_assignments_for_hit(HITId=hit_id, MaxResults=1)
+    for assignment_id in done[:2]:  # approved, rejected
+        client.get_assignment(AssignmentId=assignment_id)
+    client.list_bonus_payments(HITId=hit_id, MaxResults=1)
+    client.list_worker_blocks(MaxResults=1)
+    client.get_qualification_type(QualificationTypeId=auto["QualificationType"]["QualificationTypeId"])
+    client.get_qualification_score(QualificationTypeId=qid, WorkerId="A1SEEN1")
+    client.list_workers_with_qualification_type(QualificationTypeId=qid, MaxResults=1)
+    client.notify_workers(Subject="s", MessageText="m", WorkerIds=["A1STRANGER"])
+    client.get_account_balance()
+    client.list_hits(MaxResults=1)
+    seen: set = set()
+    modeled: set = set()
+    for status, body, operation in wire:
+        assert status == 200
+        members_seen(MODEL.operation_model(operation).output_shape, body, seen)
+        collect_members(MODEL.operation_model(operation).output_shape, modeled)
+    # HITLayoutId: the simulator makes no HIT from a HIT layout. LocaleValue: it grants integer
+    # qualifications only (Worker_Locale is a system qualification it does not store).
+    assert modeled - seen == {("HIT", "HITLayoutId"), ("Qualification", "LocaleValue")}
+
+
+def collect_members(shape, out: set, stack=()) -> None:
+    if shape.name in stack:
+        return
+    if shape.type_name == "structure":
+        for name, member in shape.members.items():
+            out.add((shape.name, name))
+            collect_members(member, out, (*stack, shape.name))
+    elif shape.type_name == "list":
+        collect_members(shape.member, out, (*stack, shape.name))

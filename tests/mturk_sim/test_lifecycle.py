@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import jsonschema
 import pytest
+from botocore.exceptions import ClientError
 
 from workbench.mturk_sim.answers import parse_answer_xml
 from workbench.mturk_sim.errors import RequestError
@@ -160,7 +161,7 @@ def test_list_reviewable_hits_paginates_and_filters(sim, client):
     assert [h["HITId"] for h in client.list_reviewable_hits(Status="Reviewing")["HITs"]] == [ids[0]]
     client.update_hit_review_status(HITId=ids[0], Revert=True)
     assert client.list_reviewable_hits(Status="Reviewing")["NumResults"] == 0
-    with pytest.raises(client.exceptions.RequestError):
+    with pytest.raises(ClientError, match="ParameterValidationError"):
         client.list_reviewable_hits(MaxResults=101)
     with pytest.raises(client.exceptions.RequestError):
         client.list_reviewable_hits(NextToken="garbage")
@@ -266,13 +267,15 @@ def test_qualifications_gate_hits(sim, client):
             {"QualificationTypeId": "3NOSUCHQUAL00000000000000000Q", "Comparator": "Exists"}]))
 
 
-def test_notify_workers_reports_unknown_workers(sim, client):
+def test_notify_workers_reports_workers_never_reviewed(sim, client):
     hit_id = client.create_hit(**hit_args())["HIT"]["HITId"]
-    work(sim, hit_id, "A1KNOWN")
+    client.approve_assignment(AssignmentId=work(sim, hit_id, "A1KNOWN"))
+    work(sim, hit_id, "A1WAITING")  # submitted, not yet approved or rejected
     out = client.notify_workers(Subject="Thanks", MessageText="New HITs tomorrow.",
-                                WorkerIds=["A1KNOWN", "A1STRANGER"])
+                                WorkerIds=["A1KNOWN", "A1WAITING", "A1STRANGER"])
     assert [(f["WorkerId"], f["NotifyWorkersFailureCode"])
-            for f in out["NotifyWorkersFailureStatuses"]] == [("A1STRANGER", "HardFailure")]
+            for f in out["NotifyWorkersFailureStatuses"]] == [("A1WAITING", "HardFailure"),
+                                                              ("A1STRANGER", "HardFailure")]
     rows = sim.store.q("SELECT worker_id, subject FROM notifications")
     assert [tuple(r) for r in rows] == [("A1KNOWN", "Thanks")]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from workbench.mturk_sim.validation import EXTERNAL_NS, FORM_NS, HTML_NS
 
@@ -24,7 +25,7 @@ XXE = """<?xml version="1.0"?>
 
 
 def refused(client, **over):
-    with pytest.raises(client.exceptions.RequestError) as err:
+    with pytest.raises(ClientError) as err:
         client.create_hit(**hit_args(**over))
     return err.value.response
 
@@ -32,7 +33,7 @@ def refused(client, **over):
 @pytest.mark.parametrize("doc", [BILLION_LAUGHS, XXE], ids=["billion-laughs", "xxe"])
 def test_hostile_xml_is_refused(client, doc):
     resp = refused(client, Question=doc)
-    assert resp["TurkErrorCode"] == "AWS.MechanicalTurk.XMLParseError"
+    assert resp["Error"]["Code"] == "ParameterValidationError"
     assert "not allowed" in resp["Error"]["Message"]
     assert client.list_hits()["NumResults"] == 0
 
@@ -90,7 +91,7 @@ def test_question_form_is_accepted(client):
     ({"LifetimeInSeconds": 29}, "LifetimeInSeconds"),
     ({"LifetimeInSeconds": 31536001}, "LifetimeInSeconds"),
     ({"AutoApprovalDelayInSeconds": 2592001}, "AutoApprovalDelayInSeconds"),
-    ({"MaxAssignments": 1000001}, "MaxAssignments"),
+    ({"MaxAssignments": 1000000001}, "MaxAssignments"),
     ({"Title": "t" * 129}, "Title"), ({"Description": "d" * 2001}, "Description"),
     ({"Keywords": "k" * 1001}, "Keywords"), ({"RequesterAnnotation": "a" * 256}, "RequesterAnnotation"),
     ({"UniqueRequestToken": "u" * 65}, "UniqueRequestToken"),
@@ -98,7 +99,9 @@ def test_question_form_is_accepted(client):
                                      "Comparator": "GreaterThan"}]}, "IntegerValues"),
 ])
 def test_out_of_range_parameters_are_refused(client, over, fragment):
-    assert fragment in refused(client, **over)["Error"]["Message"]
+    resp = refused(client, **over)
+    assert resp["Error"]["Code"] == "ParameterValidationError"
+    assert fragment in resp["Error"]["Message"]
 
 
 def test_insufficient_funds_for_a_hit(sim, client):

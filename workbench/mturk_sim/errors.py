@@ -31,6 +31,17 @@ class RequestError(SimError):
     """A request MTurk refuses (bad parameter, wrong state, missing object)."""
 
 
+class ParameterValidationError(RequestError):
+    """A parameter MTurk's validation refuses: its own fault type on the wire, HTTP 400, which
+    botocore raises as a plain ClientError (https://github.com/aws/aws-sdk-java/issues/2055,
+    https://github.com/boto/boto3/issues/2108)."""
+
+    type_name = "ParameterValidationError"
+
+    def __init__(self, message: str):
+        super().__init__(message, None)
+
+
 class ServiceFault(SimError):
     """An internal MTurk failure; botocore retries it like any 5xx."""
 
@@ -61,15 +72,21 @@ def not_found(kind: str, ident: str, code: str) -> RequestError:
     return RequestError(f"{kind} {ident} does not exist.", code)
 
 
-def bad_param(message: str) -> RequestError:
+def bad_param(message: str) -> ParameterValidationError:
     """A parameter failed validation."""
-    return RequestError(message, "AWS.MechanicalTurk.ParameterValidationError")
+    return ParameterValidationError(message)
 
 
-def wrong_state(kind: str, current: str, allowed: str, code: str) -> RequestError:
-    """MTurk's 'This X is currently in the state ...' error."""
-    return RequestError(
-        f"This {kind} is currently in the state '{current}'.  "
-        f"This operation can be called with a status of: {allowed}",
-        code,
-    )
+def hit_state(current: str, allowed: str) -> RequestError:
+    """A HIT in the wrong status, worded as MTurk words it on the wire
+    (https://github.com/boto/boto3/issues/2107)."""
+    return RequestError(f"This HIT is currently in the state '{current}'.  "
+                        f"This operation can be called with a status of: {allowed}",
+                        "AWS.MechanicalTurk.InvalidHITState")
+
+
+def assignment_state(allowed: str) -> RequestError:
+    """An assignment in the wrong status; MTurk names only the statuses it accepts
+    (https://github.com/NRGI/resourcecontracts.org/issues/1384)."""
+    return RequestError(f"This operation can be called with a status of: {allowed}",
+                        "AWS.MechanicalTurk.InvalidAssignmentState")

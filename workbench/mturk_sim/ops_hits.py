@@ -6,16 +6,21 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import validation as v
-from .errors import RequestError, bad_param, not_found, wrong_state
+from .errors import RequestError, assignment_state, bad_param, hit_state, not_found
 from .paging import page_of, paged
 from .store import CENT, assignment_to_wire, hit_to_wire
 
 HIT_NOT_FOUND = "AWS.MechanicalTurk.HITDoesNotExist"
 ASG_NOT_FOUND = "AWS.MechanicalTurk.AssignmentDoesNotExist"
-ASG_STATE = "AWS.MechanicalTurk.InvalidAssignmentState"
-HIT_STATE = "AWS.MechanicalTurk.InvalidHITState"
 TOKEN_TTL = 24 * 3600
 VISIBLE_ASSIGNMENT_STATUSES = ("Submitted", "Approved", "Rejected")
+OPEN_HIT_STATUSES = "Assignable, Unassignable, Reviewable, Reviewing"
+# A rejection can be overridden only for work submitted within the previous 30 days
+# (API Reference, ApproveAssignment, OverrideRejection).
+OVERRIDE_WINDOW = 30 * 86400
+# RequesterFeedback may not hold ASCII 0-8, 11, 12 or 14-31 (API Reference,
+# ApproveAssignment and RejectAssignment).
+FEEDBACK_FORBIDDEN = {chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32))}
 
 
 def fee_for(reward: Decimal, max_assignments: int, rate: Decimal | None = None) -> Decimal:
@@ -80,7 +85,7 @@ class HitOps:
         if p.get("HITLayoutId") and not p.get("Question"):
             raise bad_param("HITLayoutId is not supported by the local simulator; send a Question.")
         lifetime = v.integer(p, "LifetimeInSeconds", 30, 31536000, required=True)
-        max_a = v.integer(p, "MaxAssignments", 1, 1000000, default=1)
+        max_a = v.integer(p, "MaxAssignments", 1, 1000000000, default=1)
         question = v.question(p.get("Question"))
         annotation = v.text(p, "RequesterAnnotation", 255)
         token = v.text(p, "UniqueRequestToken", 64, min_len=1)
@@ -150,8 +155,7 @@ class HitOps:
         with self.store.transaction() as s:
             hit = self._hit_row(p["HITId"])
             if hit["status"] == "Disposed":
-                raise wrong_state("HIT", "Disposed", "Assignable, Unassignable, Reviewable, "
-                                  "Reviewing", HIT_STATE)
+                raise hit_state("Disposed", OPEN_HIT_STATUSES)
             # An instant in the past expires the HIT now, as MTurk does.
             s.conn.execute("UPDATE hits SET expiration=? WHERE id=?",
                            (max(now, min(expire_at, now + 31536000)), hit["id"]))
@@ -167,8 +171,7 @@ class HitOps:
             hit = self._hit_row(p["HITId"])
             self._use_token(s, "extend", token, hit["id"], now)
             if hit["status"] == "Disposed":
-                raise wrong_state("HIT", "Disposed", "Assignable, Unassignable, Reviewable, "
-                                  "Reviewing", HIT_STATE)
+                raise hit_state("Disposed", OPEN_HIT_STATUSES)
             if hit["max_assignments"] < 10 <= hit["max_assignments"] + extra:
                 raise RequestError("HITs created with fewer than 10 assignments cannot be "
                                    "extended to have 10 or more assignments.",
@@ -191,12 +194,10 @@ class HitOps:
         v.require(p, "HITId")
         with self.store.transaction() as s:
             hit = self._hit_row(p["HITId"])
-            if hit["status"] not in ("Reviewable", "Reviewing"):
-                raise wrong_state("HIT", hit["status"], "Reviewable, Reviewing", HIT_STATE)
-            if hit["submitted"] or hit["pending"]:
-                raise RequestError(f"Hit {hit['id']} has assignments that are not yet approved "
-                                   f"or rejected; approve or reject them before deleting it.",
-                                   HIT_STATE)
+            # MTurk answers a HIT with unreviewed work with the same words as a HIT in the
+            # wrong status (boto3 issue #2107: a Reviewable HIT, refused as 'Reviewable').
+            if hit["status"] not in ("Reviewable", "Reviewing") or hit["submitted"] or hit["pending"]:
+                raise hit_state(hit["status"], "Reviewing, Reviewable")
             s.conn.execute("UPDATE hits SET status='Disposed' WHERE id=?", (hit["id"],))
         return {}
 
@@ -207,7 +208,7 @@ class HitOps:
             hit = self._hit_row(p["HITId"])
             want_from, to = ("Reviewing", "Reviewable") if revert else ("Reviewable", "Reviewing")
             if hit["status"] != want_from:
-                raise wrong_state("HIT", hit["status"], want_from, HIT_STATE)
+                raise hit_state(hit["status"], want_from)
             s.conn.execute("UPDATE hits SET status=? WHERE id=?", (to, hit["id"]))
         return {}
 
@@ -234,10 +235,15 @@ class HitOps:
 
     # -- assignments ------------------------------------------------------------
 
-    def _assignment(self, assignment_id: str, visible_only: bool = True):
-        row = self.store.q1("SELECT * FROM assignments WHERE id=?", (assignment_id,))
-        if row is None or (visible_only and row["status"] not in VISIBLE_ASSIGNMENT_STATUSES):
+    def _assignment(self, assignment_id: str, allowed: str = "Submitted, Approved, Rejected"):
+        """An assignment the requester may see: not of a disposed HIT (API Reference,
+        GetAssignment); one never submitted is in the wrong state, as MTurk has it."""
+        row = self.store.q1("SELECT a.*, h.status AS hit_status FROM assignments a JOIN hits h"
+                            " ON h.id=a.hit_id WHERE a.id=?", (assignment_id,))
+        if row is None or row["hit_status"] == "Disposed":
             raise not_found("Assignment", assignment_id, ASG_NOT_FOUND)
+        if row["status"] not in VISIBLE_ASSIGNMENT_STATUSES:
+            raise assignment_state(allowed)
         return row
 
     def ListAssignmentsForHIT(self, p):
@@ -261,14 +267,18 @@ class HitOps:
 
     def ApproveAssignment(self, p):
         v.require(p, "AssignmentId")
-        feedback = v.text(p, "RequesterFeedback", 1024)
+        feedback = _feedback(p, required=False)
         override = bool(p.get("OverrideRejection", False))
         now = self.clock.now()
         with self.store.transaction():
-            a = self._assignment(p["AssignmentId"])
-            allowed = ("Submitted", "Rejected") if override else ("Submitted",)
-            if a["status"] not in allowed:
-                raise wrong_state("Assignment", a["status"], ", ".join(allowed), ASG_STATE)
+            allowed = "Submitted, Rejected" if override else "Submitted"
+            a = self._assignment(p["AssignmentId"], allowed)
+            if a["status"] not in allowed.split(", "):
+                raise assignment_state(allowed)
+            if a["status"] == "Rejected" and a["submit_time"] < now - OVERRIDE_WINDOW:
+                raise RequestError(f"Assignment {a['id']} was submitted more than 30 days ago; "
+                                   f"its rejection can no longer be overridden.",
+                                   "AWS.MechanicalTurk.InvalidAssignmentState")
             self._approve(a, now, feedback)
             self._recount(a["hit_id"], now)
         return {}
@@ -285,12 +295,12 @@ class HitOps:
 
     def RejectAssignment(self, p):
         v.require(p, "AssignmentId", "RequesterFeedback")
-        feedback = v.text(p, "RequesterFeedback", 1024, required=True)
+        feedback = _feedback(p, required=True)
         now = self.clock.now()
         with self.store.transaction():
-            a = self._assignment(p["AssignmentId"])
+            a = self._assignment(p["AssignmentId"], "Submitted")
             if a["status"] != "Submitted":
-                raise wrong_state("Assignment", a["status"], "Submitted", ASG_STATE)
+                raise assignment_state("Submitted")
             self.store.conn.execute("UPDATE assignments SET status='Rejected', rejection_time=?,"
                                     " feedback=? WHERE id=?", (now, feedback, a["id"]))
             self._recount(a["hit_id"], now)
@@ -315,3 +325,12 @@ class HitOps:
                 touched.add(a["hit_id"])
             for hit_id in touched:
                 self._recount(hit_id, now)
+
+
+def _feedback(p: dict, required: bool) -> str | None:
+    """RequesterFeedback: up to 1024 characters, none of the control characters MTurk refuses."""
+    feedback = v.text(p, "RequesterFeedback", 1024, required=required)
+    if feedback and not FEEDBACK_FORBIDDEN.isdisjoint(feedback):
+        raise RequestError("RequesterFeedback cannot contain ASCII characters 0-8, 11, 12 or 14-31.",
+                           "AWS.MechanicalTurk.InvalidParameterValue")
+    return feedback

@@ -11,6 +11,9 @@ from .store import money
 
 QT_NOT_FOUND = "AWS.MechanicalTurk.QualificationTypeDoesNotExist"
 BONUS_FEE_RATE = Decimal("0.20")
+# A deleted qualification type's name is free again once the deletion completes, which
+# "may take up to 48 hours" (API Reference, DeleteQualificationType).
+NAME_RELEASE_DELAY = 48 * 3600
 
 
 def qual_type_to_wire(r) -> dict:
@@ -45,6 +48,7 @@ class PeopleOps:
 
     def SendBonus(self, p):
         v.require(p, "WorkerId", "BonusAmount", "AssignmentId", "Reason")
+        v.worker_id(p)
         bonus = v.amount(p["BonusAmount"])
         reason = v.text(p, "Reason", 4096, required=True, min_len=1)
         token = v.text(p, "UniqueRequestToken", 64, min_len=1)
@@ -84,6 +88,7 @@ class PeopleOps:
 
     def CreateWorkerBlock(self, p):
         v.require(p, "WorkerId", "Reason")
+        v.worker_id(p)
         with self.store.transaction() as s:
             s.conn.execute("INSERT INTO blocks (worker_id, reason) VALUES (?,?) ON CONFLICT"
                            "(worker_id) DO UPDATE SET reason=excluded.reason",
@@ -91,7 +96,9 @@ class PeopleOps:
         return {}
 
     def DeleteWorkerBlock(self, p):
-        v.require(p, "WorkerId")
+        # "If the Worker ID is missing or invalid, this operation fails and returns the message
+        # 'WorkerId is invalid.'" (botocore's MTurk model, DeleteWorkerBlock).
+        v.worker_id(p, "WorkerId is invalid.")
         with self.store.transaction() as s:
             s.conn.execute("DELETE FROM blocks WHERE worker_id=?", (p["WorkerId"],))
         return {}
@@ -105,11 +112,12 @@ class PeopleOps:
     # -- qualifications ----------------------------------------------------------
 
     def _qual_type_exists(self, qual_id: str) -> bool:
-        return self.store.q1("SELECT 1 FROM qual_types WHERE id=? AND status!='Disposing'",
+        return self.store.q1("SELECT 1 FROM qual_types WHERE id=? AND disposed_at IS NULL",
                              (qual_id,)) is not None
 
     def _qual_type(self, qual_id: str):
-        row = self.store.q1("SELECT * FROM qual_types WHERE id=?", (qual_id,))
+        row = self.store.q1("SELECT * FROM qual_types WHERE id=? AND disposed_at IS NULL",
+                            (qual_id,))
         if row is None:
             raise not_found("QualificationType", qual_id, QT_NOT_FOUND)
         return row
@@ -128,6 +136,8 @@ class PeopleOps:
             raise bad_param("An AnswerKey needs a Test.")
         now = self.clock.now()
         with self.store.transaction() as s:
+            s.conn.execute("DELETE FROM qual_types WHERE name=? AND disposed_at<=?",
+                           (name, now - NAME_RELEASE_DELAY))
             if s.q1("SELECT 1 FROM qual_types WHERE name=?", (name,)):
                 raise RequestError("You have already created a QualificationType with this name. "
                                    "A QualificationType's name must be unique among all of the "
@@ -159,7 +169,7 @@ class PeopleOps:
         if p.get("MustBeRequestable") is None:
             v.require(p, "MustBeRequestable")
         after, limit = page_of(p)
-        sql, args = "SELECT * FROM qual_types WHERE seq>?", [after]
+        sql, args = "SELECT * FROM qual_types WHERE seq>? AND disposed_at IS NULL", [after]
         if p["MustBeRequestable"]:
             sql += " AND is_requestable=1"
         if p.get("Query"):
@@ -171,14 +181,17 @@ class PeopleOps:
 
     def DeleteQualificationType(self, p):
         v.require(p, "QualificationTypeId")
+        # Granted qualifications stay: MTurk does not revoke them, active HITs may need them
+        # (API Reference, DeleteQualificationType). The type can no longer be used or listed.
         with self.store.transaction() as s:
             self._qual_type(p["QualificationTypeId"])
-            s.conn.execute("DELETE FROM qualifications WHERE qual_type_id=?", (p["QualificationTypeId"],))
-            s.conn.execute("DELETE FROM qual_types WHERE id=?", (p["QualificationTypeId"],))
+            s.conn.execute("UPDATE qual_types SET disposed_at=? WHERE id=?",
+                           (self.clock.now(), p["QualificationTypeId"]))
         return {}
 
     def AssociateQualificationWithWorker(self, p):
         v.require(p, "QualificationTypeId", "WorkerId")
+        v.worker_id(p)
         value = p.get("IntegerValue", 1)
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad_param("IntegerValue must be an integer.")
@@ -193,24 +206,23 @@ class PeopleOps:
 
     def DisassociateQualificationFromWorker(self, p):
         v.require(p, "QualificationTypeId", "WorkerId")
+        v.worker_id(p)
         with self.store.transaction() as s:
             self._qual_type(p["QualificationTypeId"])
             cur = s.conn.execute("UPDATE qualifications SET status='Revoked' WHERE qual_type_id=?"
                                  " AND worker_id=? AND status='Granted'",
                                  (p["QualificationTypeId"], p["WorkerId"]))
             if cur.rowcount == 0:
-                raise RequestError(f"You requested a Qualification that does not exist. "
-                                   f"(worker {p['WorkerId']}, type {p['QualificationTypeId']})",
-                                   "AWS.MechanicalTurk.QualificationDoesNotExist")
+                raise no_qualification()
         return {}
 
     def GetQualificationScore(self, p):
         v.require(p, "QualificationTypeId", "WorkerId")
+        v.worker_id(p)
         row = self.store.q1("SELECT * FROM qualifications WHERE qual_type_id=? AND worker_id=?",
                             (p["QualificationTypeId"], p["WorkerId"]))
         if row is None:
-            raise RequestError("You requested a Qualification that does not exist.",
-                               "AWS.MechanicalTurk.QualificationDoesNotExist")
+            raise no_qualification()
         return {"Qualification": qualification_to_wire(row)}
 
     def ListWorkersWithQualificationType(self, p):
@@ -238,14 +250,23 @@ class PeopleOps:
             raise bad_param("WorkerIds must hold between 1 and 100 worker ids.")
         failures = []
         now = self.clock.now()
+        # MTurk mails a worker only if you approved or rejected work of theirs (API Reference,
+        # NotifyWorkers); submitted work not yet reviewed does not count.
         with self.store.transaction() as s:
             for wid in ids:
-                if s.q1("SELECT 1 FROM workers WHERE id=?", (wid,)) is None:
+                if s.q1("SELECT 1 FROM assignments WHERE worker_id=? AND status IN"
+                        " ('Approved','Rejected') LIMIT 1", (wid,)) is None:
                     failures.append({"NotifyWorkersFailureCode": "HardFailure", "WorkerId": wid,
                                      "NotifyWorkersFailureMessage":
-                                         f"Cannot send a message to {wid}: the worker has not "
-                                         f"worked for you."})
+                                         f"Cannot send a message to {wid}: you have not approved "
+                                         f"or rejected work of this worker."})
                     continue
                 s.conn.execute("INSERT INTO notifications (worker_id, subject, message, sent)"
                                " VALUES (?,?,?,?)", (wid, subject, message, now))
         return {"NotifyWorkersFailureStatuses": failures}
+
+
+def no_qualification() -> RequestError:
+    """As MTurk answers it (https://github.com/Dallinger/Dallinger/issues/3331)."""
+    return RequestError("You requested a Qualification that does not exist.",
+                        "AWS.MechanicalTurk.QualificationDoesNotExist")

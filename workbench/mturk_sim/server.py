@@ -107,6 +107,9 @@ class ExternalSubmitHandler(_Base):
     def _submit(self, form: dict) -> None:
         self.sim.backend.count("_externalSubmit")
         assignment_id = form.pop("assignmentId", "")
+        # "Any data submitted with a field name of hitId will be ignored, and will not appear
+        # in the results data for the HIT" (API Reference, ExternalQuestion, The Form Action).
+        form.pop("hitId", None)
         if self.sim.faults.drop_external_submit:
             self.sim.backend.count("_externalSubmit_dropped")
             return self._done(assignment_id)

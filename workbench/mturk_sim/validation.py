@@ -5,13 +5,13 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import defusedxml
 import defusedxml.ElementTree as DET
 
-from .errors import RequestError, bad_param
+from .errors import ParameterValidationError, RequestError, bad_param
 
 EXTERNAL_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
 HTML_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd"
@@ -22,7 +22,14 @@ MIN_REWARD = Decimal("0.01")
 MAX_REWARD = Decimal("10000.00")  # MTurk publishes no ceiling; a HIT above this is a typo here.
 MAX_QUESTION_BYTES = 65535
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-REWARD_RE = re.compile(r"^\d{1,7}(\.\d{1,2})?$")
+# Reward and BonusAmount, as botocore's MTurk model constrains them: "5", "5." and "5.25".
+AMOUNT_RE = re.compile(r"^[0-9]+(\.)?[0-9]{0,2}$")
+# QualificationRequirement limits from botocore's MTurk model (and the legacy CreateHIT page):
+# at most 10 requirements, 15 IntegerValues and 30 LocaleValues for In and NotIn.
+MAX_REQUIREMENTS, MAX_INTEGER_VALUES, MAX_LOCALE_VALUES = 10, 15, 30
+WORKER_LOCALE = "00000000000000000071"
+WORKER_ID_RE = re.compile(r"^A[A-Z0-9]+$")
+LOCALE_COMPARATORS = {"EqualTo", "NotEqualTo", "In", "NotIn"}
 
 # System qualification types MTurk provides to every requester.
 SYSTEM_QUALIFICATIONS = {
@@ -54,6 +61,17 @@ def require(params: dict, *names: str) -> None:
                             f"constraint: Member must not be null")
 
 
+def worker_id(params: dict, message: str = 'The value "{}" is not valid for the parameter '
+                                              'WorkerId.') -> str:
+    """A WorkerId as botocore's model shapes it (^A[A-Z0-9]+$, at most 64), refused in MTurk's
+    words (https://github.com/aws/aws-sdk-java/issues/2055)."""
+    require(params, "WorkerId")
+    value = params["WorkerId"]
+    if not isinstance(value, str) or len(value) > 64 or not WORKER_ID_RE.match(value):
+        raise bad_param(message.format(value))
+    return value
+
+
 def text(params: dict, name: str, max_len: int, required: bool = False, min_len: int = 0) -> str | None:
     value = params.get(name)
     if value is None:
@@ -78,33 +96,29 @@ def integer(params: dict, name: str, lo: int, hi: int, default: int | None = Non
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_param(f"{name} must be an integer.")
     if value < lo or value > hi:
-        raise RequestError(f"The value {value} for {name} is invalid. It must be between "
-                           f"{lo} and {hi}.", "AWS.ParameterOutOfRange")
+        raise bad_param(f"The value {value} for {name} is invalid. It must be between "
+                        f"{lo} and {hi}.")
     return value
 
 
 def reward(value) -> str:
     """A Reward: a string dollar amount with at most two decimals, within MTurk's range."""
-    if not isinstance(value, str) or not REWARD_RE.match(value.strip()):
+    if not isinstance(value, str) or not AMOUNT_RE.match(value):
         raise bad_param(f"The value '{value}' for Reward is invalid. It must be a dollar amount "
                         f"such as 0.50.")
-    amount = Decimal(value.strip())
+    amount = Decimal(value)
     if amount < MIN_REWARD or amount > MAX_REWARD:
-        raise RequestError(f"The value {value} for Reward is invalid. It must be between "
-                           f"{MIN_REWARD} and {MAX_REWARD}.", "AWS.ParameterOutOfRange")
+        raise bad_param(f"The value {value} for Reward is invalid. It must be between "
+                        f"{MIN_REWARD} and {MAX_REWARD}.")
     return str(amount.quantize(Decimal("0.01")))
 
 
 def amount(value, name: str = "BonusAmount") -> Decimal:
     """A positive dollar amount, e.g. a bonus."""
-    try:
-        dec = Decimal(str(value).strip())
-    except (InvalidOperation, AttributeError):
-        raise bad_param(f"The value '{value}' for {name} is invalid.") from None
-    if not dec.is_finite() or dec <= 0 or dec != dec.quantize(Decimal("0.01")):
+    if not isinstance(value, str) or not AMOUNT_RE.match(value) or Decimal(value) <= 0:
         raise bad_param(f"The value '{value}' for {name} is invalid. It must be a positive "
-                        f"dollar amount with at most two decimals.")
-    return dec
+                        f"dollar amount with at most two decimals, such as 1.50.")
+    return Decimal(value)
 
 
 def timestamp(value, name: str) -> float:
@@ -136,44 +150,46 @@ def question(xml_text) -> Question:
         root = DET.fromstring(xml_text, forbid_dtd=True, forbid_entities=True,
                               forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
-        raise RequestError(f"The Question XML is refused: {type(exc).__name__} "
-                           f"(DTDs and entity declarations are not allowed).",
-                           "AWS.MechanicalTurk.XMLParseError") from None
+        raise bad_question(f"{type(exc).__name__}: DTDs and entity declarations are not "
+                           f"allowed.") from None
     except ET.ParseError as exc:
-        raise RequestError(f"There was an error parsing the XML question or answer data in "
-                           f"your request.  Please make sure the data is well-formed and "
-                           f"validates against the appropriate schema. Details: {exc}",
-                           "AWS.MechanicalTurk.XMLParseError") from None
+        raise bad_question(str(exc)) from None
     ns, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local not in QUESTION_ROOTS:
-        raise RequestError(f"The root element <{local}> is not a Question; expected one of "
-                           f"{', '.join(QUESTION_ROOTS)}.", "AWS.MechanicalTurk.XMLParseError")
+        raise bad_question(f"the root element <{local}> is not a Question; expected one of "
+                           f"{', '.join(QUESTION_ROOTS)}.")
     if ns != QUESTION_ROOTS[local]:
-        raise RequestError(f"The {local} element must be in the namespace "
-                           f"{QUESTION_ROOTS[local]} (found '{ns}').",
-                           "AWS.MechanicalTurk.XMLParseError")
+        raise bad_question(f"the {local} element must be in the namespace "
+                           f"{QUESTION_ROOTS[local]} (found '{ns}').")
     if local == "QuestionForm":
         if root.find(f"{{{ns}}}Question") is None:
-            raise RequestError("A QuestionForm must contain at least one Question.",
-                               "AWS.MechanicalTurk.XMLParseError")
+            raise bad_question("a QuestionForm must contain at least one Question.")
         return Question(kind=local)
     height = _frame_height(root, ns)
     if local == "HTMLQuestion":
         content = root.findtext(f"{{{ns}}}HTMLContent")
         if not content or not content.strip():
-            raise RequestError("HTMLQuestion requires a non-empty HTMLContent element.",
-                               "AWS.MechanicalTurk.XMLParseError")
+            raise bad_question("HTMLQuestion requires a non-empty HTMLContent element.")
         return Question(kind=local, frame_height=height)
     url = (root.findtext(f"{{{ns}}}ExternalURL") or "").strip()
     check_external_url(url)
     return Question(kind=local, external_url=url, frame_height=height)
 
 
+def bad_question(details: str) -> ParameterValidationError:
+    """A Question that does not validate, worded like MTurk's refusal of bad HTML5
+    (https://github.com/tylin/coco-ui/pull/4) with XML in its place."""
+    return ParameterValidationError(
+        f"There was an error parsing the XML question or answer data in your request.  Please "
+        f"make sure the data is well-formed and validates against the appropriate schema. "
+        f"Details: {details}")
+
+
 def _frame_height(root, ns: str) -> int:
     raw = root.findtext(f"{{{ns}}}FrameHeight")
     if raw is None or not raw.strip().isdigit():
-        raise RequestError("FrameHeight is required and must be a non-negative integer "
-                           "(0 lets the frame fill the window).", "AWS.MechanicalTurk.XMLParseError")
+        raise bad_question("FrameHeight is required and must be a non-negative integer "
+                           "(0 lets the frame fill the window).")
     return int(raw.strip())
 
 
@@ -181,14 +197,12 @@ def check_external_url(url: str) -> None:
     """ExternalURL must be https (http only for this machine, as the simulator is local)."""
     parts = urlsplit(url)
     if not parts.scheme or not parts.hostname:
-        raise RequestError(f"The ExternalURL '{url}' is not a valid URL.",
-                           "AWS.MechanicalTurk.XMLParseError")
+        raise bad_question(f"the ExternalURL '{url}' is not a valid URL.")
     if parts.scheme == "https":
         return
     if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
         return
-    raise RequestError(f"The ExternalURL '{url}' must use https.",
-                       "AWS.MechanicalTurk.XMLParseError")
+    raise bad_question(f"the ExternalURL '{url}' must use https.")
 
 
 def qualification_requirements(reqs, known_types) -> list[dict]:
@@ -197,6 +211,9 @@ def qualification_requirements(reqs, known_types) -> list[dict]:
         return []
     if not isinstance(reqs, list):
         raise bad_param("QualificationRequirements must be a list.")
+    if len(reqs) > MAX_REQUIREMENTS:
+        raise bad_param(f"A HIT can have at most {MAX_REQUIREMENTS} QualificationRequirements; "
+                        f"it has {len(reqs)}.")
     out = []
     for req in reqs:
         qid, comparator = req.get("QualificationTypeId"), req.get("Comparator")
@@ -213,6 +230,14 @@ def qualification_requirements(reqs, known_types) -> list[dict]:
             raise bad_param(f"Comparator {comparator} needs IntegerValues or LocaleValues.")
         if comparator not in ("In", "NotIn") and (len(ints) > 1 or len(locales) > 1):
             raise bad_param(f"Comparator {comparator} takes a single value.")
+        if len(ints) > MAX_INTEGER_VALUES or len(locales) > MAX_LOCALE_VALUES:
+            raise bad_param(f"Comparator {comparator} takes at most {MAX_INTEGER_VALUES} "
+                            f"IntegerValues or {MAX_LOCALE_VALUES} LocaleValues.")
+        if locales and (qid != WORKER_LOCALE or comparator not in LOCALE_COMPARATORS):
+            raise bad_param("LocaleValues can be used only with the Worker_Locale qualification "
+                            "and the EqualTo, NotEqualTo, In and NotIn comparators.")
+        if ints and qid == WORKER_LOCALE:
+            raise bad_param("IntegerValues cannot be used with the Worker_Locale qualification.")
         clean = {"QualificationTypeId": qid, "Comparator": comparator}
         if ints:
             clean["IntegerValues"] = [int(v) for v in ints]
