@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinjaMixin
-from traitlets import Bool, Enum, Float, Int, List, Unicode, default
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default, validate
 
 from workbench import bundles, config, logs, open_store, plugins, resources
 from workbench.store import Store
 
+from . import csp
 from .group_commit import SubmissionWriter
 from .ratelimit import TokenBuckets
 
@@ -60,6 +61,24 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     submit_origins = List(
         Unicode(), help="Origins a worker page may post MTurk's answer form to (turkSubmitTo), besides MTurk's "
                         "own and loopback addresses (for the local simulator).").tag(config=True)
+
+    @validate("frame_ancestors", "submit_origins")
+    def _check_origins(self, proposal) -> list[str]:
+        # Refused at start-up: written into the CSP as they are, a malformed origin would refuse every frame or form.
+        name = proposal["trait"].name
+        try:
+            return [csp.origin_setting(name, value, wildcard=name == "frame_ancestors") for value in proposal["value"]]
+        except ValueError as exc:
+            raise TraitError(str(exc)) from None
+
+    @validate("public_base_url")
+    def _check_public_base_url(self, proposal) -> str:
+        value = proposal["value"].strip().rstrip("/")
+        if value and not csp.origin(value):
+            raise TraitError(f"WorkbenchApp.public_base_url: {proposal['value']!r} is not an http(s) URL such as "
+                             "https://annotate.example.org (WORKBENCH_PUBLIC_BASE_URL sets it too)")
+        return value
+
     plugins_dir = Unicode(
         help="The plugins folder (one sub-folder with manifest.json per plugin). Default: the repository's "
              "plugins/ when present.").tag(config=True)
@@ -88,6 +107,10 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         return logs.style_from_env()
 
     asset_url_ttl = Int(3600, help="Seconds a signed asset link or presigned S3 URL stays valid.").tag(config=True)
+    submit_token_ttl = Int(
+        2 * 86400, help="Seconds a worker page's submission token stays valid (it stands in for a cookie, which "
+                        "a page framed by MTurk does not get). A worker who keeps the page open longer is asked "
+                        "to reload it.").tag(config=True)
     max_body_bytes = Int(64 * 1024, help="Largest submission body accepted (bytes); larger ones get 413."
                          ).tag(config=True)
     rate_limit_ip = Float(20.0, help="Submissions per second allowed from one IP address (0: no limit)."
@@ -119,7 +142,11 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     submission_writer: SubmissionWriter | None = None
     catalog: dict[tuple[str, str], Path]
 
+    _config_error: TraitError | None = None
+
     def initialize_settings(self) -> None:
+        if self._config_error is not None:
+            raise self._config_error
         self._install_request_log()
         self.store = open_store(self.database_url)
         self.executor = ThreadPoolExecutor(max_workers=max(1, self.store_threads), thread_name_prefix="workbench")
@@ -149,7 +176,13 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
             await self.submission_writer.keep_alive_soon()
 
     def _link_jupyter_server_extension(self, serverapp) -> None:
-        super()._link_jupyter_server_extension(serverapp)
+        try:
+            super()._link_jupyter_server_extension(serverapp)
+        except TraitError as exc:
+            # Jupyter logs a failed link and loads the extension anyway, with the setting left at its default;
+            # kept here so that loading fails too and no page is served under settings nobody chose.
+            self._config_error = exc
+            raise
         # As early as the server's logging exists, so that every line after start-up has one format.
         logs.install(self.log_style, [serverapp.log, self.log, logging.getLogger("workbench"),
                                       logging.getLogger("server_ext")])

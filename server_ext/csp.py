@@ -3,19 +3,26 @@
 Scripts and styles come only from this server (and the plugins CDN when one is set);
 no inline script runs. Framing is allowed only for MTurk's worker and sandbox worker
 sites and the configured origins. The answer form may be posted only to MTurk (or a
-configured or loopback origin: the local simulator).
+configured or loopback origin: the local simulator), and may land on any of MTurk's own
+sites: MTurk answers the form at ``turkSubmitTo`` (www.mturk.com) with a redirect to its
+worker site, and a browser applies ``form-action`` to every hop of that redirect.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.errors import ValidationError
 
 MTURK_FRAME_ANCESTORS = ("https://worker.mturk.com", "https://workersandbox.mturk.com")
+# turkSubmitTo is https://www.mturk.com in production and https://workersandbox.mturk.com in the sandbox (AWS MTurk
+# API reference, "ExternalQuestion").
 MTURK_SUBMIT_ORIGINS = ("https://www.mturk.com", "https://workersandbox.mturk.com")
+# Where the posted form may go next: MTurk's own sites, production and sandbox.
+MTURK_FORM_ORIGINS = ("https://www.mturk.com", "https://worker.mturk.com", "https://workersandbox.mturk.com")
 
 
 def origin(url: str) -> str | None:
@@ -38,6 +45,23 @@ def _loopback(host: str) -> bool:
         return False
 
 
+# scheme://host[:port] with an optional "*." (frame-ancestors only) and an optional trailing slash.
+_ORIGIN_SETTING = re.compile(r"^https?://(\*\.)?([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:(\d{1,5}))?/?$")
+
+
+def origin_setting(name: str, value: str, *, wildcard: bool = False) -> str:
+    """A configured origin (``https://host[:port]``; ``https://*.host`` too if ``wildcard``), lowercased; else a
+    ValueError naming the setting and the form it takes. The value goes into the CSP header, where a malformed
+    source would silently refuse every frame or form."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    match = _ORIGIN_SETTING.match(text)
+    if match is None or (match.group(1) and not wildcard) or int(match.group(5) or 1) > 65535:
+        example = "https://annotate.example.org" + (" or https://*.example.org" if wildcard else "")
+        raise ValueError(f"WorkbenchApp.{name}: {value!r} is not an origin; give each as {example} (scheme and "
+                         f"host, no path), e.g. --WorkbenchApp.{name}=https://annotate.example.org")
+    return text.rstrip("/")
+
+
 def check_submit_to(turk_submit_to: str, extra: list[str] | tuple[str, ...] = ()) -> str:
     """The origin of a valid turkSubmitTo; ValidationError for anything else."""
     found = origin(turk_submit_to)
@@ -47,6 +71,11 @@ def check_submit_to(turk_submit_to: str, extra: list[str] | tuple[str, ...] = ()
     if found not in allowed and not _loopback(urlsplit(found).hostname or ""):
         raise ValidationError("turkSubmitTo", "is not an MTurk address (nor a configured one)")
     return found
+
+
+def mturk_form_origins(turk_submit_to: str, configured: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Where an MTurk worker page's answer form may go: the page's own turkSubmitTo, MTurk's sites, the configured."""
+    return tuple(dict.fromkeys((turk_submit_to, *MTURK_FORM_ORIGINS, *configured)))
 
 
 def _policy(code_origins: tuple[str, ...], media_origins: tuple[str, ...], *, form_action: str,

@@ -49,6 +49,8 @@ class PublicWorkbenchApp(WorkbenchApp):
         # limit and the logs) and https come from X-Real-IP and X-Forwarded-Proto, not from the proxy's socket.
         "trust_xheaders": True,
         "open_browser": False,
+        # The workbench is all this server does: a setting it refuses must stop the server, not be logged and skipped.
+        "reraise_server_extension_failures": True,
         "jpserver_extensions": {"server_ext.public": True},
     }
 

@@ -12,6 +12,7 @@ import hmac
 import os
 import secrets
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from . import config
@@ -32,10 +33,14 @@ def secret() -> bytes:
     value = os.environ.get(SECRET_ENV)
     if value:
         return value.encode()
-    return _home_secret(config.home() / "secret")
+    return _home_secret(str(config.home() / "secret"))
 
 
-def _home_secret(path: Path) -> bytes:
+@lru_cache(maxsize=8)
+def _home_secret(name: str) -> bytes:
+    # Read once per file: the file never changes once written (O_EXCL), and a worker's every
+    # page and submission is signed or checked with it.
+    path = Path(name)
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:

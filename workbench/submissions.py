@@ -1,6 +1,9 @@
 """What a crowd worker's browser may submit: one result for one task, under its assignment.
 
-Both worker modes end here. The assignment id is the submission id, so a retried or
+Both worker modes end here. A worker page carries a signed, expiring token bound to its
+task, assignment, worker and HIT (``page_token``), and a submission presents it
+(``check_page_token``): a page framed by MTurk is a third party, and browsers that block
+third-party cookies would never send a cookie back, so no submission depends on one. The assignment id is the submission id, so a retried or
 doubled submit stores one annotation and answers with it. A preview (MTurk's
 placeholder assignment) cannot submit. An assignment that belongs to a link-out session
 may only submit from that session's browser, for that session's tasks. ``submit_many``
@@ -16,24 +19,25 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import annotations, events, fast_validation, tasks, worker_sessions
+from . import annotations, assignments, events, fast_validation, signing, tasks, worker_sessions
 from .annotations import Submission
+from .assignments import Arrival, link_arrivals
 from .errors import NotFoundError, ValidationError, WorkbenchError
 from .signing import SignatureError
-from .store.models import Annotation, Assignment, Task, TaskDefinition, WorkerSession
+from .store.models import Annotation, Task, TaskDefinition, WorkerSession
 from .store.types import utcnow
 
 FIELDS = ("task_id", "assignment_id", "hit_id", "worker_id", "result")
+#: The request header a worker page sends its ``page_token`` in.
+TOKEN_HEADER = "X-Workbench-Token"
 
 # The group-commit path (``submit_many``) runs these Core statements, built once with expanding
 # parameters: building a select per batch, and the ORM's per-row bookkeeping, cost more than the
 # database work, and the writer does this for every batch the server hands it.
 _ANNOTATIONS, _TASKS, _DEFINITIONS = Annotation.__table__, Task.__table__, TaskDefinition.__table__
-_SESSIONS, _ASSIGNMENTS = WorkerSession.__table__, Assignment.__table__
+_SESSIONS = WorkerSession.__table__
 _VISITS = select(_SESSIONS.c.assignment_id, _SESSIONS.c.token, _SESSIONS.c.task_ids, _SESSIONS.c.worker_id).where(
     _SESSIONS.c.provider == bindparam("provider"), _SESSIONS.c.assignment_id.in_(bindparam("ids", expanding=True)))
-_ASSIGNMENT_PKS = select(_ASSIGNMENTS.c.assignment_id, _ASSIGNMENTS.c.id).where(
-    _ASSIGNMENTS.c.provider == bindparam("provider"), _ASSIGNMENTS.c.assignment_id.in_(bindparam("ids", expanding=True)))
 _TASK_ROWS = select(_TASKS.c.id, _TASKS.c.project_id, _TASKS.c.definition_id, _TASKS.c.status,
                     _TASKS.c.target_annotations).where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)))
 _DEFINITION_ROWS = select(_DEFINITIONS.c.id, _DEFINITIONS.c.version, _DEFINITIONS.c.definition).where(
@@ -66,6 +70,38 @@ def parse(body: Any) -> dict[str, Any]:
             "worker_id": body["worker_id"], "result": body["result"], "tool_version": tool_version}
 
 
+def _token_message(provider: str, task_id: int, assignment_id: str, worker_id: str, hit_id: str) -> str:
+    # Ids are printable (``worker_sessions.check_ids``), so a newline cannot be smuggled into one of them.
+    return "\n".join(("submit", provider, str(int(task_id)), assignment_id, worker_id, hit_id))
+
+
+def page_token(provider: str, task_id: int, assignment_id: str, worker_id: str, hit_id: str = "", *,
+               expires_in: int, now: float | None = None) -> str:
+    """The token a worker page carries: ``<expiry>.<signature>`` over the provider, task and the worker's ids."""
+    signed = signing.sign(_token_message(provider, task_id, assignment_id, worker_id, hit_id),
+                          expires_in=expires_in, now=now)
+    return f"{signed['exp']}.{signed['sig']}"
+
+
+def check_page_token(submission: dict[str, Any], token: str | None, *, provider: str,
+                     now: float | None = None) -> None:
+    """Refuse (403) a submission whose token is missing, forged, expired, or from a page of other ids."""
+    if not token:
+        raise SignatureError("the submission carries no page token; reload the task page and submit again",
+                             field="token", reason="missing")
+    exp, _, sig = token.partition(".")
+    message = _token_message(provider, submission["task_id"], submission["assignment_id"], submission["worker_id"],
+                             submission["hit_id"])
+    try:
+        signing.verify(message, exp, sig, now=now)
+    except SignatureError as exc:
+        if exc.reason == "expired":
+            raise SignatureError("this task page has expired; reload it and submit again", field="token",
+                                 reason="expired") from None
+        raise SignatureError("the submission does not match the task page it came from", field="token",
+                             reason="does not match") from None
+
+
 def submit_from_worker(session: Session, submission: dict[str, Any], *, provider: str = "mturk",
                        session_token: str | None = None) -> Submission:
     """Store a worker's result (``submission`` as returned by ``parse``); idempotent per assignment."""
@@ -78,8 +114,9 @@ def submit_from_worker(session: Session, submission: dict[str, Any], *, provider
             raise ValidationError("task_id", "is not one of this session's tasks")
         if submission["worker_id"] != visit.worker_id:
             raise SignatureError("workerId does not match the session", field="worker_id", reason="mismatch")
-    assignment_pk = session.scalars(select(Assignment.id).where(Assignment.provider == provider,
-                                                                Assignment.assignment_id == assignment_id)).first()
+    task = tasks.get(session, submission["task_id"])
+    assignment_pk = link_arrivals(session, provider, [_arrival(submission, task.project_id, visit is not None)]
+                                  )[assignment_id]
     raw = {"provider": provider, "assignment_id": assignment_id, "hit_id": submission["hit_id"],
            "worker_id": submission["worker_id"], "mode": "link-out" if visit is not None else "external-question"}
     return annotations.submit(session, submission["task_id"], submission["result"], actor=submission["worker_id"],
@@ -103,12 +140,12 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     task_ids = sorted({item["task_id"] for item, _ in batch})
     run = session.connection().execute
     visits = {row.assignment_id: row for row in run(_VISITS, {"provider": provider, "ids": assignment_ids})}
-    assignment_pks = dict(run(_ASSIGNMENT_PKS, {"provider": provider, "ids": assignment_ids}).all())
     task_rows = {row.id: row for row in run(_TASK_ROWS, {"task_ids": task_ids})}
     checks = {row.id: (row.version, _checker(row)) for row in run(
         _DEFINITION_ROWS, {"definition_ids": sorted({t.definition_id for t in task_rows.values()})})}
     existing = {(task_id, sid): pk for task_id, sid, pk in run(_EXISTING, {"task_ids": task_ids, "ids": assignment_ids})}
     rows: list[dict[str, Any]] = []
+    arrivals: list[Arrival] = []
     first_of: dict[tuple[int, str], int] = {}
     for index, (item, token) in enumerate(batch):
         key = (item["task_id"], item["assignment_id"])
@@ -127,15 +164,19 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
             outcomes[index] = exc
             continue
         first_of[key] = index
+        arrivals.append(_arrival(item, task.project_id, visit is not None))
         rows.append({"task_id": task.id, "result": item["result"], "schema_version": schema_version,
                      "tool_version": item["tool_version"], "actor": item["worker_id"],
-                     "submission_id": item["assignment_id"], "assignment_pk": assignment_pks.get(item["assignment_id"]),
+                     "submission_id": item["assignment_id"],
                      "raw_payload": {"provider": provider, "assignment_id": item["assignment_id"],
                                      "hit_id": item["hit_id"], "worker_id": item["worker_id"],
                                      "mode": "link-out" if visit is not None else "external-question"},
                      "created_at": utcnow()})
     created: list[int] = []
     if rows:
+        linked = link_arrivals(session, provider, arrivals)
+        for row in rows:
+            row["assignment_pk"] = linked[row["submission_id"]]
         try:
             with session.begin_nested():
                 created = run(_INSERT_ANNOTATIONS, rows).scalars().all()
@@ -160,7 +201,7 @@ def warm(session: Session) -> int:
     worker waits on them; the number of checks compiled."""
     run = session.connection().execute
     run(_VISITS, {"provider": "", "ids": []}).all()
-    run(_ASSIGNMENT_PKS, {"provider": "", "ids": []}).all()
+    assignments.warm(session)
     run(_TASK_ROWS, {"task_ids": []}).all()
     run(_EXISTING, {"task_ids": [], "ids": []}).all()
     tasks.annotation_counts(session, [])
@@ -175,6 +216,10 @@ def _checker(definition_row):
     """The compiled result check of a ``_DEFINITION_ROWS`` row (``TaskDefinition.label_schema`` of a Core row)."""
     return fast_validation.checker(definition_row.id, definition_row.version,
                                    definition_row.definition.get("label_schema", {}))
+
+
+def _arrival(item: dict[str, Any], project_id: int, link_out: bool) -> Arrival:
+    return Arrival(item["assignment_id"], item["hit_id"], item["worker_id"], item["task_id"], project_id, link_out)
 
 
 def _as_dict(row: dict[str, Any], pk: int) -> dict[str, Any]:

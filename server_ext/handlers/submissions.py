@@ -1,8 +1,14 @@
 """``POST /workbench/api/submissions``: where both worker modes send a result.
 
 Order of refusals: a body over the size limit (413) before anything is parsed, then the
-per-IP rate (429), then malformed JSON or fields (400), then the per-worker rate (429),
-then the core's checks (schema 400, missing task 404, link-out session 403).
+per-IP rate (429), then malformed JSON or fields (400), then the page token (403), then the
+per-worker rate (429), then the core's checks (schema 400, missing task 404, link-out session 403).
+
+No cookie is needed: the worker page is framed cross-site by MTurk, and browsers that block
+third-party cookies never send one back. The page's signed token (``X-Workbench-Token``,
+bound to the task, assignment, worker and HIT) stands in for Jupyter's XSRF cookie: a
+page on another site cannot read it, so it cannot forge a submission either. A link-out
+visit, which is a top-level page, still proves its browser with its session cookie.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ class RateLimited(WorkbenchError):
 
 
 class SubmissionsHandler(ApiHandler):
+    def check_xsrf_cookie(self) -> None:
+        """The page token replaces the XSRF cookie here (see the module's docstring); ``post`` checks it."""
+
     async def prepare(self) -> None:
         await super().prepare()
         limit = self.wb.max_body_bytes
@@ -46,6 +55,8 @@ class SubmissionsHandler(ApiHandler):
     @allow_unauthenticated
     async def post(self) -> None:
         submission = submissions.parse(self.json_body())
+        submissions.check_page_token(submission, self.request.headers.get(submissions.TOKEN_HEADER),
+                                     provider=self.wb.provider)
         self._limit(self.wb.worker_limits, submission["worker_id"], "worker")
         token = self.get_cookie(session_cookie(submission["assignment_id"]))
         status, stored = await self.wb.submission_writer.submit(submission, token)

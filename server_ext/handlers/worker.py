@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 
-from workbench import bundles, worker_sessions
+from workbench import bundles, submissions, worker_sessions
 from workbench.errors import ValidationError
 from workbench.store.models import WorkerSession
 
@@ -46,6 +46,12 @@ class WorkerPageHandler(PageHandler):
         app = self.settings.get("workbench")
         return csp.worker_policy(frame_ancestors=tuple(app.frame_ancestors) if app else ())
 
+    @property
+    def template_namespace(self) -> dict[str, Any]:
+        # Not Jupyter's namespace: it reads ``xsrf_token``, which sets the _xsrf cookie, and worker pages use
+        # no cookie of Jupyter's (their submissions carry a signed page token instead).
+        return {"base_url": self.base_url}
+
     def set_default_headers(self) -> None:
         super().set_default_headers()
         self.set_header("Cache-Control", "no-store")
@@ -67,8 +73,11 @@ class WorkerPageHandler(PageHandler):
         self.set_header("Content-Security-Policy", csp.worker_policy(
             frame_ancestors=tuple(self.wb.frame_ancestors), form_origins=form_origins, code_origins=code_origins,
             media_origins=media_origins))
+        token = "" if page["readonly"] else submissions.page_token(
+            self.wb.provider, page["task"]["id"], page["assignment_id"], page["worker_id"], page.get("hit_id", ""),
+            expires_in=self.wb.submit_token_ttl)
         self.finish(self.render_template(
-            "annotate.html", page=page, bundle_json=script_json(page), xsrf=self.xsrf_token.decode(),
+            "annotate.html", page=page, bundle_json=script_json(page), submit_token=token,
             worker_css=static_url(self, "worker.css"), worker_js=static_url(self, "worker.js"),
             host_js=static_url(self, "plugin_host.js")))
 
@@ -93,7 +102,7 @@ class AnnotateHandler(WorkerPageHandler):
             if not submit_to:
                 raise ValidationError("turkSubmitTo", "is required with an assignmentId")
             target = csp.check_submit_to(submit_to, self.wb.submit_origins)
-            form_origins = (target,)
+            form_origins = csp.mturk_form_origins(target, self.wb.submit_origins)
             page.update(assignment_id=assignment_id, hit_id=hit_id, worker_id=worker_id,
                         external_submit_url=f"{target}/mturk/externalSubmit")
         page.update(await self.read_store(self.page_bundle, int(task_id)))

@@ -1,7 +1,8 @@
 /*
  * The worker page: the annotate page's plugin, mounted by plugin_host.js, and everything a
- * plugin must not know: the submission endpoint, the XSRF token, MTurk's answer form and the
- * link-out flow.
+ * plugin must not know: the submission endpoint, the page's signed submission token (a framed page
+ * gets no cookies in browsers that block third-party ones, so nothing here depends on a cookie),
+ * MTurk's answer form and the link-out flow.
  */
 (function () {
   "use strict";
@@ -36,13 +37,13 @@
   async function submit(result) {
     if (page.readonly) throw new Error("This is a preview: accept the HIT before submitting.");
     if (sent) throw new Error("This task has already been submitted.");
-    const token = document.querySelector('meta[name="wb-xsrf"]').content;
+    const token = document.querySelector('meta[name="wb-submit-token"]').content;
     let response;
     try {
       response = await fetch(page.submit_url, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-XSRFToken": token },
+        headers: { "Content-Type": "application/json", "X-Workbench-Token": token },
         body: JSON.stringify({
           task_id: page.task.id,
           assignment_id: page.assignment_id,

@@ -86,11 +86,19 @@ def page(deployment, task_id: int, **query) -> tuple[int, dict, str, str]:
     status, headers, body = http("GET", f"{deployment.base}/workbench/annotate/{task_id}" + (f"?{params}" if params
                                                                                              else ""))
     text = body.decode()
-    xsrf = re.search(r'name="wb-xsrf" content="([^"]+)"', text)
+    token = re.search(r'name="wb-submit-token" content="([^"]*)"', text)
     jar = SimpleCookie()
     for header in headers.get_all("Set-Cookie") or []:
         jar.load(header)
-    return status, headers, text, (xsrf.group(1) if xsrf else ""), "; ".join(f"{k}={m.value}" for k, m in jar.items())
+    return status, headers, text, (token.group(1) if token else ""), "; ".join(f"{k}={m.value}" for k, m in jar.items())
+
+
+def worker_page(deployment, task_id: int, assignment_id: str, worker_id: str, hit_id: str) -> str:
+    """Open the task page as MTurk's frame would, for these ids; its submission token."""
+    status, _, _, token, cookies = page(deployment, task_id, assignmentId=assignment_id, workerId=worker_id,
+                                        hitId=hit_id, turkSubmitTo="https://www.mturk.com")
+    assert status == 200 and token and not cookies
+    return token
 
 
 def upstream_of(deployment) -> dict[str, tuple[int, str, str, str]]:
@@ -122,8 +130,8 @@ def test_worker_routes_work_through_the_proxy(deployment):
         status, headers, body = http("GET", base + path)
         assert (status, json.loads(body)) == (200, {"status": "ok"}), path
         assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-Id"]), "nginx's $request_id reaches the worker"
-    status, headers, text, xsrf, cookies = page(deployment, 1)
-    assert status == 200 and 'id="wb-bundle"' in text and xsrf and "_xsrf" in cookies
+    status, headers, text, token, cookies = page(deployment, 1)
+    assert status == 200 and 'id="wb-bundle"' in text and token == "" and not cookies  # a preview: no token
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     js = re.search(r'<script src="([^"]+/plugins/classification/[^"]+\.js)"', text).group(1)
     status, headers, body = http("GET", base + js)
@@ -134,11 +142,12 @@ def test_worker_routes_work_through_the_proxy(deployment):
     assert link_out[0] == 200 and 'id="wb-bundle"' in link_out[2].decode()
     body = json.dumps({"task_id": 1, "assignment_id": "ROUTE-1", "hit_id": "H1", "worker_id": "A1ROUTE",
                        "result": {"labels": ["cat"]}}).encode()
-    headers = {"Content-Type": "application/json", "X-XSRFToken": xsrf, "Cookie": cookies}
+    headers = {"Content-Type": "application/json",
+               "X-Workbench-Token": worker_page(deployment, 1, "ROUTE-1", "A1ROUTE", "H1")}
     status, _, answer = http("POST", base + "/workbench/api/submissions", body, headers)
     assert status == 201, answer
     assert http("POST", base + "/workbench/api/submissions", body, headers)[0] == 200  # a retry: stored once
-    # without the XSRF token the worker server refuses it
+    # without its page's token the worker server refuses it
     assert http("POST", base + "/workbench/api/submissions", body, {"Content-Type": "application/json"})[0] == 403
 
 
@@ -160,14 +169,22 @@ def test_everything_else_is_refused_at_the_proxy(deployment, method, path):
 
 
 def test_submissions_spread_over_both_processes_lose_and_double_nothing(deployment):
-    _, _, _, xsrf, cookies = page(deployment, 2)
-    headers = {"Content-Type": "application/json", "X-XSRFToken": xsrf, "Cookie": cookies}
     ids = [f"BURST-{n:04d}" for n in range(240)]
 
-    def submit(assignment_id: str):
+    def ids_of(assignment_id: str) -> tuple[int, str]:
         n = int(assignment_id.split("-")[1])
-        body = json.dumps({"task_id": n % TASKS + 1, "assignment_id": assignment_id, "hit_id": "HBURST",
-                           "worker_id": f"A1BURST{n:04d}", "result": {"labels": ["dog" if n % 2 else "cat"]}})
+        return n % TASKS + 1, f"A1BURST{n:04d}"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        # each worker's page, served by either process: a token one process signs, the other accepts
+        tokens = dict(zip(ids, pool.map(lambda a: worker_page(deployment, ids_of(a)[0], a, ids_of(a)[1], "HBURST"),
+                                        ids)))
+
+    def submit(assignment_id: str):
+        task_id, worker_id = ids_of(assignment_id)
+        body = json.dumps({"task_id": task_id, "assignment_id": assignment_id, "hit_id": "HBURST",
+                           "worker_id": worker_id, "result": {"labels": ["dog" if task_id % 2 else "cat"]}})
+        headers = {"Content-Type": "application/json", "X-Workbench-Token": tokens[assignment_id]}
         status, response_headers, _ = http("POST", deployment.base + "/workbench/api/submissions", body.encode(),
                                            headers)
         return assignment_id, status, response_headers["X-Request-Id"]
@@ -232,8 +249,10 @@ def test_mturk_work_through_the_proxy_and_two_scheduled_syncs_at_once(deployment
     assert statuses == Counter({"succeeded": len(done), **({"skipped": len(skipped)} if skipped else {})})
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(HIT)) == MTURK_TASKS
-        assignment_ids = list(s.scalars(select(Assignment.assignment_id)))
+        # (the earlier tests' submissions name HITs the store never made: recorded as they arrived, on no HIT)
+        assignment_ids = list(s.scalars(select(Assignment.assignment_id).where(Assignment.hit_pk.is_not(None))))
         assert sorted(assignment_ids) == sorted(submitted), "each assignment stored once"
+        assert set(s.scalars(select(Assignment.status).where(Assignment.hit_pk.is_not(None)))) == {"submitted"}
         workers = list(s.scalars(select(Worker.worker_id)))
         assert len(workers) == len(set(workers)) == len(submitted)
 

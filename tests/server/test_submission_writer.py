@@ -19,7 +19,7 @@ from workbench import submission_writer
 from workbench.store.models import Annotation, Event
 
 from .processes import get, public_server
-from .test_worker import MTURK, open_page, parse_page, post_submission
+from .test_worker import post_submission, token_for
 
 
 def item(task_id, assignment, labels=("cat",), worker="W1"):
@@ -116,10 +116,9 @@ def test_the_process_refuses_a_store_at_another_revision(make_store, tmp_path):
 
 
 async def _post(fetch_json, study, assignment):
-    _, _, _, xsrf, cookies = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
     body = {"task_id": study.task_ids[0], "assignment_id": assignment, "hit_id": "H1", "worker_id": "W1",
             "result": {"labels": ["cat"]}}
-    return await post_submission(fetch_json, body, xsrf, cookies)
+    return await post_submission(fetch_json, body, token_for(body))
 
 
 async def test_a_writer_killed_holding_a_submission_loses_it_to_a_503_and_the_retry_stores_it_once(

@@ -9,8 +9,8 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from workbench import bundles, signing, worker_sessions
-from workbench.store.models import Annotation, WorkerSession
+from workbench import bundles, signing, submissions, worker_sessions
+from workbench.store.models import Annotation, Assignment, WorkerSession
 
 ANON = {"Authorization": ""}
 MTURK = {"assignmentId": "A1", "hitId": "H1", "workerId": "W1", "turkSubmitTo": "https://workersandbox.mturk.com"}
@@ -20,11 +20,17 @@ XSS = '</script><script>window.__xss=1</script><img src=x onerror="window.__xss=
 def parse_page(response):
     text = response.body.decode()
     raw = re.search(r'<script type="application/json" id="wb-bundle">(.*?)</script>', text, re.S).group(1)
-    xsrf = re.search(r'<meta name="wb-xsrf" content="([^"]+)">', text).group(1)
+    token = re.search(r'<meta name="wb-submit-token" content="([^"]*)">', text).group(1)
     cookies = SimpleCookie()
     for header in response.headers.get_list("Set-Cookie"):
         cookies.load(header)
-    return text, raw, json.loads(raw), html.unescape(xsrf), cookies
+    return text, raw, json.loads(raw), html.unescape(token), cookies
+
+
+def token_for(body, *, expires_in=3600, now=None):
+    """The token a page showing ``body``'s task to ``body``'s ids would carry (for bodies no page was opened for)."""
+    return submissions.page_token("mturk", body["task_id"], body["assignment_id"], body["worker_id"],
+                                  body.get("hit_id", ""), expires_in=expires_in, now=now)
 
 
 def cookie_header(*jars):
@@ -37,62 +43,93 @@ async def open_page(fetch_json, task_id, params=None):
     return response
 
 
-async def post_submission(fetch_json, body, xsrf, cookies, extra_cookies=""):
-    headers = {**ANON, "X-XSRFToken": xsrf, "Content-Type": "application/json",
-               "Cookie": "; ".join(c for c in (cookie_header(cookies), extra_cookies) if c)}
+async def post_submission(fetch_json, body, token, cookies=(), extra_cookies=""):
+    """POST as the worker page does: its token in X-Workbench-Token, and only the cookies given (none inside
+    MTurk's frame when the browser blocks third-party cookies)."""
+    headers = {**ANON, "Content-Type": "application/json"}
+    if token is not None:
+        headers[submissions.TOKEN_HEADER] = token
+    cookie = "; ".join(c for c in (cookie_header(cookies) if cookies else "", extra_cookies) if c)
+    if cookie:
+        headers["Cookie"] = cookie
     return await fetch_json("workbench/api/submissions", method="POST", body=body, headers=headers)
 
 
 async def test_annotate_page_contract_and_submission(fetch_json, study):
     task_id = study.task_ids[0]
     response = await open_page(fetch_json, task_id, MTURK)
-    text, raw, page, xsrf, cookies = parse_page(response)
+    text, raw, page, token, cookies = parse_page(response)
     assert page["task"]["id"] == task_id and page["submit_url"].endswith("/workbench/api/submissions")
     assert page["definition"]["version"] == "1.0" and page["definition"]["label_schema"]["required"] == ["labels"]
     assert page["definition"]["ui_config"] == {"labels": ["cat", "dog"]}
     assert page["external_submit_url"] == "https://workersandbox.mturk.com/mturk/externalSubmit"
     assert page["mode"] == "mturk" and page["readonly"] is False and page["worker_id"] == "W1"
-    assert "_xsrf" in cookies
+    assert not cookies  # a page inside MTurk's frame is a third party: it must not need a cookie, so it sets none
     policy = response.headers["Content-Security-Policy"]
     assert "frame-ancestors https://worker.mturk.com https://workersandbox.mturk.com;" in policy
-    assert "script-src 'self';" in policy and "form-action 'self' https://workersandbox.mturk.com;" in policy
+    # MTurk answers the posted form with a redirect to its worker site, and form-action applies to every hop.
+    assert "script-src 'self';" in policy and ("form-action 'self' https://workersandbox.mturk.com "
+                                               "https://www.mturk.com https://worker.mturk.com;") in policy
     assert "unsafe-inline" not in policy
     assert response.headers["Cache-Control"] == "no-store"
     assert "/workbench/plugins/classification/1.0.0/plugin.js" in text
 
     body = {"task_id": task_id, "assignment_id": "A1", "hit_id": "H1", "worker_id": "W1",
             "result": {"labels": ["cat"]}}
-    status, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    status, data, _ = await post_submission(fetch_json, body, token)
     assert status == 201 and data["duplicate"] is False and data["submission_id"] == "A1" and data["actor"] == "W1"
-    status, again, _ = await post_submission(fetch_json, {**body, "result": {"labels": ["dog"]}}, xsrf, cookies)
+    status, again, _ = await post_submission(fetch_json, {**body, "result": {"labels": ["dog"]}}, token)
     assert status == 200 and again["duplicate"] is True and again["id"] == data["id"]
     with study.store.session() as s:
         rows = s.query(Annotation).all()
         assert [(r.result, r.raw_payload["hit_id"]) for r in rows] == [({"labels": ["cat"]}, "H1")]
+        # joined to its assignment from the moment it arrived: MTurk has not been asked yet
+        [assignment] = s.query(Assignment).all()
+        assert rows[0].assignment_pk == assignment.id
+        assert (assignment.assignment_id, assignment.worker_id, assignment.status, assignment.task_id) == \
+            ("A1", "W1", "accepted", task_id)
+        assert assignment.submit_time is not None and assignment.accept_time is None
 
 
 async def test_preview_is_read_only(fetch_json, study):
     response = await open_page(fetch_json, study.task_ids[0], {"assignmentId": worker_sessions.PREVIEW_ASSIGNMENT,
                                                                "hitId": "H1"})
-    _, _, page, xsrf, cookies = parse_page(response)
+    _, _, page, token, _ = parse_page(response)
     assert page["mode"] == "preview" and page["readonly"] is True and "external_submit_url" not in page
+    assert token == ""  # a preview cannot submit
     status, data, _ = await post_submission(fetch_json, {"task_id": study.task_ids[0],
                                                          "assignment_id": worker_sessions.PREVIEW_ASSIGNMENT,
                                                          "worker_id": "W1", "result": {"labels": ["cat"]}},
-                                            xsrf, cookies)
+                                            "")
     assert status == 400 and data["field"] == "assignmentId"
 
 
-async def test_submission_needs_xsrf(fetch_json, study):
-    body = {"task_id": study.task_ids[0], "assignment_id": "A1", "worker_id": "W1", "result": {"labels": ["cat"]}}
-    status, _, _ = await fetch_json("workbench/api/submissions", method="POST", body=body, headers=dict(ANON))
-    assert status == 403
-    response = await open_page(fetch_json, study.task_ids[0], MTURK)
-    _, _, _, xsrf, cookies = parse_page(response)
-    status, _, _ = await post_submission(fetch_json, body, "2|00000000|" + "0" * 32 + "|1", cookies)
-    assert status == 403
+async def test_a_submission_needs_the_token_of_its_own_page(fetch_json, study):
+    """No cookie is involved: the page's signed token is what a forged, expired or swapped submission lacks."""
+    _, _, _, token, _ = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
+    body = {"task_id": study.task_ids[0], "assignment_id": "A1", "hit_id": "H1", "worker_id": "W1",
+            "result": {"labels": ["cat"]}}
+    exp, _, sig = token.partition(".")
+    refused = {
+        "missing": (None, "missing"),
+        "empty": ("", "missing"),
+        "forged": (f"{exp}.{'0' * 64}", "does not match"),
+        "garbage": ("not a token", "does not match"),
+        "later expiry": (f"{int(exp) + 3600}.{sig}", "does not match"),
+        "expired": (token_for(body, expires_in=60, now=1_000_000), "expired"),
+        "another assignment's": (token_for({**body, "assignment_id": "A2"}), "does not match"),
+        "another worker's": (token_for({**body, "worker_id": "W2"}), "does not match"),
+        "another task's": (token_for({**body, "task_id": study.task_ids[1]}), "does not match"),
+        "another HIT's": (token_for({**body, "hit_id": "H2"}), "does not match"),
+    }
+    for name, (bad, reason) in refused.items():
+        status, data, _ = await post_submission(fetch_json, body, bad)
+        assert (status, data.get("field"), data.get("reason")) == (403, "token", reason), name
+        assert "Traceback" not in json.dumps(data)
     with study.store.session() as s:
-        assert s.query(Annotation).count() == 0
+        assert s.query(Annotation).count() == 0 and s.query(Assignment).count() == 0
+    status, _, _ = await post_submission(fetch_json, body, token)
+    assert status == 201
 
 
 @pytest.mark.parametrize("wb_backend", ["sqlite", "postgresql"])
@@ -108,8 +145,8 @@ async def test_submission_needs_xsrf(fetch_json, study):
     ({"task_id": 999, "assignment_id": "A1", "worker_id": "W1", "result": {}}, 404, None),
 ])
 async def test_bad_submissions_are_clear_errors(fetch_json, study, body, status, field):
-    _, _, _, xsrf, cookies = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
-    got, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    token = token_for(body) if isinstance(body, dict) and field not in ("task_id", "workerId") else ""
+    got, data, _ = await post_submission(fetch_json, body, token)
     assert got == status and data.get("field") == field and data["message"], data
     with study.store.session() as s:
         assert s.query(Annotation).count() == 0
@@ -117,21 +154,19 @@ async def test_bad_submissions_are_clear_errors(fetch_json, study, body, status,
 
 @pytest.mark.parametrize("wb_config", [{"max_body_bytes": 200}])
 async def test_body_limit(fetch_json, study):
-    _, _, _, xsrf, cookies = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
     body = {"task_id": study.task_ids[0], "assignment_id": "A1", "worker_id": "W1", "result": {"labels": ["cat"] * 50}}
-    status, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    status, data, _ = await post_submission(fetch_json, body, token_for(body))
     assert status == 413 and data["field"] == "body"
 
 
 @pytest.mark.parametrize("wb_config", [{"rate_limit_worker": 0.01, "rate_limit_worker_burst": 2,
                                         "rate_limit_ip": 0.01, "rate_limit_ip_burst": 4}])
 async def test_rate_limits(fetch_json, study):
-    _, _, _, xsrf, cookies = parse_page(await open_page(fetch_json, study.task_ids[0], MTURK))
     statuses = []
     for i, worker in enumerate(["W1", "W1", "W1", "W2", "W3"]):
         body = {"task_id": study.task_ids[0], "assignment_id": f"A{i}", "worker_id": worker,
                 "result": {"labels": ["cat"]}}
-        status, data, response = await post_submission(fetch_json, body, xsrf, cookies)
+        status, data, response = await post_submission(fetch_json, body, token_for(body))
         statuses.append(status)
         if status == 429:
             assert int(response.headers["Retry-After"]) >= 1 and data["field"] in ("worker", "ip")
@@ -212,7 +247,7 @@ async def test_link_out_flow_to_its_completion_code(fetch_json, study):
     params = {"workerId": "W9", "assignmentId": "LA1", "hitId": "LH1", "project": "cats"}
     status, _, response = await fetch_json("workbench/login", headers=dict(ANON), params=params)
     assert status == 200
-    text, _, page, xsrf, cookies = parse_page(response)
+    text, _, page, token, cookies = parse_page(response)
     assert page["mode"] == "link-out" and page["progress"] == {"done": 0, "total": 1}
     session_cookie = [k for k in cookies if k.startswith("wb_session_")]
     assert session_cookie and cookies[session_cookie[0]]["httponly"]
@@ -224,14 +259,12 @@ async def test_link_out_flow_to_its_completion_code(fetch_json, study):
     body = {"task_id": task_id, "assignment_id": "LA1", "hit_id": "LH1", "worker_id": "W9",
             "result": {"labels": ["dog"]}}
     # another task id, or no session cookie, is refused
-    status, data, _ = await post_submission(fetch_json, {**body, "task_id": study.task_ids[1] if task_id ==
-                                                         study.task_ids[0] else study.task_ids[0]}, xsrf, cookies)
+    other = {**body, "task_id": study.task_ids[1] if task_id == study.task_ids[0] else study.task_ids[0]}
+    status, data, _ = await post_submission(fetch_json, other, token_for(other), cookies)
     assert status == 400 and data["field"] == "task_id"
-    jar = SimpleCookie()
-    jar["_xsrf"] = cookies["_xsrf"].value
-    status, data, _ = await post_submission(fetch_json, body, xsrf, jar)
+    status, data, _ = await post_submission(fetch_json, body, token)  # the page's token, but not its browser
     assert status == 403 and data["field"] == "session"
-    status, data, _ = await post_submission(fetch_json, body, xsrf, cookies)
+    status, data, _ = await post_submission(fetch_json, body, token, cookies)
     assert status == 201
     status, _, done = await fetch_json("workbench/login", headers={**ANON, "Cookie": cookie_header(cookies)},
                                        params=params)

@@ -49,16 +49,18 @@ class PageVisit:
     url: str
     status: int
     bundle: dict | None
+    token: str | None
     xsrf: str | None
     cookies: dict[str, str]
 
 
 class _PageParser(HTMLParser):
-    """Finds <script type="application/json" id="wb-bundle"> and <meta name="wb-xsrf">."""
+    """Finds <script type="application/json" id="wb-bundle">, <meta name="wb-submit-token"> and <meta name="wb-xsrf">."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.bundle_text: str | None = None
+        self.token: str | None = None
         self.xsrf: str | None = None
         self._in_bundle = False
         self._chunks: list[str] = []
@@ -67,6 +69,8 @@ class _PageParser(HTMLParser):
         a = dict(attrs)
         if tag == "script" and a.get("id") == "wb-bundle":
             self._in_bundle, self._chunks = True, []
+        elif tag == "meta" and a.get("name") == "wb-submit-token":
+            self.token = a.get("content")
         elif tag == "meta" and a.get("name") == "wb-xsrf":
             self.xsrf = a.get("content")
 
@@ -148,13 +152,15 @@ class SimulatedWorker:
         parser = _PageParser()
         parser.feed(body.decode("utf-8", "replace"))
         bundle = json.loads(parser.bundle_text) if parser.bundle_text else None
-        return PageVisit(url, status, bundle, parser.xsrf, dict(self.cookies))
+        return PageVisit(url, status, bundle, parser.token, parser.xsrf, dict(self.cookies))
 
     def post_result(self, visit: PageVisit, accepted: dict, result: Any) -> tuple[int, Any]:
-        """POST the result to the workbench's submit_url with the XSRF token and cookie."""
+        """POST the result to the workbench's submit_url with the page's submission token (or XSRF token)."""
         payload = {"task_id": visit.bundle["task"]["id"], "assignment_id": accepted["AssignmentId"],
                    "hit_id": accepted["HITId"], "worker_id": self.worker_id, "result": result}
         headers = {"Content-Type": "application/json"}
+        if visit.token:
+            headers["X-Workbench-Token"] = visit.token
         if visit.xsrf:
             headers["X-XSRFToken"] = visit.xsrf
         status, body = self._http("POST", urljoin(visit.url, visit.bundle["submit_url"]),

@@ -134,9 +134,11 @@ def _raw(r) -> dict[str, Any]:
 
 def _chunk(s, rows: list[Any], counts: Counter, participants: set, actor: str) -> None:
     now, plan = utcnow(), _Plan(s, rows)
-    new_notes, marks = [], []
+    new_notes, marks, links = [], [], []
     for r in rows:
         outcome, value = plan.decide(s, r)
+        if outcome["outcome"] == "duplicate":
+            links.append({"note": outcome["annotation_id"], "assignment": r.id})
         counts[{"ingested": "ingested", "duplicate": "duplicates", "link_out": "link_out",
                 "unmatched": "unmatched", "invalid": "invalid"}[outcome["outcome"]]] += 1
         marks.append({"pk": r.id, "ingested_at": now, "payload": {**(r.payload or {}), "ingest": outcome}})
@@ -161,6 +163,18 @@ def _chunk(s, rows: list[Any], counts: Counter, participants: set, actor: str) -
                            reason="annotation ingested")
     s.connection().execute(update(Assignment.__table__).where(Assignment.__table__.c.id == bindparam("pk")),
                            marks)
+    _link(s, links)
+
+
+_NOTES = Annotation.__table__
+_LINK = (update(_NOTES).where(_NOTES.c.id == bindparam("note"), _NOTES.c.assignment_pk.is_(None))
+         .values(assignment_pk=bindparam("assignment")))
+
+
+def _link(s, links: list[dict[str, int]]) -> None:
+    """Join annotations the worker page stored before this assignment was recorded (older stores) to it."""
+    if links:
+        s.connection().execute(_LINK, links)
 
 
 def _chunk_one_by_one(s, rows: list[Any], counts: Counter, participants: set, actor: str) -> None:
@@ -175,6 +189,8 @@ def _chunk_one_by_one(s, rows: list[Any], counts: Counter, participants: set, ac
                 outcome = {"outcome": "duplicate", "annotation_id": done.annotation.id}
             elif r.project_id is not None:
                 participants.add((r.project_id, r.worker_id))
+        if outcome["outcome"] == "duplicate":
+            _link(s, [{"note": outcome["annotation_id"], "assignment": r.id}])
         counts[{"ingested": "ingested", "duplicate": "duplicates", "link_out": "link_out",
                 "unmatched": "unmatched", "invalid": "invalid"}[outcome["outcome"]]] += 1
         a = s.get(Assignment, r.id)

@@ -6,7 +6,8 @@ Both directions are reported:
   was down, the worker's browser lost the request). ``recover=True`` ingests it from
   MTurk's answer, so the data is not lost.
 - ``missing_on_mturk``: the page stored an answer for an assignment MTurk does not show as
-  submitted (the worker's form never reached MTurk: they may be unpaid).
+  submitted (the worker's form never reached MTurk: they may be unpaid); the detail says
+  whether a sync has asked MTurk since the answer arrived.
 - ``status``: the page's record and MTurk's disagree on the assignment (returned or
   abandoned on MTurk, yet stored by the page).
 - ``result_differs``: both have the answer, with different results.
@@ -79,6 +80,12 @@ def reconcile(mt: "MTurkProvider", *, project: int | str | None = None, recover:
         to_recover = []
         for a, hit in rows:
             link_out = (hit.payload or {}).get("mode") == "link-out"
+            if a.status == "accepted":
+                # Recorded by the worker page as the answer arrived; MTurk has not (yet) listed it as submitted.
+                if a.assignment_id in page_notes:
+                    report.disagreements.append(Disagreement("missing_on_mturk", a.assignment_id, a.task_id,
+                                                             a.worker_id, _unconfirmed(a, hit)))
+                continue
             if a.status not in ("submitted", "approved", "rejected"):
                 if a.assignment_id in page_notes:
                     report.disagreements.append(Disagreement("status", a.assignment_id, a.task_id, a.worker_id,
@@ -111,6 +118,14 @@ def reconcile(mt: "MTurkProvider", *, project: int | str | None = None, recover:
     if recover and to_recover:
         report.recovered = _recover(mt, to_recover, actor)
     return report
+
+
+def _unconfirmed(a: Assignment, hit: HIT) -> str:
+    said = "the page stored an answer MTurk does not show as submitted"
+    if hit.last_synced_at is not None and hit.last_synced_at > a.created_at:
+        return f"{said} (as of the sync at {hit.last_synced_at.isoformat()}): the worker's form may never have " \
+               "reached MTurk, so they may go unpaid"
+    return f"{said} yet: MTurk has not been asked since it arrived (run sync first)"
 
 
 def _looks_like_assignment(note: Annotation) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...errors import NotFoundError, ValidationError
+from ...store.engine import dialect_insert
 from ...store.models import HIT, Assignment, Worker
 from ...store.types import utcnow
 
@@ -82,15 +83,6 @@ def upsert_workers(session: Session, worker_ids: Iterable[str]) -> int:
                                       set_={"last_seen_at": stmt.excluded.last_seen_at})
     session.execute(stmt)
     return len(set(ids) - known)
-
-
-def dialect_insert(session: Session):
-    """``insert`` of the session's dialect, which knows ON CONFLICT."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def chunks(items: list, size: int) -> Iterable[list]:
