@@ -127,6 +127,20 @@ def hits_create(ctx: Ctx, project, task_ids, spec_file, title, description, rewa
                                       actor="cli")
     emit(result.to_dict(), as_json, f"{result.created} HITs created, {result.recovered} recovered, "
                                     f"{result.existing} already recorded ({provider.environment})")
+    _refuse_conflicts(result.conflicts)
+
+
+def _refuse_conflicts(conflicts: list[dict]) -> None:
+    """Exit 1 naming each id MTurk gave that the store holds for other work (nothing was merged)."""
+    from ..errors import ConflictError
+
+    if conflicts:
+        named = "; ".join(f"{c['kind']} {c.get('assignment_id') or c['hit_id']} is recorded for task "
+                          f"{c.get('recorded_task_id')}, MTurk gave it for task {c.get('task_id')}" for c in conflicts)
+        raise ConflictError(f"{len(conflicts)} conflict(s), left unrecorded: {named}", field="hit_id",
+                            reason="held for another task",
+                            hint="is the store pointed at another MTurk (a new simulator)? `workbench mturk "
+                                 "reconcile` and the events of type mturk.conflict have the details")
 
 
 def _pending_tasks(provider, project: str) -> list[int]:
@@ -196,15 +210,22 @@ def hits_associate(ctx: Ctx, hit_id, project, task_id) -> None:
 
 @mturk.command("sync")
 @click.option("--method", type=click.Choice(["reviewable", "poll"]), default="reviewable", show_default=True,
-              help="poll asks about every open HIT (slow; the old way).")
+              help="reviewable: the Reviewable HITs, those with worker-page or link-out activity since their last "
+                   "sync, and a sweep of the rest; poll asks about every open HIT (slow; the old way).")
+@click.option("--sweep", type=click.IntRange(0), default=100, show_default=True,
+              help="Most other open HITs looked at per run, oldest-seen first.")
+@click.option("--max-unseen", type=click.IntRange(0), default=86400, show_default=True, metavar="SECONDS",
+              help="How long an open HIT may go unseen before the sweep takes it.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def sync_cmd(ctx: Ctx, method, as_json) -> None:
+def sync_cmd(ctx: Ctx, method, sweep, max_unseen, as_json) -> None:
     """Fetch what changed on MTurk into the store."""
-    result = ctx.provider.sync(method=method, actor="cli")
+    result = ctx.provider.sync(method=method, sweep=sweep, max_unseen=max_unseen, actor="cli")
     emit(result.to_dict(), as_json, "another sync is running; nothing done" if result.skipped else
          f"{result.changed_hits} changed HITs, {result.assignments_new} new and {result.assignments_updated} "
-         f"updated assignments, {result.workers_new} new workers, {result.api_calls} API calls")
+         f"updated assignments, {result.workers_new} new workers, {result.api_calls} API calls "
+         f"({result.active_hits} HITs asked for worker-page activity, {result.swept_hits} swept)")
+    _refuse_conflicts(result.conflicts)
 
 
 @mturk.command("ingest")

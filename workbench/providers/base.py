@@ -154,17 +154,23 @@ class CreateResult(Outcome):
     recovered: int = 0          # the platform already had it (a retried batch)
     existing: int = 0           # already recorded here; nothing asked of the platform
     hit_ids: list[str] = field(default_factory=list)
+    #: HITs the platform returned whose ids the store already holds for other tasks: not recorded.
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class SyncResult(Outcome):
-    changed_hits: int = 0
+    changed_hits: int = 0       # asked for their assignments
+    active_hits: int = 0        # of those, asked because of worker-page or link-out activity
+    swept_hits: int = 0         # open HITs read because nobody had looked at them for a while
     hits_inserted: int = 0
     assignments_new: int = 0
     assignments_updated: int = 0
     workers_new: int = 0
     api_calls: int = 0
     skipped: bool = False       # another sync held the lock
+    #: Work the platform names under a HIT while the store holds it under another: reported, never merged.
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

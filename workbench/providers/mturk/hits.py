@@ -79,6 +79,7 @@ def create_for_tasks(mt: "MTurkProvider", project: int | str, task_ids: Sequence
     missing = [t for t in wanted if t not in found]
     if missing:
         raise ValidationError("task_ids", f"tasks {missing[:10]} are not in project {proj.slug!r}")
+    base_url = questions.public_base_url(base_url, environment=mt.environment)  # refused before MTurk is asked
     result = CreateResult()
     type_id = hit_type(mt, proj.slug, spec)
     for batch in chunks(list(dict.fromkeys(task_ids)), batch_size):
@@ -117,9 +118,19 @@ def _create_batch(mt, proj, batch, spec, type_id, round, concurrency, base_url, 
     if not made:
         return
     with mt.store.transaction() as s:
+        held = {hit_id: (task_id, token) for hit_id, task_id, token in s.execute(
+            select(HIT.hit_id, HIT.task_id, HIT.unique_request_token).where(
+                HIT.provider == PROVIDER, HIT.environment == mt.environment,
+                HIT.hit_id.in_([remote["HITId"] for _, remote, _ in made])))}
+        clashes = {remote["HITId"]: task_id for task_id, remote, _ in made
+                   if remote["HITId"] in held and held[remote["HITId"]][1] != tokens[task_id]}
+        for hit_id, task_id in clashes.items():
+            _conflict(s, mt, result, proj, task_id, hit_id, held[hit_id][0], actor)
+        made = [m for m in made if m[1]["HITId"] not in clashes]
         rows = [_hit_values(mt, remote, proj.id, task_id, round, tokens[task_id], spec) for task_id, remote, _ in made]
-        stmt = dialect_insert(s)(HIT).values(rows)
-        s.execute(stmt.on_conflict_do_nothing())
+        if rows:
+            stmt = dialect_insert(s)(HIT).values(rows)
+            s.execute(stmt.on_conflict_do_nothing())
         for task_id, remote, recovered in made:
             events.record(s, "mturk.hit.created", actor=actor, project_id=proj.id, task_id=task_id,
                           hit_id=remote["HITId"], environment=mt.environment, round=round, recovered=recovered)
@@ -129,6 +140,14 @@ def _create_batch(mt, proj, batch, spec, type_id, round, concurrency, base_url, 
             result.recovered += 1
         else:
             result.created += 1
+
+
+def _conflict(s, mt, result: CreateResult, proj, task_id, hit_id: str, held_task_id, actor: str) -> None:
+    """MTurk answered with a HIT id the store holds for another task (a reused simulator, a HIT made by another
+    tool): reported and left unrecorded, never remapped onto this task."""
+    found = {"kind": "hit", "hit_id": hit_id, "task_id": task_id, "recorded_task_id": held_task_id}
+    result.conflicts.append(found)
+    events.record(s, "mturk.conflict", actor=actor, project_id=proj.id, environment=mt.environment, **found)
 
 
 def _hit_values(mt, remote: dict[str, Any], project_id, task_id, round, token, spec: WorkSpec | None) -> dict:

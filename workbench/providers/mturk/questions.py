@@ -12,6 +12,7 @@ the end; the code is checked during review.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from urllib.parse import urlencode, urlsplit
@@ -25,13 +26,52 @@ DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8888"
 CODE_FIELD = "completion_code"
 
 
-def public_base_url(value: str | None = None) -> str:
-    """Where workers reach the workbench: the argument, ``WORKBENCH_PUBLIC_BASE_URL``, or the local server."""
-    url = (value or os.environ.get("WORKBENCH_PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("public_base_url", f"must be an http(s) URL, not {url!r}")
+BASE_URL_SETTING = ("set WORKBENCH_PUBLIC_BASE_URL (or c.WorkbenchApp.public_base_url for the server) to the https "
+                    "address workers reach this server at")
+
+
+def public_base_url(value: str | None = None, *, environment: str = "local") -> str:
+    """Where workers reach the workbench: the argument, ``WORKBENCH_PUBLIC_BASE_URL``, or (``local`` only) this machine.
+
+    Outside ``local`` real workers follow the link from their own browsers, so a loopback, private or
+    plain-http address could never work: it is refused here, before MTurk is asked for anything.
+    """
+    url = (value or os.environ.get("WORKBENCH_PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if not url:
+        if environment != "local":
+            raise ValidationError("public_base_url", f"is not set, and MTurk's {environment} workers cannot reach "
+                                                     f"{DEFAULT_PUBLIC_BASE_URL}: {BASE_URL_SETTING}")
+        url = DEFAULT_PUBLIC_BASE_URL
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValidationError("public_base_url", f"must be an http(s) URL such as https://annotate.example.org, "
+                                                 f"not {url!r}")
+    if environment != "local":
+        why = unreachable(parts.scheme, parts.hostname)
+        if why:
+            raise ValidationError("public_base_url", f"{url!r} {why}, so MTurk's {environment} workers could not "
+                                                     f"reach it: {BASE_URL_SETTING}")
     return url
+
+
+def unreachable(scheme: str, host: str) -> str:
+    """Why workers on the internet could not use ``scheme://host`` for a framed page, or ''."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return "names this machine or a private network"
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None and not address.is_global:
+        return "is a loopback, private or reserved address"
+    if scheme != "https":
+        return "is not https (MTurk frames the page in an https site, and browsers block plain http inside it)"
+    return ""
 
 
 def annotate_url(task_id: int, base_url: str | None = None) -> str:

@@ -1,9 +1,21 @@
 """Sync: ask MTurk what changed and bring the HIT, Assignment and Worker rows up to date.
 
-``ListReviewableHITs`` (paginated) names the HITs with work to review; a HIT whose counts
-and status are what the last sync saw is skipped; ``ListAssignmentsForHIT`` is called only
-for the rest. Rows are upserted with INSERT … ON CONFLICT, in chunks, each chunk with its
-Event, so two syncs at once double nothing and a crash loses only the chunk in flight. On
+MTurk is asked about three kinds of HIT, never about every open HIT:
+
+- the **Reviewable** ones (``ListReviewableHITs``, paginated): full or expired, with work to review;
+- the ones with **worker-page or link-out activity** since their last sync: an assignment the
+  worker page recorded as it arrived, or a link-out session that started or finished. These are
+  the partly filled HITs, which MTurk does not list as Reviewable until they fill, while their
+  submitted work may auto-approve before anyone reviews it;
+- a bounded, rotating **sweep** of the other open HITs, oldest-seen first: at most ``sweep`` a
+  run, those unseen for ``max_unseen`` seconds, so work that reached MTurk without passing the
+  worker page (the page was down) is still seen in bounded time.
+
+A HIT whose counts and status are what the last sync saw is skipped; ``ListAssignmentsForHIT``
+is called only for the rest (a HIT with activity is asked directly; a swept one is read with
+``GetHIT`` first). Rows are upserted with INSERT … ON CONFLICT, in chunks, each chunk with its
+Event, so two syncs at once double nothing and a crash loses only the chunk in flight. An
+assignment id the store holds under another HIT is a conflict: reported and never merged. On
 PostgreSQL a job lock keeps a second scheduler from repeating the work.
 
 ``method="poll"`` is the seed's way, kept for comparison: every open HIT the store knows
@@ -16,18 +28,19 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from contextlib import nullcontext
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ... import events
 from ...errors import ValidationError
 from ...store.locks import job_lock
-from ...store.models import HIT, Assignment, Project
+from ...store.models import HIT, Assignment, Project, WorkerSession
 from ...store.types import utcnow
 from ..base import RemoteAssignment, SyncResult
 from . import answers
-from .client import call
+from .client import MTurkError, call
 from .rows import ASSIGNMENT_STATUS, HIT_STATUS, PROVIDER, aware, cents, chunks, dialect_insert, upsert_workers
 
 if TYPE_CHECKING:
@@ -35,13 +48,23 @@ if TYPE_CHECKING:
 
 METHODS = ("reviewable", "poll")
 OPEN = ("assignable", "unassignable", "reviewable", "reviewing")
+#: Most open HITs without known activity asked in one run (the sweep), and how long one may stay unseen.
+SWEEP = 100
+MAX_UNSEEN = 24 * 3600
+#: Activity this close before a HIT's last sync counts again: the worker's form may reach MTurk just after
+#: the page stored the answer, and a sync in between would otherwise not look at that HIT again.
+OVERLAP = timedelta(seconds=60)
 _ANNOTATION = re.compile(r"^workbench:([a-z0-9][a-z0-9_-]*):(\d*):(\d+)$")
 
 
 def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str, ...] = ("Reviewable",),
-         concurrency: int = 8, chunk_size: int = 200, lock: bool = True, actor: str = "") -> SyncResult:
+         sweep: int = SWEEP, max_unseen: int = MAX_UNSEEN, concurrency: int = 8, chunk_size: int = 200,
+         lock: bool = True, actor: str = "") -> SyncResult:
     if method not in METHODS:
         raise ValidationError("method", f"must be one of {', '.join(METHODS)}")
+    for name, value in (("sweep", sweep), ("max_unseen", max_unseen)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(name, "must be a non-negative integer")
     result = SyncResult()
     guard = job_lock(mt.store, f"mturk.sync:{mt.environment}") if lock else nullcontext(True)
     with guard as got:
@@ -50,8 +73,12 @@ def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str
             return result
         if method == "reviewable":
             remote_hits = _reviewable(mt, statuses, result)
-            todo = _changed(mt, remote_hits)
-            targets = [(h["HITId"], h) for h in todo]
+            targets = [(h["HITId"], h) for h in _changed(mt, remote_hits)]
+            known = {h["HITId"] for h in remote_hits}
+            active = [hit_id for hit_id in _with_activity(mt, max_unseen) if hit_id not in known]
+            result.active_hits = len(active)
+            targets += [(hit_id, None) for hit_id in active]
+            targets += _sweep(mt, known | set(active), sweep, max_unseen, concurrency, result, actor)
         else:
             with mt.store.session() as s:
                 targets = [(hit_id, None) for hit_id in s.scalars(
@@ -80,6 +107,67 @@ def _reviewable(mt: "MTurkProvider", statuses: tuple[str, ...], result: SyncResu
             if not token:
                 break
     return list(found.values())
+
+
+def _with_activity(mt: "MTurkProvider", window: int) -> list[str]:
+    """Open HITs with an assignment the worker page recorded, or a link-out session started or finished, since
+    their last sync (less ``OVERLAP``); only activity of the last ``window`` seconds is looked at."""
+    since = utcnow() - timedelta(seconds=window)
+    mine = [HIT.provider == PROVIDER, HIT.environment == mt.environment, HIT.status.in_(OPEN)]
+    with mt.store.session() as s:
+        arrivals = s.execute(select(HIT.hit_id, HIT.last_synced_at, func.max(Assignment.updated_at))
+                             .join(Assignment, Assignment.hit_pk == HIT.id)
+                             .where(*mine, Assignment.status == "accepted", Assignment.updated_at >= since)
+                             .group_by(HIT.id, HIT.hit_id, HIT.last_synced_at)).all()
+        visits = s.execute(select(HIT.hit_id, HIT.last_synced_at,
+                                  func.max(func.coalesce(WorkerSession.completed_at, WorkerSession.created_at)))
+                           .join(WorkerSession, (WorkerSession.provider == HIT.provider)
+                                 & (WorkerSession.hit_id == HIT.hit_id))
+                           .where(*mine, (WorkerSession.created_at >= since) | (WorkerSession.completed_at >= since))
+                           .group_by(HIT.id, HIT.hit_id, HIT.last_synced_at)).all()
+    active = {hit_id for hit_id, synced, latest in (*arrivals, *visits)
+              if synced is None or aware(latest) > aware(synced) - OVERLAP}
+    return sorted(active)
+
+
+def _sweep(mt: "MTurkProvider", skip: set[str], limit: int, max_unseen: int, concurrency: int,
+           result: SyncResult, actor: str) -> list[tuple[str, dict[str, Any]]]:
+    """Up to ``limit`` open HITs unseen for ``max_unseen`` seconds, oldest first, read with GetHIT; the ones whose
+    counts changed are returned to be asked for their assignments, the others are only marked seen."""
+    if not limit:
+        return []
+    seen = func.coalesce(HIT.last_synced_at, HIT.created_at)
+    with mt.store.session() as s:
+        stale = [hit_id for hit_id in s.scalars(
+            select(HIT.hit_id).where(HIT.provider == PROVIDER, HIT.environment == mt.environment,
+                                     HIT.status.in_(OPEN), seen < utcnow() - timedelta(seconds=max_unseen))
+            .order_by(seen, HIT.id).limit(limit + len(skip))) if hit_id not in skip][:limit]
+    if not stale:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        remotes = [r for r in pool.map(lambda hit_id: _get_hit(mt, hit_id), stale) if r is not None]
+    result.api_calls += len(stale)
+    result.swept_hits = len(stale)
+    changed = {h["HITId"] for h in _changed(mt, remotes)}
+    unchanged = [(h["HITId"], h) for h in remotes if h["HITId"] not in changed]
+    if unchanged:
+        _record(mt, unchanged, [[] for _ in unchanged], result, actor)
+    return [(h["HITId"], h) for h in remotes if h["HITId"] in changed]
+
+
+def _get_hit(mt: "MTurkProvider", hit_id: str) -> dict[str, Any] | None:
+    """MTurk's record of a HIT; None (and the row marked seen as disposed) when MTurk no longer has it."""
+    try:
+        return call(mt.client, "GetHIT", HITId=hit_id)["HIT"]
+    except MTurkError as exc:
+        if exc.turk_code != "AWS.MechanicalTurk.HITDoesNotExist":
+            raise
+    with mt.store.transaction() as s:
+        row = s.scalars(select(HIT).where(HIT.provider == PROVIDER, HIT.environment == mt.environment,
+                                          HIT.hit_id == hit_id)).one()
+        row.status, row.last_synced_at = "disposed", utcnow()
+        events.record(s, "mturk.hit.gone", project_id=row.project_id, hit_id=hit_id, environment=mt.environment)
+    return None
 
 
 def fingerprint(remote: dict[str, Any]) -> list[Any]:
@@ -120,9 +208,16 @@ def _record(mt: "MTurkProvider", batch: list[tuple[str, dict | None]], listed: l
         found = [a for items in listed for a in items]
         result.workers_new += upsert_workers(s, (a["WorkerId"] for a in found))
         ids = sorted({a["AssignmentId"] for a in found})
-        before = dict(s.execute(select(Assignment.assignment_id, Assignment.status).where(
-            Assignment.provider == PROVIDER, Assignment.assignment_id.in_(ids))).all()) if ids else {}
-        values = [_assignment_values(a, hit_rows[a["HITId"]], now) for a in sorted(found, key=lambda a: a["AssignmentId"])]
+        before = {row.assignment_id: row for row in s.execute(
+            select(Assignment.assignment_id, Assignment.status, Assignment.hit_pk).where(
+                Assignment.provider == PROVIDER, Assignment.assignment_id.in_(ids)))} if ids else {}
+        values = []
+        for a in sorted(found, key=lambda a: a["AssignmentId"]):
+            hit, held = hit_rows[a["HITId"]], before.get(a["AssignmentId"])
+            if held is not None and held.hit_pk not in (None, hit.id):
+                _conflict(s, mt, result, a, hit, held.hit_pk, actor)
+                continue
+            values.append(_assignment_values(a, hit, now))
         for part in chunks(values, 500):
             stmt = dialect_insert(s)(Assignment).values(part)
             keep = ("status", "accept_time", "submit_time", "approval_time", "rejection_time", "auto_approval_time",
@@ -130,11 +225,23 @@ def _record(mt: "MTurkProvider", batch: list[tuple[str, dict | None]], listed: l
             s.execute(stmt.on_conflict_do_update(index_elements=["provider", "assignment_id"],
                                                  set_={k: stmt.excluded[k] for k in keep}))
         new = sum(1 for v in values if v["assignment_id"] not in before)
-        updated = sum(1 for v in values if v["assignment_id"] in before and before[v["assignment_id"]] != v["status"])
+        updated = sum(1 for v in values
+                      if v["assignment_id"] in before and before[v["assignment_id"]].status != v["status"])
         result.assignments_new += new
         result.assignments_updated += updated
         events.record(s, "mturk.synced", actor=actor, environment=mt.environment, hits=len(batch),
                       assignments_new=new, assignments_updated=updated)
+
+
+def _conflict(s, mt: "MTurkProvider", result: SyncResult, remote: dict[str, Any], hit: HIT, held_by: int,
+              actor: str) -> None:
+    """MTurk names an assignment the store holds under another HIT: reported, never merged into that row."""
+    other = s.get(HIT, held_by)
+    found = {"kind": "assignment", "assignment_id": remote["AssignmentId"], "hit_id": hit.hit_id,
+             "task_id": hit.task_id, "recorded_hit_id": other.hit_id if other else None,
+             "recorded_task_id": other.task_id if other else None}
+    result.conflicts.append(found)
+    events.record(s, "mturk.conflict", actor=actor, project_id=hit.project_id, environment=mt.environment, **found)
 
 
 def _hits(mt: "MTurkProvider", s, batch, result: SyncResult, now) -> dict[str, HIT]:
