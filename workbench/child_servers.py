@@ -4,6 +4,7 @@ for the duration of a block and stopped and reaped after it."""
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -36,9 +37,11 @@ def _tail(log: Path, chars: int = 3000) -> str:
 
 @contextmanager
 def serving(argv: list[str], ready_url: str, env: dict[str, str], log: Path, *, timeout: float = 120,
-            cwd: Path | None = None, any_answer: bool = False, poll: float = 0.2) -> Iterator[subprocess.Popen]:
+            cwd: Path | None = None, any_answer: bool = False, poll: float = 0.2,
+            tls: ssl.SSLContext | None = None) -> Iterator[subprocess.Popen]:
     """Run ``argv`` with its output in ``log`` until ``ready_url`` answers 2xx (any HTTP answer with
     ``any_answer``; a readiness probe answers 503 while the server starts), then yield the process.
+    ``tls`` is the client context for an https ``ready_url`` whose certificate a test made.
 
     A child that exits or does not answer within ``timeout`` seconds raises ``ServerNotStarted``
     naming its log and quoting the log's end.
@@ -53,7 +56,7 @@ def serving(argv: list[str], ready_url: str, env: dict[str, str], log: Path, *, 
                     raise ServerNotStarted(f"{' '.join(argv[:3])} exited early (code {process.returncode})",
                                            hint=f"see {log}; it ends:\n{_tail(log)}")
                 try:
-                    urllib.request.urlopen(ready_url, timeout=5).close()
+                    urllib.request.urlopen(ready_url, timeout=5, context=tls).close()
                     break
                 except urllib.error.HTTPError:
                     if any_answer:

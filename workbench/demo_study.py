@@ -93,7 +93,10 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
         with store.session() as s:
             stats = projects.stats(s, demo.PROJECT)
         summary = {"project": demo.PROJECT, "tasks": made["tasks"], "hits": len(created.hit_ids),
-                   "assignments_submitted": submitted, "assignments_synced": synced.summary.get("assignments_new"),
+                   "assignments_submitted": submitted,
+                   # recorded by the worker page as they arrived, completed by sync from MTurk's record
+                   "assignments_synced": (synced.summary.get("assignments_new") or 0)
+                   + (synced.summary.get("assignments_updated") or 0),
                    "annotations_ingested": stats["annotations"]["total"],
                    "ingest": {k: ingested.summary.get(k) for k in ("ingested", "duplicates", "invalid")},
                    "exports": files, "notebooks": [synced.run["output_path"], ingested.run["output_path"]]}

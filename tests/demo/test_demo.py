@@ -32,7 +32,15 @@ def test_headless_demo_runs_the_study_and_stops_its_servers(tmp_path):
     assert summary["assignments_submitted"] == 12 == summary["assignments_synced"]
     assert summary["annotations_ingested"] == 12 and summary["ingest"]["invalid"] == 0
     files = {f["format"]: f for f in summary["exports"]}
-    assert pq.read_table(files["parquet"]["path"]).num_rows == files["parquet"]["rows"] == 12
+    table = pq.read_table(files["parquet"]["path"])
+    assert table.num_rows == files["parquet"]["rows"] == 12
+    # Who did the work, on which HIT, and when: filled for every crowd annotation, none left empty.
+    for column in ("assignment_id", "worker_id", "hit_id", "assignment_status", "accept_time", "submit_time",
+                   "time_on_task_seconds"):
+        values = table.column(column).to_pylist()
+        assert all(v not in (None, "") for v in values), (column, values)
+    assert all(v >= 0 for v in table.column("time_on_task_seconds").to_pylist())
+    assert len(set(table.column("assignment_id").to_pylist())) == 12
     coco = json.loads(Path(files["coco"]["path"]).read_text())
     jsonschema.validate(coco, COCO_SCHEMA)
     assert len(coco["annotations"]) == files["coco"]["rows"] and len(coco["images"]) == 3

@@ -24,7 +24,7 @@ def crowd(store, sim, tmp_path, monkeypatch):
     created = provider.create_work("crowd", study.task_ids["classification"],
                                    WorkSpec(title="Name the shape", description="One label", reward_cents=5,
                                             max_assignments=2))
-    answers = {"WA": ["circle"], "WB": ["square"]}
+    answers = {"A1PANELWA": ["circle"], "A1PANELWB": ["square"]}
     for hit_id in created.hit_ids:
         for worker, labels in answers.items():
             visitor = SimulatedWorker(sim.url, worker)

@@ -53,15 +53,15 @@ def test_review_queue_approve_reject_bonus_block(crowd):
 
 def test_review_queue_bulk_approve_over_a_filter(crowd):
     panel = ReviewQueue(crowd.provider, "crowd")
-    panel.worker_filter.value = "WA"
+    panel.worker_filter.value = "A1PANELWA"
     panel.load_button.click()
-    assert {c.item["worker_id"] for c in panel.cards} == {"WA"} and len(panel.cards) == 2
+    assert {c.item["worker_id"] for c in panel.cards} == {"A1PANELWA"} and len(panel.cards) == 2
     panel.bulk_button.click()
     assert panel.status_text == "✔ approved 2"
     assert panel.bulk_progress.value == 2
     with crowd.store.session() as s:
         statuses = set(s.execute(select(Assignment.worker_id, Assignment.status)).all())
-    assert statuses == {("WA", "approved"), ("WB", "submitted")}
+    assert statuses == {("A1PANELWA", "approved"), ("A1PANELWB", "submitted")}
 
 
 def test_hit_manager_previews_cost_creates_extends_and_expires(crowd):

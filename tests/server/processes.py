@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import ssl
 import sys
 import urllib.error
 import urllib.request
@@ -26,8 +27,11 @@ def get(url: str, token: str | None = None) -> tuple[int, bytes]:
 
 
 @contextlib.contextmanager
-def public_server(database_url: str, workdir: Path, *args: str) -> Iterator[tuple[str, Path]]:
-    """Start the server, wait (at most 30 s) until it says it is ready, stop it afterwards."""
+def public_server(database_url: str, workdir: Path, *args: str, tls=None) -> Iterator[tuple[str, Path]]:
+    """Start the server, wait (at most 30 s) until it says it is ready, stop it afterwards.
+
+    ``tls`` (a ``trustme`` certificate authority and the server certificate it issued) serves https.
+    """
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(workdir / "cfg"),
            "JUPYTER_RUNTIME_DIR": str(workdir / "rt"), "JUPYTER_DATA_DIR": str(workdir / "data")}
@@ -35,6 +39,14 @@ def public_server(database_url: str, workdir: Path, *args: str) -> Iterator[tupl
     argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={TOKEN}", f"--WorkbenchApp.database_url={database_url}",
             f"--ServerApp.root_dir={workdir}", *(["--allow-root"] if os.getuid() == 0 else []), *args]
-    base = f"http://127.0.0.1:{port}"
-    with serving(argv, base + "/workbench/api/health/ready", env, log_path, timeout=30, poll=0.1):
+    base, context = f"http://127.0.0.1:{port}", None
+    if tls is not None:
+        authority, certificate = tls
+        key, chain = workdir / "server.key", workdir / "server.pem"
+        certificate.private_key_pem.write_to_path(str(key))
+        certificate.cert_chain_pems[0].write_to_path(str(chain))
+        argv += [f"--certfile={chain}", f"--keyfile={key}"]
+        base, context = f"https://127.0.0.1:{port}", ssl.create_default_context()
+        authority.configure_trust(context)
+    with serving(argv, base + "/workbench/api/health/ready", env, log_path, timeout=30, poll=0.1, tls=context):
         yield base, log_path

@@ -146,7 +146,9 @@ class HitOps:
         else:
             rows = self.store.q("SELECT * FROM hits WHERE status=? AND seq>? ORDER BY seq LIMIT ?",
                                 (status, after, limit + 1))
-        return paged(rows, limit, "HITs", self._hit_wire)
+        # Only the ids: "ListReviewableHITs operation only returns the IDs of HITs" (a real answer:
+        # {"HITs": [{"HITId": "388FBO7JZT48TG61MZMH91GBEYPYNF"}]}, https://github.com/aws/aws-sdk-js/issues/2522).
+        return paged(rows, limit, "HITs", lambda row: {"HITId": row["id"]})
 
     def UpdateExpirationForHIT(self, p):
         v.require(p, "HITId", "ExpireAt")

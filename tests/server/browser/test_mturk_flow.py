@@ -1,8 +1,11 @@
-"""Each built-in plugin, as an MTurk worker uses it: framed annotate page, annotate, submit, form to MTurk."""
+"""Each built-in plugin, as an MTurk worker uses it: framed cross-site by MTurk's worker site over https, annotate,
+submit, the form to MTurk, and MTurk's redirect on to its worker site (a third origin); with third-party cookies
+blocked and allowed."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from sqlalchemy import select
@@ -26,13 +29,34 @@ def stored(server_store, assignment_id):
         return list(s.scalars(select(Annotation).where(Annotation.submission_id == assignment_id)))
 
 
-def check_round_trip(server_store, wait_posted, task_id, assignment_id, expected):
+def check_round_trip(page, server_store, wait_posted, task_id, assignment_id, expected):
     post = wait_posted(assignment_id)
-    assert post["path"] == "/mturk/externalSubmit"
+    assert (post["host"], post["path"]) == ("www.mturk.com", "/mturk/externalSubmit")
     assert json.loads(post["form"]["result"]) == expected
+    # MTurk answered with a redirect to https://worker.mturk.com: the frame got there (form-action allowed it)
+    page.frame_locator("#hit").locator("#done").wait_for()
+    assert page.frames[1].url.startswith("https://worker.mturk.com/mturk/submitted?")
     rows = stored(server_store, assignment_id)
     assert [(r.task_id, r.result, r.actor) for r in rows] == [(task_id, expected, "WORKER1")]
-    assert rows[0].raw_payload["hit_id"] == "HIT1"
+    assert rows[0].raw_payload["hit_id"] == "HIT1" and rows[0].assignment_pk is not None
+
+
+def test_the_conditions_are_those_workers_have(page, open_hit, new_task):
+    """The page is framed cross-site over https; with third-party cookies blocked, it cannot keep one."""
+    open_hit(new_task("classification"), "ASSIGN-PROBE")
+    top, framed = page.frames[0], page.frames[1]
+    assert top.url.startswith("https://worker.mturk.com/") and framed.url.startswith("https://annotate.test/")
+    kept = framed.evaluate("() => { document.cookie = 'probe=1; SameSite=None; Secure; Path=/';"
+                           " return document.cookie.includes('probe=1'); }")
+    assert kept is (page.cookie_mode == "third-party-cookies-allowed")
+
+
+def test_classification_by_mouse(page, open_hit, new_task, server_store, wait_posted):
+    task_id = new_task("classification")
+    frame = open_hit(task_id, "ASSIGN-CLS-MOUSE")
+    frame.locator("#wb-plugin-root").get_by_role("radio", name="dog", exact=True).click()
+    submit_button(frame).click()
+    check_round_trip(page, server_store, wait_posted, task_id, "ASSIGN-CLS-MOUSE", {"labels": ["dog"]})
 
 
 def test_classification_by_keyboard(page, open_hit, new_task, server_store, wait_posted):
@@ -41,7 +65,7 @@ def test_classification_by_keyboard(page, open_hit, new_task, server_store, wait
     frame.locator("#wb-plugin-root").get_by_role("radio", name="dog", exact=True).focus()
     page.keyboard.press("1")
     page.keyboard.press("Enter")
-    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-CLS", {"labels": ["cat"]})
+    check_round_trip(page, server_store, wait_posted, task_id, "ASSIGN-CLS", {"labels": ["cat"]})
 
 
 def test_bounding_box_by_mouse(page, open_hit, new_task, server_store, wait_posted):
@@ -58,7 +82,36 @@ def test_bounding_box_by_mouse(page, open_hit, new_task, server_store, wait_post
     result = json.loads(post["form"]["result"])
     [box] = result["boxes"]
     assert (round(box["x"]), round(box["y"]), round(box["w"]), round(box["h"])) == (100, 100, 100, 80)
-    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-BB", result)
+    check_round_trip(page, server_store, wait_posted, task_id, "ASSIGN-BB", result)
+
+
+def test_bounding_box_by_keyboard(page, open_hit, new_task, server_store, wait_posted):
+    task_id = new_task("bounding-box")
+    frame = open_hit(task_id, "ASSIGN-BB-KEYS")
+    frame.locator("#wb-plugin-root .wb-plugin[data-ready=true]").wait_for()
+    frame.locator("#wb-plugin-root .wb-bb-stage").focus()
+    page.keyboard.press("n")  # a box at the centre of the image
+    page.keyboard.press("2")  # the second label
+    page.keyboard.press("Shift+ArrowRight")
+    submit_button(frame).focus()
+    page.keyboard.press("Enter")
+    result = json.loads(wait_posted("ASSIGN-BB-KEYS")["form"]["result"])
+    [box] = result["boxes"]
+    assert (box["x"], box["y"], box["w"], box["h"]) == (266, 192, 128, 96) and box["label"]
+    check_round_trip(page, server_store, wait_posted, task_id, "ASSIGN-BB-KEYS", result)
+
+
+def test_a_site_other_than_mturk_cannot_frame_the_page(page, open_hit, new_task, server_store):
+    task_id = new_task("classification")
+    open_hit(task_id, "ASSIGN-FRAMED", frame_origin="https://frames.example", wait=False)
+    deadline = time.monotonic() + 10
+    while not any("frame-ancestors" in e for e in page.errors) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert [e for e in page.errors if "frame-ancestors" in e], page.errors
+    assert "https://annotate.test/" in page.errors[0]
+    assert page.frames[1].evaluate("document.getElementById('wb-plugin-root')") is None
+    page.errors.clear()  # the refused frame is the point of this test
+    assert stored(server_store, "ASSIGN-FRAMED") == []
 
 
 def test_polygon_by_mouse_and_keyboard(page, open_hit, new_task, server_store, wait_posted):
@@ -73,7 +126,7 @@ def test_polygon_by_mouse_and_keyboard(page, open_hit, new_task, server_store, w
     result = json.loads(wait_posted("ASSIGN-POLY")["form"]["result"])
     [polygon] = result["polygons"]
     assert [[round(x), round(y)] for x, y in polygon["points"]] == [[80, 80], [240, 80], [240, 240]]
-    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-POLY", result)
+    check_round_trip(page, server_store, wait_posted, task_id, "ASSIGN-POLY", result)
 
 
 def test_free_text_by_keyboard(page, open_hit, new_task, server_store, wait_posted):
@@ -82,7 +135,7 @@ def test_free_text_by_keyboard(page, open_hit, new_task, server_store, wait_post
     frame.locator("#wb-plugin-root textarea").click()
     page.keyboard.type("A grey, empty scene with nothing in it.")
     page.keyboard.press("Control+Enter")
-    check_round_trip(server_store, wait_posted, task_id, "ASSIGN-TXT",
+    check_round_trip(page, server_store, wait_posted, task_id, "ASSIGN-TXT",
                      {"text": "A grey, empty scene with nothing in it."})
 
 

@@ -181,6 +181,9 @@ def refresh(mt: "MTurkProvider", hit_id: str, *, event: str | None = None, actor
         row.status = HIT_STATUS.get(remote["HITStatus"], row.status)
         row.max_assignments = remote["MaxAssignments"]
         row.expires_at = aware(remote.get("Expiration"))
+        # Changed by our own hand (extended, expired): the next sync asks for its assignments even if MTurk
+        # lists it in the status the last sync saw.
+        row.payload = {**(row.payload or {}), "synced_status": None}
         if event:
             events.record(s, event, actor=actor, project_id=row.project_id, hit_id=hit_id,
                           environment=mt.environment, status=row.status, max_assignments=row.max_assignments,

@@ -11,9 +11,9 @@ MTurk is asked about three kinds of HIT, never about every open HIT:
   run, those unseen for ``max_unseen`` seconds, so work that reached MTurk without passing the
   worker page (the page was down) is still seen in bounded time.
 
-A HIT whose counts and status are what the last sync saw is skipped; ``ListAssignmentsForHIT``
-is called only for the rest (a HIT with activity is asked directly; a swept one is read with
-``GetHIT`` first). Rows are upserted with INSERT … ON CONFLICT, in chunks, each chunk with its
+MTurk's listing names HIT ids only. A listed HIT the last sync already saw in that status is
+skipped; ``ListAssignmentsForHIT`` is called only for the rest (a HIT with activity is asked
+directly; a swept one is read with ``GetHIT`` first and asked only if its counts changed). Rows are upserted with INSERT … ON CONFLICT, in chunks, each chunk with its
 Event, so two syncs at once double nothing and a crash loses only the chunk in flight. An
 assignment id the store holds under another HIT is a conflict: reported and never merged. On
 PostgreSQL a job lock keeps a second scheduler from repeating the work.
@@ -72,9 +72,9 @@ def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str
             result.skipped = True
             return result
         if method == "reviewable":
-            remote_hits = _reviewable(mt, statuses, result)
-            targets = [(h["HITId"], h) for h in _changed(mt, remote_hits)]
-            known = {h["HITId"] for h in remote_hits}
+            listed = _reviewable(mt, statuses, result)
+            targets = _listed_targets(mt, listed, concurrency, result)
+            known = set(listed)
             active = [hit_id for hit_id in _with_activity(mt, max_unseen) if hit_id not in known]
             result.active_hits = len(active)
             targets += [(hit_id, None) for hit_id in active]
@@ -93,8 +93,9 @@ def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str
     return result
 
 
-def _reviewable(mt: "MTurkProvider", statuses: tuple[str, ...], result: SyncResult) -> list[dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def _reviewable(mt: "MTurkProvider", statuses: tuple[str, ...], result: SyncResult) -> dict[str, str]:
+    """The listed HITs' ids and the status they were listed under (MTurk's listing carries nothing else)."""
+    found: dict[str, str] = {}
     for status in statuses:
         token = None
         while True:
@@ -102,11 +103,32 @@ def _reviewable(mt: "MTurkProvider", statuses: tuple[str, ...], result: SyncResu
                         **({"NextToken": token} if token else {}))
             result.api_calls += 1
             for hit in page.get("HITs", []):
-                found[hit["HITId"]] = hit
+                found[hit["HITId"]] = status
             token = page.get("NextToken")
             if not token:
                 break
-    return list(found.values())
+    return found
+
+
+def _listed_targets(mt: "MTurkProvider", listed: dict[str, str], concurrency: int,
+                    result: SyncResult) -> list[tuple[str, dict[str, Any]]]:
+    """The listed HITs to ask for their assignments: those the last sync did not see in the status they are
+    listed under. A HIT the store does not know is read with GetHIT, to be recorded whole."""
+    synced: dict[str, str | None] = {}
+    with mt.store.session() as s:
+        for batch in chunks(list(listed), 500):
+            for hit_id, payload in s.execute(select(HIT.hit_id, HIT.payload).where(
+                    HIT.provider == PROVIDER, HIT.environment == mt.environment, HIT.hit_id.in_(batch))):
+                synced[hit_id] = (payload or {}).get("synced_status")
+    unknown = [hit_id for hit_id in listed if hit_id not in synced]
+    targets = [(hit_id, {"HITId": hit_id, "HITStatus": status}) for hit_id, status in listed.items()
+               if hit_id in synced and synced[hit_id] != status]
+    if unknown:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            remotes = list(pool.map(lambda hit_id: call(mt.client, "GetHIT", HITId=hit_id)["HIT"], unknown))
+        result.api_calls += len(unknown)
+        targets += [(remote["HITId"], remote) for remote in remotes]
+    return targets
 
 
 def _with_activity(mt: "MTurkProvider", window: int) -> list[str]:
@@ -261,11 +283,17 @@ def _hits(mt: "MTurkProvider", s, batch, result: SyncResult, now) -> dict[str, H
     for hit_id, remote in batch:
         row = rows[hit_id]
         row.last_synced_at = now
+        payload = dict(row.payload or {})
+        whole = remote is not None and "MaxAssignments" in remote  # GetHIT's record, not a listing's id
         if remote is not None:
             row.status = HIT_STATUS.get(remote["HITStatus"], row.status)
+            payload["synced_status"] = remote["HITStatus"]
+        if whole:
             row.max_assignments = remote["MaxAssignments"]
             row.expires_at = aware(remote.get("Expiration"))
-            row.payload = {**(row.payload or {}), "sync_fingerprint": fingerprint(remote)}
+        # What the sweep compares GetHIT's counts with: known only from a whole record.
+        payload["sync_fingerprint"] = fingerprint(remote) if whole else None
+        row.payload = payload
     s.flush()
     return rows
 
