@@ -1,7 +1,7 @@
 """Scale-out: worker submissions through nginx to one ``jupyter workbench`` process, then to two, on PostgreSQL.
 
-The load is submit_load.py's (wrk, 64 connections, valid and distinct submissions with
-the XSRF token of a page fetched through the proxy), sent to nginx configured with the
+The load is submit_load.py's (wrk, 64 connections, valid and distinct submissions, each
+with the signed token its worker's page carries), sent to nginx configured with the
 repository's deploy/nginx/worker-routes.conf (tests/deploy/loopback.py). Each
 measurement gets a fresh PostgreSQL database, migrated with ``workbench db upgrade``
 and dropped afterwards; the one-process run is the baseline of the two-process run.
@@ -11,8 +11,8 @@ once ("lost" counts the missing, "doubled" the submission ids stored more than o
     python benchmarks/scale_out.py [--seconds 10] [--connections 64] [--tasks 500]
 
 All load comes from one address, so the per-address rate limits are off: the servers'
-(``rate_limit_ip=0``) and nginx's (its ``limit_req`` lines are left out of the routes); XSRF, JSON Schema validation, events and task updates stay
-on. This machine has 2 cores shared by wrk, nginx, PostgreSQL and the servers, so the
+(``rate_limit_ip=0``) and nginx's (its ``limit_req`` lines are left out of the routes); the
+page-token check, JSON Schema validation, events and task updates stay on. This machine has 2 cores shared by wrk, nginx, PostgreSQL and the servers, so the
 ratio says little about a real deployment; lost and doubled must be 0. The last line is
 one JSON object with the figures.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 import tempfile
 from collections import Counter
@@ -100,6 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(WRK).exists():
         sys.exit("wrk is required: apt-get install wrk")
+    os.environ.setdefault("WORKBENCH_SECRET", secrets.token_hex(32))  # every server's, and the tokens'
     with tempfile.TemporaryDirectory() as tmp:
         one = measure(1, Path(tmp) / "one", args)
         two = measure(2, Path(tmp) / "two", args)

@@ -15,8 +15,10 @@ submission writer) for the cores, and wrk's latency clock then also counts its o
 for a core (measured here: p99 about 52 ms with two threads where one gives 43 ms).
 
 The rate limits are switched off for the run (all load comes from one address); the
-XSRF check, the JSON Schema validation, the events and the task status updates stay on.
-The last line is one JSON object with the figures.
+page-token check (each submission carries the signed token its worker's page would have,
+minted here beforehand with the server's secret), the JSON Schema validation, the events,
+the task status updates and the assignment rows recorded on arrival stay on. The last line
+is one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -24,13 +26,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import secrets
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,13 +53,16 @@ end
 function init(args)
   created = 0
   other = 0
+  tokens = {}
+  for line in io.lines(TOKENS .. "/tokens-" .. id .. ".txt") do table.insert(tokens, line) end
 end
 function request()
   counter = counter + 1
   local a = "bench-" .. id .. "-" .. counter
   local body = string.format('{"task_id":%d,"assignment_id":"%s","hit_id":"H1","worker_id":"W%s",'
     .. '"result":{"labels":["cat"]}}', (counter % NTASKS) + 1, a, a)
-  return wrk.format("POST", PATH, nil, body)
+  local headers = {["Content-Type"] = "application/json", ["X-Workbench-Token"] = tokens[counter] or ""}
+  return wrk.format("POST", PATH, headers, body)
 end
 function response(status, headers, body)
   if status == 201 then created = created + 1 else other = other + 1 end
@@ -110,8 +114,8 @@ def run_wrk(url: str, script: Path, headers: dict[str, str], args) -> dict:
             "per_s": int(created) / (int(duration) / 1e6), "raw": out}
 
 
-def lua(path: str, tasks: int) -> str:
-    return LUA.replace("NTASKS", str(tasks)).replace("PATH", json.dumps(path))
+def lua(path: str, tasks: int, tokens: Path) -> str:
+    return LUA.replace("NTASKS", str(tasks)).replace("PATH", json.dumps(path)).replace("TOKENS", json.dumps(str(tokens)))
 
 
 def measure_ceiling(folder: Path, args) -> dict:
@@ -121,8 +125,8 @@ def measure_ceiling(folder: Path, args) -> dict:
     with serving([sys.executable, "-c", CEILING_SERVER, str(port), str(folder / "ceiling.db")], url, dict(os.environ),
                  folder / "ceiling.log", timeout=60, any_answer=True, poll=0.1):
         script = folder / "ceiling.lua"
-        script.write_text(lua("/submit", args.tasks))
-        return run_wrk(url, script, {"Content-Type": "application/json"}, args)
+        script.write_text(lua("/submit", args.tasks, mint_tokens(folder, args)))  # the same requests, token and all
+        return run_wrk(url, script, {}, args)
 
 
 def seed_study(store, tasks_count: int) -> None:
@@ -164,15 +168,26 @@ def measure_workbench(folder: Path, url: str, args) -> dict:
 
 
 def post_submissions(base: str, folder: Path, args) -> dict:
-    """The load: wrk posting distinct submissions to ``base`` with the XSRF token and cookie a worker's page gets."""
-    with urllib.request.urlopen(base + "/workbench/annotate/1", timeout=10) as response:
-        page = response.read().decode()
-        cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie"))
-    token = re.search(r'name="wb-xsrf" content="([^"]+)"', page).group(1)
+    """The load: wrk posting distinct submissions to ``base``, each with the token its worker's page carries."""
     script = folder / "workbench.lua"
-    script.write_text(lua("/workbench/api/submissions", args.tasks))
-    headers = {"Content-Type": "application/json", "X-XSRFToken": token, "Cookie": cookie}
-    return run_wrk(base + "/workbench/api/submissions", script, headers, args)
+    script.write_text(lua("/workbench/api/submissions", args.tasks, mint_tokens(folder, args)))
+    return run_wrk(base + "/workbench/api/submissions", script, {}, args)
+
+
+def mint_tokens(folder: Path, args, per_second: int = 10_000) -> Path:
+    """One file per wrk thread: line n is the page token of that thread's n-th submission (as the Lua script makes
+    them), signed with ``WORKBENCH_SECRET``, the servers' secret too."""
+    from workbench.submissions import page_token
+
+    out = folder / "tokens"
+    out.mkdir(exist_ok=True)
+    for thread in range(args.threads):
+        lines = []
+        for n in range(1, per_second * args.seconds + 1):
+            a = f"bench-{thread}-{n}"
+            lines.append(page_token("mturk", n % args.tasks + 1, a, f"W{a}", "H1", expires_in=3600))
+        (out / f"tokens-{thread}.txt").write_text("\n".join(lines) + "\n")
+    return out
 
 
 def count_store(url: str) -> tuple[int, int]:
@@ -196,6 +211,7 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(WRK).exists():
         sys.exit("wrk is required: apt-get install wrk")
+    os.environ.setdefault("WORKBENCH_SECRET", secrets.token_hex(32))  # the server's and the tokens' secret
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ceiling = measure_ceiling(folder, args)

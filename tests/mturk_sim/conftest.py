@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import sys
@@ -88,6 +89,11 @@ class _ThreadedApp:
         self.thread.join(5)
 
 
+def token_for(task_id, assignment_id, worker_id, hit_id) -> str:
+    """The stand-in page's token: bound to its ids, as the worker page's is."""
+    return hashlib.sha256(f"{task_id}|{assignment_id}|{worker_id}|{hit_id}".encode()).hexdigest()
+
+
 class PageState:
     def __init__(self):
         self.visits: list[dict] = []
@@ -107,8 +113,9 @@ class AnnotateHandler(web.RequestHandler):
                   "submit_url": "/workbench/api/submissions"}
         text = (json.dumps(bundle).replace("<", "\\u003c").replace(">", "\\u003e")
                 .replace("&", "\\u0026"))
+        ids = [task_id, *(self.get_query_argument(k, "") for k in ("assignmentId", "workerId", "hitId"))]
         self.finish(f"""<!doctype html><html><head>
-<meta charset="utf-8"><meta name="wb-xsrf" content="{self.xsrf_token.decode()}">
+<meta charset="utf-8"><meta name="wb-submit-token" content="{token_for(*ids)}">
 </head><body><div id="app"></div>
 <script type="application/json" id="wb-bundle">{text}</script></body></html>""")
 
@@ -117,6 +124,10 @@ class SubmissionsHandler(web.RequestHandler):
     def post(self):
         state = self.settings["state"]
         body = json.loads(self.request.body)
+        ids = [str(body["task_id"]), body["assignment_id"], body["worker_id"], body.get("hit_id", "")]
+        if self.request.headers.get("X-Workbench-Token") != token_for(*ids) or self.request.headers.get("Cookie"):
+            self.set_status(403)  # the page's token, and no cookie: the page is framed by another site
+            return self.finish({"error": "forbidden"})
         try:
             jsonschema.validate(body["result"], LABEL_SCHEMA)
         except jsonschema.ValidationError as exc:
@@ -139,7 +150,7 @@ def page():
     app = web.Application([
         (r"/workbench/annotate/(\d+)", AnnotateHandler),
         (r"/workbench/api/submissions", SubmissionsHandler),
-    ], xsrf_cookies=True, cookie_secret="test", state=state)
+    ], state=state)
     served = _ThreadedApp(app)
     served.state = state
     served.task_url = lambda task_id, query="": f"{served.url}/workbench/annotate/{task_id}{query}"

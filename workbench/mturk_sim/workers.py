@@ -1,4 +1,10 @@
-"""Simulated workers: accept a HIT, open the real worker page over HTTP, submit like a browser."""
+"""Simulated workers: accept a HIT, open the real worker page over HTTP, submit like a browser.
+
+The page is framed by MTurk's worker site, so to the worker page it is a third party: like a
+browser that blocks third-party cookies (Safari, Brave, Chrome's phase-out), a simulated worker
+keeps no cookie of the page's unless ``third_party_cookies=True``; what it submits carries the
+page's signed token (``<meta name="wb-submit-token">``) instead.
+"""
 from __future__ import annotations
 
 import itertools
@@ -50,18 +56,16 @@ class PageVisit:
     status: int
     bundle: dict | None
     token: str | None
-    xsrf: str | None
     cookies: dict[str, str]
 
 
 class _PageParser(HTMLParser):
-    """Finds <script type="application/json" id="wb-bundle">, <meta name="wb-submit-token"> and <meta name="wb-xsrf">."""
+    """Finds <script type="application/json" id="wb-bundle"> and <meta name="wb-submit-token">."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.bundle_text: str | None = None
         self.token: str | None = None
-        self.xsrf: str | None = None
         self._in_bundle = False
         self._chunks: list[str] = []
 
@@ -71,8 +75,6 @@ class _PageParser(HTMLParser):
             self._in_bundle, self._chunks = True, []
         elif tag == "meta" and a.get("name") == "wb-submit-token":
             self.token = a.get("content")
-        elif tag == "meta" and a.get("name") == "wb-xsrf":
-            self.xsrf = a.get("content")
 
     def handle_data(self, data):
         if self._in_bundle:
@@ -97,7 +99,8 @@ class SimulatedWorker:
     """One worker id; `do_hit(hit_id)` runs the whole flow for its mode."""
 
     def __init__(self, sim_url: str, worker_id: str, mode: str = "valid", seed: int = 0,
-                 post_to_server: bool = True, answers: dict | None = None, timeout: float = 30):
+                 post_to_server: bool = True, answers: dict | None = None, timeout: float = 30,
+                 third_party_cookies: bool = False):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.sim_url = sim_url.rstrip("/")
@@ -105,6 +108,7 @@ class SimulatedWorker:
         self.post_to_server = post_to_server
         self.answers = answers
         self.rng = random.Random(f"{seed}:{worker_id}")
+        self.third_party_cookies = third_party_cookies
         self.cookies: dict[str, str] = {}
 
     # -- HTTP ----------------------------------------------------------------------
@@ -124,6 +128,8 @@ class SimulatedWorker:
             return err.code, err.read()
 
     def _keep_cookies(self, set_cookies: list[str]) -> None:
+        if not self.third_party_cookies:
+            return
         for header in set_cookies:
             jar = SimpleCookie()
             jar.load(header)
@@ -152,17 +158,15 @@ class SimulatedWorker:
         parser = _PageParser()
         parser.feed(body.decode("utf-8", "replace"))
         bundle = json.loads(parser.bundle_text) if parser.bundle_text else None
-        return PageVisit(url, status, bundle, parser.token, parser.xsrf, dict(self.cookies))
+        return PageVisit(url, status, bundle, parser.token, dict(self.cookies))
 
     def post_result(self, visit: PageVisit, accepted: dict, result: Any) -> tuple[int, Any]:
-        """POST the result to the workbench's submit_url with the page's submission token (or XSRF token)."""
+        """POST the result to the workbench's submit_url with the page's submission token."""
         payload = {"task_id": visit.bundle["task"]["id"], "assignment_id": accepted["AssignmentId"],
                    "hit_id": accepted["HITId"], "worker_id": self.worker_id, "result": result}
         headers = {"Content-Type": "application/json"}
         if visit.token:
             headers["X-Workbench-Token"] = visit.token
-        if visit.xsrf:
-            headers["X-XSRFToken"] = visit.xsrf
         status, body = self._http("POST", urljoin(visit.url, visit.bundle["submit_url"]),
                                   json.dumps(payload).encode(), headers)
         try:
@@ -242,9 +246,10 @@ class WorkerPool:
 
     def __init__(self, sim_url: str, seed: int = 0, post_to_server: bool = True,
                  worker_prefix: str = "A1SIMWORKER", answers: dict | None = None,
-                 timeout: float = 30, first_worker: int = 1, counter=None):
+                 timeout: float = 30, first_worker: int = 1, counter=None, third_party_cookies: bool = False):
         self.sim_url = sim_url.rstrip("/")
         self.seed, self.post_to_server = seed, post_to_server
+        self.third_party_cookies = third_party_cookies
         self.prefix, self.answers, self.timeout = worker_prefix, answers, timeout
         # A shared counter keeps worker ids distinct across pools of one simulator.
         self._counter = counter if counter is not None else itertools.count(first_worker)
@@ -253,7 +258,7 @@ class WorkerPool:
         if worker_id is None:
             worker_id = f"{self.prefix}{next(self._counter):04d}"
         return SimulatedWorker(self.sim_url, worker_id, mode, self.seed, self.post_to_server,
-                               self.answers, self.timeout)
+                               self.answers, self.timeout, self.third_party_cookies)
 
     def assignable(self) -> list[dict]:
         with urlopen(f"{self.sim_url}/_sim/hits", timeout=self.timeout) as resp:
