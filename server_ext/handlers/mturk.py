@@ -262,7 +262,8 @@ class JobHandler(MTurkHandler):
         actor = self.current_user.username
         if self.action == "sync":
             method = self.body().get("method", "reviewable")
-            result = await self.act(lambda p: p.sync(method=method, actor=actor))
+            options = {name: self.integer(name) for name in ("sweep", "max_unseen") if name in self.body()}
+            result = await self.act(lambda p: p.sync(method=method, actor=actor, **options))
         else:
             result = await self.act(lambda p: p.ingest(actor=actor))
         self.send(result.to_dict())

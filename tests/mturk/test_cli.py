@@ -75,3 +75,32 @@ def test_associate_and_production_needs_confirmation(run, sim, study):
 def test_mturk_sim_command_is_registered():
     result = CliRunner().invoke(cli, ["mturk-sim", "--help"])
     assert result.exit_code == 0 and "--port" in result.output and "--db" in result.output
+
+
+def test_hits_outside_local_need_a_public_address(run, study, monkeypatch):
+    monkeypatch.setenv("MTURK_ENVIRONMENT", "sandbox")
+    monkeypatch.delenv("WORKBENCH_PUBLIC_BASE_URL", raising=False)
+    refused = run("mturk", "hits", "create", "--project", "cats", "--title", "Label", "--description", "Pick",
+                  "--reward", "0.25", "--quiet", ok=False)
+    assert refused.exit_code == 1
+    assert "public_base_url: is not set" in refused.output and "WORKBENCH_PUBLIC_BASE_URL" in refused.output
+    monkeypatch.setenv("WORKBENCH_PUBLIC_BASE_URL", "http://annotate.example.org")
+    refused = run("mturk", "hits", "create", "--project", "cats", "--title", "Label", "--description", "Pick",
+                  "--reward", "0.25", "--quiet", ok=False)
+    assert refused.exit_code == 1 and "is not https" in refused.output
+
+
+def test_a_reused_simulator_is_a_conflict_not_a_remapping(store, study, monkeypatch):
+    """A fresh simulator with the same seed hands out the same HIT ids: the CLI says so and exits 1."""
+    from workbench.mturk_sim import Simulator
+
+    monkeypatch.delenv("MTURK_ENVIRONMENT", raising=False)
+    args = ["--database-url", store.url, "mturk", "hits", "create", "--project", "cats", "--title", "Label",
+            "--description", "Pick", "--reward", "0.25", "--quiet"]
+    for tasks, expected in ((study.task_ids[:2], 0), (study.task_ids[2:], 1)):
+        with Simulator(seed=7) as sim:
+            monkeypatch.setenv("MTURK_LOCAL_ENDPOINT", sim.url)
+            done = CliRunner().invoke(cli, [*args, *sum([["--task", str(t)] for t in tasks], [])])
+        assert done.exit_code == expected, done.output
+    assert "2 conflict(s), left unrecorded: hit " in done.output and "held" not in done.output
+    assert f"is recorded for task {study.task_ids[0]}, MTurk gave it for task {study.task_ids[2]}" in done.output

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from workbench.errors import ValidationError
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers import WorkSpec
-from workbench.providers.mturk import qualifications, questions
+from workbench.providers.mturk import MTurkProvider, qualifications, questions
 from workbench.store.models import HIT, Event, QualificationType
 
 from .conftest import work
@@ -116,3 +116,37 @@ def test_sync_adopts_hits_it_did_not_know_by_their_annotation(mt, sim, study, st
         row = s.scalars(select(HIT)).one()
     assert (row.hit_id, row.project_id, row.task_id) == (hit_id, study.project.id, study.task_ids[0])
     assert mt.ingest().ingested == 1
+
+
+@pytest.mark.parametrize("base_url, why", [
+    (None, "is not set"),                                        # the old fallback, http://127.0.0.1:8888
+    ("http://127.0.0.1:8888", "loopback, private or reserved"),
+    ("https://10.1.2.3", "loopback, private or reserved"),
+    ("https://192.168.0.7:8443", "loopback, private or reserved"),
+    ("https://[::1]", "loopback, private or reserved"),
+    ("https://localhost", "names this machine or a private network"),
+    ("https://annotate.internal", "names this machine or a private network"),
+    ("http://annotate.example.org", "is not https"),
+])
+def test_real_workers_are_never_sent_to_an_address_they_cannot_reach(store, sim, study, monkeypatch, base_url, why):
+    """Outside ``local`` the refusal comes before MTurk is asked anything, and names the setting to change."""
+    monkeypatch.delenv("WORKBENCH_PUBLIC_BASE_URL", raising=False)
+    sandbox = MTurkProvider(store, environment="sandbox", client=sim.client())
+    sim.reset_call_count()
+    with pytest.raises(ValidationError) as caught:
+        sandbox.create_work("cats", study.task_ids[:1], SPEC, base_url=base_url)
+    assert caught.value.field == "public_base_url" and why in caught.value.reason
+    assert "WORKBENCH_PUBLIC_BASE_URL" in caught.value.reason
+    assert sim.call_count == {}
+    with store.session() as s:
+        assert s.scalars(select(HIT)).all() == []
+
+
+def test_a_public_https_address_is_taken_in_the_sandbox_and_anything_local_in_local(mt, store, sim, study,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PUBLIC_BASE_URL", "https://annotate.example.org")
+    sandbox = MTurkProvider(store, environment="sandbox", client=sim.client())
+    [hit_id] = sandbox.create_work("cats", study.task_ids[:1], SPEC).hit_ids
+    assert "https://annotate.example.org/workbench/annotate/" in sim.client().get_hit(HITId=hit_id)["HIT"]["Question"]
+    monkeypatch.delenv("WORKBENCH_PUBLIC_BASE_URL")
+    assert mt.create_work("cats", study.task_ids[1:2], SPEC).created == 1  # local: this machine is fine

@@ -89,6 +89,20 @@ def test_hit_manager_previews_cost_creates_extends_and_expires(crowd):
     assert panel.status_text == f"✔ expired HIT {panel.hit_id.value}"
 
 
+def test_hit_manager_refuses_a_sandbox_hit_real_workers_could_not_reach(crowd, monkeypatch):
+    from workbench.providers.mturk import MTurkProvider
+
+    monkeypatch.delenv("WORKBENCH_PUBLIC_BASE_URL", raising=False)
+    sandbox = MTurkProvider(crowd.store, environment="sandbox", client=crowd.sim.client())
+    panel = HITManager(sandbox, "crowd")
+    panel.task_type.value = "bounding-box"
+    crowd.sim.reset_call_count()
+    panel.create_button.click()
+    assert panel.status_text.startswith("✖ public_base_url: is not set") and "WORKBENCH_PUBLIC_BASE_URL" in \
+        panel.status_text
+    assert crowd.sim.call_count == {}
+
+
 def test_mturk_panel_by_hit_id(crowd):
     panel = MTurkPanel(crowd.provider)
     panel.load_button.click()

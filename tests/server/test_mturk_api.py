@@ -127,6 +127,17 @@ def wb_config(jp_http_port, jp_base_url):
     return {"public_base_url": f"http://127.0.0.1:{jp_http_port}{jp_base_url}".rstrip("/")}
 
 
+async def test_a_sandbox_hit_is_refused_a_loopback_public_address(fetch_json, study, sim, wb_store):
+    """The server's public_base_url is this machine: fine for the local simulator, refused for real workers."""
+    status, error, _ = await fetch_json("workbench/api/mturk/hits", method="POST", body={
+        "environment": "sandbox", "project": "cats", "task_ids": study.task_ids[:1], "spec": SPEC})
+    assert status == 400 and error["field"] == "public_base_url"
+    assert "loopback" in error["reason"] and "WorkbenchApp.public_base_url" in error["reason"]
+    assert sim.call_count == {}
+    with wb_store.session() as s:
+        assert s.query(Event).filter(Event.type == "mturk.hit.created").count() == 0
+
+
 async def test_workers_submit_through_the_real_annotate_page(fetch_json, study, sim, wb_store, wb_config):
     """The whole loop: HITs point at the server's page, simulated workers open it and submit like browsers."""
     status, created, _ = await fetch_json("workbench/api/mturk/hits", method="POST", body={

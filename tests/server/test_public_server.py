@@ -50,3 +50,26 @@ def test_installing_enables_the_extension_everywhere():
 
     assert _jupyter_server_extension_points() == [{"module": "server_ext.app", "app": WorkbenchApp}]
     assert WorkbenchApp.name == "workbench"
+
+
+@pytest.mark.parametrize("setting", [
+    "--WorkbenchApp.frame_ancestors=https://annotate.example.org/path",
+    "--WorkbenchApp.submit_origins=https://*.mturk.com",
+    "--WorkbenchApp.submit_origins=www.mturk.com",
+    "--WorkbenchApp.public_base_url=annotate.example.org",
+])
+def test_a_malformed_origin_setting_stops_the_server_at_start_up(make_store, tmp_path, setting):
+    """Written into the CSP as it is, it would refuse every frame or form in silence; it is refused instead."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-c", "from server_ext.app import main; main()", "--port=0",
+                           f"--WorkbenchApp.database_url={make_store('sqlite').url}", f"--ServerApp.root_dir={tmp_path}",
+                           *(["--allow-root"] if os.getuid() == 0 else []), setting],
+                          env=env, capture_output=True, text=True, timeout=120)
+    name = setting.split("=")[0].removeprefix("--")
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert f"{name}: " in done.stderr and ("is not an origin" in done.stderr or "is not an http(s) URL" in done.stderr)
+    assert "Jupyter Server" not in done.stderr  # it never started serving

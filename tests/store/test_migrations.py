@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from workbench import open_store, projects
 from workbench.errors import StoreError
@@ -87,3 +87,29 @@ def test_sqlite_store_is_in_wal_mode(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.dispose()
+
+
+def test_annotations_the_page_stored_before_0006_are_joined_to_their_assignments(empty_store):
+    """0006 backfills the link for annotations whose assignment a sync recorded after they arrived."""
+    from workbench import definitions, tasks
+    from workbench.store.models import HIT, Annotation, Assignment
+
+    empty_store.upgrade("0005")
+    with empty_store.transaction() as s:
+        project = projects.create(s, "old")
+        definitions.create_type(s, "classification")
+        definition = definitions.create_definition(s, "classification", "1", {"label_schema": {"type": "object"}})
+        task = tasks.create(s, project.id, definition.id)
+        hit = HIT(environment="local", hit_id="3HIT", project_id=project.id, task_id=task.id, payload={})
+        s.add(hit)
+        s.flush()
+        synced = Assignment(assignment_id="3ASSIGNED", hit_pk=hit.id, worker_id="A1OLD", status="submitted")
+        s.add(synced)
+        s.flush()
+        for submission_id in ("3ASSIGNED", "3NEVERSYNCED"):
+            s.add(Annotation(task_id=task.id, result={}, schema_version="1", actor="A1OLD",
+                             submission_id=submission_id, raw_payload={"provider": "mturk"}))
+    empty_store.upgrade()
+    with empty_store.session() as s:
+        links = dict(s.execute(select(Annotation.submission_id, Annotation.assignment_pk)).all())
+    assert links == {"3ASSIGNED": synced.id, "3NEVERSYNCED": None}

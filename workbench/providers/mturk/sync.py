@@ -170,11 +170,16 @@ def _sweep(mt: "MTurkProvider", skip: set[str], limit: int, max_unseen: int, con
         remotes = [r for r in pool.map(lambda hit_id: _get_hit(mt, hit_id), stale) if r is not None]
     result.api_calls += len(stale)
     result.swept_hits = len(stale)
-    changed = {h["HITId"] for h in _changed(mt, remotes)}
+    changed = {h["HITId"] for h in _changed(mt, remotes) if _taken(h)}
     unchanged = [(h["HITId"], h) for h in remotes if h["HITId"] not in changed]
     if unchanged:
         _record(mt, unchanged, [[] for _ in unchanged], result, actor)
     return [(h["HITId"], h) for h in remotes if h["HITId"] in changed]
+
+
+def _taken(remote: dict[str, Any]) -> bool:
+    """Whether any of the HIT's assignments was ever taken (accepted, submitted or reviewed): else none to list."""
+    return remote.get("NumberOfAssignmentsAvailable", 0) < remote.get("MaxAssignments", 1)
 
 
 def _get_hit(mt: "MTurkProvider", hit_id: str) -> dict[str, Any] | None:
