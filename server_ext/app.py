@@ -20,6 +20,7 @@ from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinja
 from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default, validate
 
 from workbench import bundles, config, logs, open_store, plugins, resources
+from workbench.errors import ValidationError
 from workbench.store import Store
 
 from . import csp
@@ -54,7 +55,15 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     @default("public_base_url")
     def _default_public_base_url(self) -> str:
-        return config.public_base_url()
+        return self._check_base_url(config.public_base_url(), "WORKBENCH_PUBLIC_BASE_URL")
+
+    @staticmethod
+    def _check_base_url(value: str, source: str) -> str:
+        """A set value, or the environment's (which traitlets never validates), checked alike."""
+        try:
+            return config.check_base_url(value) if value.strip() else ""
+        except ValidationError as exc:
+            raise TraitError(f"{source}: {exc.reason}") from None
     frame_ancestors = List(
         Unicode(), help="Origins allowed to frame the worker pages, besides MTurk's worker and sandbox sites "
                         "(Content-Security-Policy frame-ancestors).").tag(config=True)
@@ -73,11 +82,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     @validate("public_base_url")
     def _check_public_base_url(self, proposal) -> str:
-        value = proposal["value"].strip().rstrip("/")
-        if value and not csp.origin(value):
-            raise TraitError(f"WorkbenchApp.public_base_url: {proposal['value']!r} is not an http(s) URL such as "
-                             "https://annotate.example.org (WORKBENCH_PUBLIC_BASE_URL sets it too)")
-        return value
+        return self._check_base_url(proposal["value"], "WorkbenchApp.public_base_url")
 
     plugins_dir = Unicode(
         help="The plugins folder (one sub-folder with manifest.json per plugin). Default: the repository's "
@@ -108,7 +113,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     asset_url_ttl = Int(3600, help="Seconds a signed asset link or presigned S3 URL stays valid.").tag(config=True)
     submit_token_ttl = Int(
-        2 * 86400, help="Seconds a worker page's submission token stays valid (it stands in for a cookie, which "
+        2 * 86400, min=60, help="Seconds a worker page's submission token stays valid (it stands in for a cookie, which "
                         "a page framed by MTurk does not get). A worker who keeps the page open longer is asked "
                         "to reload it.").tag(config=True)
     max_body_bytes = Int(64 * 1024, help="Largest submission body accepted (bytes); larger ones get 413."
@@ -147,6 +152,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     def initialize_settings(self) -> None:
         if self._config_error is not None:
             raise self._config_error
+        self.public_base_url  # noqa: B018 - its default comes from the environment: checked now, not at a request
         self._install_request_log()
         self.store = open_store(self.database_url)
         self.executor = ThreadPoolExecutor(max_workers=max(1, self.store_threads), thread_name_prefix="workbench")

@@ -25,15 +25,25 @@ MTURK_SUBMIT_ORIGINS = ("https://www.mturk.com", "https://workersandbox.mturk.co
 MTURK_FORM_ORIGINS = ("https://www.mturk.com", "https://worker.mturk.com", "https://workersandbox.mturk.com")
 
 
+_HOST = re.compile(r"^([a-z0-9-]+(\.[a-z0-9-]+)*\.?|[0-9a-f:.]+)$")
+
+
 def origin(url: str) -> str | None:
-    """``scheme://host[:port]`` of an absolute http(s) URL, else None."""
+    """``scheme://host[:port]`` of an absolute http(s) URL, else None.
+
+    Built from the parsed host and port, never copied from the URL: the origin goes into a CSP header, where a
+    user-info part or a host with ``;`` in it would add directives of its own.
+    """
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not _HOST.match(host) or parts.username is not None:
         return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
 
 
 def _loopback(host: str) -> bool:

@@ -2,14 +2,16 @@
 
 A worker page knows the provider's assignment, HIT and worker ids before the provider is
 asked anything. ``link_arrivals`` finds the Assignment row of each arriving submission,
-or makes one in the submission's own transaction: status ``accepted`` (the provider has
-not yet said the work was submitted there), the worker, the HIT when the store knows it,
-and the page's submit time. Sync later completes the row from the provider's own record
-and ingest never makes a second one, so every annotation is joined to its assignment,
-worker and HIT from the start, and an export never has those columns empty.
+or makes one (with its ``assignment.recorded`` Event) in the submission's own transaction:
+status ``accepted`` (the provider has not yet said the work was submitted there), the
+worker, the HIT when the store knows it, the page's submit time, and ``source`` in its
+payload, which says where the row was first recorded. Sync later completes the row from
+the provider's own record and ingest never makes a second one, so every annotation is
+joined to its assignment and worker from the start, and to its HIT once the store knows
+the HIT; an export then has those columns filled.
 
 An assignment id the store already holds under another HIT is a conflict: it is recorded
-as an Event and left unlinked, never merged into the other HIT's row.
+as an Event (``<provider>.conflict``) and left unlinked, never merged into the other HIT's row.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .store.engine import dialect_insert
 from .store.models import HIT, Assignment
 from .store.types import utcnow
 
-#: What an arrival row says of itself, until the provider's record replaces it.
+#: Where an arrival row was first recorded (its payload's ``source``).
 SOURCE = "worker_page"
 
 _ASSIGNMENTS, _HITS = Assignment.__table__, HIT.__table__
@@ -56,7 +58,8 @@ def link_arrivals(session: Session, provider: str, arrivals: list[Arrival]) -> d
         return {}
     run = session.connection().execute
     known = {row.assignment_id: row for row in run(_KNOWN, {"provider": provider, "ids": sorted(firsts)})}
-    new = [a for a in firsts.values() if a.assignment_id not in known]
+    # In id order, as sync writes them: two writers inserting overlapping ids never wait on each other in a circle.
+    new = sorted((a for a in firsts.values() if a.assignment_id not in known), key=lambda a: a.assignment_id)
     if new:
         now = utcnow()
         hits = _hits_for(session, provider, new)
@@ -65,8 +68,12 @@ def link_arrivals(session: Session, provider: str, arrivals: list[Arrival]) -> d
                  "submit_time": now, "answer_raw": "", "answer": {}, "feedback": "", "payload": {"source": SOURCE},
                  "created_at": now, "updated_at": now} for a in new]
         insert = dialect_insert(session)(Assignment).values(rows).on_conflict_do_nothing(
-            index_elements=["provider", "assignment_id"])
-        run(insert)
+            index_elements=["provider", "assignment_id"]).returning(_ASSIGNMENTS.c.assignment_id)
+        made = set(run(insert).scalars())
+        events.record_many(session, [
+            events.row("assignment.recorded", ts=now, actor=a.worker_id, project_id=a.project_id, provider=provider,
+                       assignment_id=a.assignment_id, hit_id=a.hit_id, source=SOURCE)
+            for a in new if a.assignment_id in made])
         # Made here or, in a race, by a concurrent sync: read back either way.
         known.update({row.assignment_id: row for row in run(
             _KNOWN, {"provider": provider, "ids": [a.assignment_id for a in new]})})
@@ -75,9 +82,9 @@ def link_arrivals(session: Session, provider: str, arrivals: list[Arrival]) -> d
         row = known[assignment_id]
         if row.hit_id is not None and arrival.hit_id and row.hit_id != arrival.hit_id:
             linked[assignment_id] = None
-            events.record(session, "assignment.conflict", actor=arrival.worker_id, project_id=arrival.project_id,
-                          provider=provider, assignment_id=assignment_id, recorded_hit_id=row.hit_id,
-                          arriving_hit_id=arrival.hit_id, task_id=arrival.task_id)
+            events.record(session, f"{provider}.conflict", actor=arrival.worker_id, project_id=arrival.project_id,
+                          kind="assignment", source=SOURCE, assignment_id=assignment_id, hit_id=arrival.hit_id,
+                          task_id=arrival.task_id, recorded_hit_id=row.hit_id)
         else:
             linked[assignment_id] = row.id
     return linked

@@ -45,3 +45,22 @@ def plugins_url() -> str | None:
 def public_base_url() -> str:
     """``WORKBENCH_PUBLIC_BASE_URL``: the origin crowd workers reach the worker pages at, or ""."""
     return (os.environ.get("WORKBENCH_PUBLIC_BASE_URL") or "").strip().rstrip("/")
+
+
+def check_base_url(url: str, field: str = "public_base_url") -> str:
+    """``url`` without its trailing slash if it is an http(s) URL with a host (and maybe a path), without query,
+    fragment or user; ValidationError naming ``field`` otherwise."""
+    from urllib.parse import urlsplit
+
+    from .errors import ValidationError
+
+    url = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or parts.username is not None or any(c.isspace() for c in url)):
+        raise ValidationError(field, f"must be an http(s) URL such as https://annotate.example.org, not {url!r}")
+    return url

@@ -38,21 +38,26 @@ def secret() -> bytes:
 
 @lru_cache(maxsize=8)
 def _home_secret(name: str) -> bytes:
-    # Read once per file: the file never changes once written (O_EXCL), and a worker's every
-    # page and submission is signed or checked with it.
+    # Read once per file: the file never changes once it exists, and a worker's every page and
+    # submission is signed or checked with it.
     path = Path(name)
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    value = secrets.token_hex(32).encode()
-    try:
-        # O_EXCL: two processes starting together agree on the first one written.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(value)
+    if not path.exists():
+        # Written whole under another name, then linked into place: two processes starting together agree on
+        # the first one linked, and neither ever reads a file that exists but is still empty.
+        draft = path.with_name(f".{path.name}-{os.getpid()}-{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_hex(32).encode())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    value = path.read_bytes().strip()
+    if not value:
+        raise WorkbenchError(f"the signing secret {path} is empty; delete it (a new one is made) or set "
+                             f"{SECRET_ENV}", field=SECRET_ENV, reason="empty")
     return value
 
 
@@ -62,13 +67,17 @@ def sign(message: str, *, expires_in: int = 3600, now: float | None = None) -> d
     return {"exp": exp, "sig": _mac(message, exp)}
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def verify(message: str, exp: str | None, sig: str | None, *, now: float | None = None) -> None:
     """Raise SignatureError unless ``sig`` signs ``message`` with an expiry still ahead."""
     if not exp or not sig:
         raise SignatureError("this link is not signed", field="sig", reason="missing")
-    if not exp.isdigit():
+    if not (exp.isascii() and exp.isdigit() and len(exp) <= 12):
         raise SignatureError("this link is malformed", field="exp", reason="must be a Unix time")
-    if not hmac.compare_digest(_mac(message, exp), sig):
+    # Anything but 64 hex digits is no signature of ours (and compare_digest refuses non-ASCII text).
+    if len(sig) != 64 or not _HEX.issuperset(sig) or not hmac.compare_digest(_mac(message, exp), sig):
         raise SignatureError("this link's signature is wrong", field="sig", reason="does not match")
     if int(exp) < (time.time() if now is None else now):
         raise SignatureError("this link has expired; reload the page", field="exp", reason="expired")

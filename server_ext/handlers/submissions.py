@@ -7,7 +7,9 @@ per-worker rate (429), then the core's checks (schema 400, missing task 404, lin
 No cookie is needed: the worker page is framed cross-site by MTurk, and browsers that block
 third-party cookies never send one back. The page's signed token (``X-Workbench-Token``,
 bound to the task, assignment, worker and HIT) stands in for Jupyter's XSRF cookie: a
-page on another site cannot read it, so it cannot forge a submission either. A link-out
+page on another site cannot read it, so it cannot make a worker's browser submit for it,
+nor change the ids a page was given. (The annotate page is public, so the token proves which
+page a submission comes from, not who the worker is: MTurk says that, at sync.) A link-out
 visit, which is a top-level page, still proves its browser with its session cookie.
 """
 

@@ -10,7 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from workbench import submissions
 from workbench.mturk_sim import Simulator
@@ -85,20 +85,42 @@ def test_the_sweep_finds_work_that_bypassed_the_page_and_rotates_in_bounds(mt, s
     direct = work(sim, hit_ids[2], "A1DIRECT")  # straight to MTurk: the page never saw it, the HIT is not full
     assert mt.sync().changed_hits == 0  # not Reviewable, no activity: nothing tells sync yet
 
-    # Nobody has looked at the open HITs for longer than max_unseen: two a run, oldest first.
+    def seen():
+        with store.session() as s:
+            return [hit_id for hit_id, at in s.execute(select(HIT.hit_id, HIT.last_synced_at).order_by(HIT.id))
+                    if at is not None]
+
+    # Nobody has looked at the open HITs for longer than max_unseen (0 here): two a run, the least recently seen.
     first = mt.sync(sweep=2, max_unseen=0)
+    assert (first.swept_hits, first.changed_hits, first.api_calls) == (2, 0, 1 + 2)  # listing, GetHIT x2
+    assert seen() == hit_ids[:2]
     second = mt.sync(sweep=2, max_unseen=0)
-    assert (first.swept_hits, second.swept_hits) == (2, 2)
-    with store.session() as s:
-        order = [h for h, in s.execute(select(HIT.hit_id).order_by(HIT.id))]
-        assert order == hit_ids
-    assert first.api_calls == 1 + 2 and first.changed_hits == 0   # listing, GetHIT x2; both unchanged
-    assert second.api_calls == 1 + 2 + 1 and second.changed_hits == 1  # ... and the changed one's assignments
+    assert (second.swept_hits, second.changed_hits, second.api_calls) == (2, 1, 1 + 2 + 1)  # + its assignments
+    assert seen() == hit_ids
     with store.session() as s:
         row = s.scalars(select(Assignment).where(Assignment.assignment_id == direct)).one()
         assert row.status == "submitted" and row.hit.hit_id == hit_ids[2]
-    # Seen just now: with a day's allowance none is swept again.
-    assert mt.sync().swept_hits == 0
+        first_seen = {h: at for h, at in s.execute(select(HIT.hit_id, HIT.last_synced_at))}
+    third = mt.sync(sweep=2, max_unseen=0)  # round again: the two seen longest ago
+    with store.session() as s:
+        again = {h for h, at in s.execute(select(HIT.hit_id, HIT.last_synced_at)) if at != first_seen[h]}
+    assert third.swept_hits == 2 and again == set(hit_ids[:2])
+
+
+def test_a_reviewable_hit_is_looked_at_again_when_its_work_changes_on_mturk(mt, sim, study, store):
+    """Seen once as Reviewable, it is not asked on every run; its auto-approval is still found, by the sweep."""
+    single = WorkSpec(title="Label a cat", description="Cat or dog?", reward_cents=10, max_assignments=1,
+                      auto_approval_delay=3600)
+    [hit_id] = mt.create_work("cats", study.task_ids[:1], single).hit_ids
+    assignment = work(sim, hit_id, "A1AUTO")
+    assert mt.sync().changed_hits == 1
+    sim.clock.advance(7200)  # MTurk approves it by itself
+    assert mt.sync().changed_hits == 0  # listed as before, seen an instant ago: not asked
+    found = mt.sync(max_unseen=0)
+    assert (found.swept_hits, found.changed_hits) == (1, 1)
+    with store.session() as s:
+        assert s.scalar(select(Assignment.status).where(Assignment.assignment_id == assignment)) == "approved"
+    assert mt.sync(max_unseen=0).changed_hits == 0  # GetHIT's counts are now those recorded
 
 
 def test_a_hit_mturk_no_longer_has_is_marked_and_the_sync_goes_on(mt, sim, study, store):
@@ -144,8 +166,9 @@ def test_a_worker_page_naming_an_assignment_of_another_hit_is_stored_unlinked(mt
     assert outcome["duplicate"] is False and outcome["assignment_pk"] is None  # the answer is kept, not merged
     with store.session() as s:
         assert len(s.scalars(select(Assignment)).all()) == 1
-        conflict = s.scalar(select(Event.payload).where(Event.type == "assignment.conflict"))
-        assert (conflict["recorded_hit_id"], conflict["arriving_hit_id"]) == (hit_ids[0], hit_ids[1])
+        conflict = s.scalar(select(Event.payload).where(Event.type == "mturk.conflict"))
+        assert (conflict["kind"], conflict["source"]) == ("assignment", "worker_page")
+        assert (conflict["recorded_hit_id"], conflict["hit_id"]) == (hit_ids[0], hit_ids[1])
 
 
 @pytest.fixture
@@ -175,3 +198,21 @@ def test_a_hit_id_the_store_holds_for_another_task_is_a_conflict(store, study, t
         (made.hit_ids[0], study.task_ids[2], study.task_ids[0]), (made.hit_ids[1], study.task_ids[3], study.task_ids[1])]
     with store.session() as s:  # the old mapping stands; nothing was remapped
         assert dict(s.execute(select(HIT.hit_id, HIT.task_id)).all()) == dict(zip(made.hit_ids, study.task_ids[:2]))
+
+
+def test_a_hit_sync_adopted_after_a_crash_is_recovered_by_the_rerun_not_a_conflict(mt, sim, study, store):
+    """Created on MTurk, lost before it was recorded, found by sync from its annotation: the rerun recovers it."""
+    single = WorkSpec(title="Label a cat", description="Cat or dog?", reward_cents=10, max_assignments=1)
+    [hit_id] = mt.create_work("cats", study.task_ids[:1], single).hit_ids
+    with store.transaction() as s:  # the crash: MTurk made the HIT, the store never recorded it
+        s.execute(delete(HIT))
+    work(sim, hit_id, "A1CRASH")
+    assert mt.sync().hits_inserted == 1
+    with store.session() as s:
+        adopted = s.scalars(select(HIT)).one()
+        assert (adopted.task_id, adopted.unique_request_token) == (study.task_ids[0], None)
+    rerun = mt.create_work("cats", study.task_ids[:1], single)
+    assert (rerun.created, rerun.recovered, rerun.conflicts) == (0, 1, [])
+    with store.session() as s:
+        assert s.scalars(select(HIT.unique_request_token)).one() is not None
+    assert mt.create_work("cats", study.task_ids[:1], single).existing == 1  # recorded now: MTurk not asked

@@ -52,24 +52,29 @@ def test_installing_enables_the_extension_everywhere():
     assert WorkbenchApp.name == "workbench"
 
 
-@pytest.mark.parametrize("setting", [
-    "--WorkbenchApp.frame_ancestors=https://annotate.example.org/path",
-    "--WorkbenchApp.submit_origins=https://*.mturk.com",
-    "--WorkbenchApp.submit_origins=www.mturk.com",
-    "--WorkbenchApp.public_base_url=annotate.example.org",
+@pytest.mark.parametrize("setting, said", [
+    ("--WorkbenchApp.frame_ancestors=https://annotate.example.org/path", "WorkbenchApp.frame_ancestors: "),
+    ("--WorkbenchApp.submit_origins=https://*.mturk.com", "WorkbenchApp.submit_origins: "),
+    ("--WorkbenchApp.submit_origins=www.mturk.com", "WorkbenchApp.submit_origins: "),
+    ("--WorkbenchApp.public_base_url=annotate.example.org", "WorkbenchApp.public_base_url: "),
+    ("WORKBENCH_PUBLIC_BASE_URL=https://annotate.example.org?x=1", "WORKBENCH_PUBLIC_BASE_URL: "),
 ])
-def test_a_malformed_origin_setting_stops_the_server_at_start_up(make_store, tmp_path, setting):
-    """Written into the CSP as it is, it would refuse every frame or form in silence; it is refused instead."""
+def test_a_malformed_origin_setting_stops_the_server_at_start_up(make_store, tmp_path, setting, said):
+    """Written into the CSP or the HITs as it is, it would refuse every frame or form in silence, or send workers
+    nowhere; it is refused instead, from the command line and from the environment alike."""
     import os
     import subprocess
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
-    done = subprocess.run([sys.executable, "-c", "from server_ext.app import main; main()", "--port=0",
-                           f"--WorkbenchApp.database_url={make_store('sqlite').url}", f"--ServerApp.root_dir={tmp_path}",
-                           *(["--allow-root"] if os.getuid() == 0 else []), setting],
-                          env=env, capture_output=True, text=True, timeout=120)
-    name = setting.split("=")[0].removeprefix("--")
+    argv = [sys.executable, "-c", "from server_ext.app import main; main()", "--port=0",
+            f"--WorkbenchApp.database_url={make_store('sqlite').url}", f"--ServerApp.root_dir={tmp_path}",
+            *(["--allow-root"] if os.getuid() == 0 else [])]
+    if setting.startswith("--"):
+        argv.append(setting)
+    else:
+        env.update([setting.split("=", 1)])
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr[-2000:]
-    assert f"{name}: " in done.stderr and ("is not an origin" in done.stderr or "is not an http(s) URL" in done.stderr)
+    assert said in done.stderr and ("is not an origin" in done.stderr or "must be an http(s) URL" in done.stderr)
     assert "Jupyter Server" not in done.stderr  # it never started serving

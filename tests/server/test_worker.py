@@ -10,7 +10,7 @@ from http.cookies import SimpleCookie
 import pytest
 
 from workbench import bundles, signing, submissions, worker_sessions
-from workbench.store.models import Annotation, Assignment, WorkerSession
+from workbench.store.models import Annotation, Assignment, Event, WorkerSession
 
 ANON = {"Authorization": ""}
 MTURK = {"assignmentId": "A1", "hitId": "H1", "workerId": "W1", "turkSubmitTo": "https://workersandbox.mturk.com"}
@@ -89,6 +89,8 @@ async def test_annotate_page_contract_and_submission(fetch_json, study):
         assert (assignment.assignment_id, assignment.worker_id, assignment.status, assignment.task_id) == \
             ("A1", "W1", "accepted", task_id)
         assert assignment.submit_time is not None and assignment.accept_time is None
+        recorded = s.query(Event).filter(Event.type == "assignment.recorded").all()  # once: the retry made none
+        assert [(e.actor, e.payload["assignment_id"], e.payload["hit_id"]) for e in recorded] == [("W1", "A1", "H1")]
 
 
 async def test_preview_is_read_only(fetch_json, study):
@@ -115,6 +117,10 @@ async def test_a_submission_needs_the_token_of_its_own_page(fetch_json, study):
         "empty": ("", "missing"),
         "forged": (f"{exp}.{'0' * 64}", "does not match"),
         "garbage": ("not a token", "does not match"),
+        "not hex": (f"{exp}.{'z' * 64}", "does not match"),
+        "non-ASCII": (f"{exp}.\u00e9", "does not match"),  # latin-1 on the wire; once made compare_digest raise
+        "UTF-8 bytes": ("\u0661\u0662.\u00e9".encode().decode("latin-1"), "does not match"),  # as tornado reads them
+        "huge expiry": (f"{'9' * 400}.{sig}", "does not match"),
         "later expiry": (f"{int(exp) + 3600}.{sig}", "does not match"),
         "expired": (token_for(body, expires_in=60, now=1_000_000), "expired"),
         "another assignment's": (token_for({**body, "assignment_id": "A2"}), "does not match"),
@@ -176,6 +182,9 @@ async def test_rate_limits(fetch_json, study):
 @pytest.mark.parametrize("params, field", [
     ({**MTURK, "turkSubmitTo": "https://evil.example"}, "turkSubmitTo"),
     ({**MTURK, "turkSubmitTo": "javascript:alert(1)"}, "turkSubmitTo"),
+    # a user-info part would carry its text into the CSP header: "form-action ... http://x; frame-ancestors *"
+    ({**MTURK, "turkSubmitTo": "http://x; frame-ancestors *; a@127.0.0.1"}, "turkSubmitTo"),
+    ({**MTURK, "turkSubmitTo": "http://127.0.0.1;report-uri=x"}, "turkSubmitTo"),
     ({**MTURK, "turkSubmitTo": ""}, "turkSubmitTo"),
     ({**MTURK, "workerId": ""}, "workerId"),
 ])
@@ -184,6 +193,7 @@ async def test_annotate_page_refuses_bad_parameters(fetch_json, study, params, f
                                            params=params)
     text = response.body.decode()
     assert status == 400 and field in text and "Traceback" not in text and "<script" not in text
+    assert "frame-ancestors *" not in response.headers["Content-Security-Policy"]
 
 
 async def test_worker_pages_show_no_traceback(fetch_json, study):
@@ -216,7 +226,8 @@ async def test_signed_asset_links(fetch_json, study):
     status, _, response = await fetch_json(path, headers=dict(ANON), params=params)
     assert status == 200 and response.body[:4] == b"\x89PNG" and response.headers["Content-Type"] == "image/png"
     assert "sandbox" in response.headers["Content-Security-Policy"]
-    for bad in ({**params, "sig": "0" * 64}, {"exp": params["exp"]},
+    for bad in ({**params, "sig": "0" * 64}, {"exp": params["exp"]}, {**params, "sig": "\u00e9" * 64},
+                {**params, "exp": "\u0661" * 10},
                 {**signing.sign(bundles.asset_message(study.asset.id), expires_in=-10)}):
         status, data, _ = await fetch_json(path, headers=dict(ANON), params=bad)
         assert status == 403 and data["field"] in ("sig", "exp")

@@ -103,13 +103,17 @@ def test_annotations_the_page_stored_before_0006_are_joined_to_their_assignments
         hit = HIT(environment="local", hit_id="3HIT", project_id=project.id, task_id=task.id, payload={})
         s.add(hit)
         s.flush()
-        synced = Assignment(assignment_id="3ASSIGNED", hit_pk=hit.id, worker_id="A1OLD", status="submitted")
-        s.add(synced)
+        other = tasks.create(s, project.id, definition.id)
+        synced = Assignment(assignment_id="3ASSIGNED", hit_pk=hit.id, task_id=task.id, worker_id="A1OLD",
+                            status="submitted")
+        elsewhere = Assignment(assignment_id="3OTHERTASK", hit_pk=hit.id, task_id=other.id, worker_id="A1OLD",
+                               status="submitted")
+        s.add_all([synced, elsewhere])
         s.flush()
-        for submission_id in ("3ASSIGNED", "3NEVERSYNCED"):
+        for submission_id in ("3ASSIGNED", "3NEVERSYNCED", "3OTHERTASK"):
             s.add(Annotation(task_id=task.id, result={}, schema_version="1", actor="A1OLD",
                              submission_id=submission_id, raw_payload={"provider": "mturk"}))
     empty_store.upgrade()
     with empty_store.session() as s:
         links = dict(s.execute(select(Annotation.submission_id, Annotation.assignment_pk)).all())
-    assert links == {"3ASSIGNED": synced.id, "3NEVERSYNCED": None}
+    assert links == {"3ASSIGNED": synced.id, "3NEVERSYNCED": None, "3OTHERTASK": None}

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ... import events, projects
 from ...errors import NotFoundError, ValidationError
@@ -118,15 +118,21 @@ def _create_batch(mt, proj, batch, spec, type_id, round, concurrency, base_url, 
     if not made:
         return
     with mt.store.transaction() as s:
-        held = {hit_id: (task_id, token) for hit_id, task_id, token in s.execute(
-            select(HIT.hit_id, HIT.task_id, HIT.unique_request_token).where(
+        held = {row.hit_id: row for row in s.execute(
+            select(HIT.hit_id, HIT.project_id, HIT.task_id).where(
                 HIT.provider == PROVIDER, HIT.environment == mt.environment,
                 HIT.hit_id.in_([remote["HITId"] for _, remote, _ in made])))}
         clashes = {remote["HITId"]: task_id for task_id, remote, _ in made
-                   if remote["HITId"] in held and held[remote["HITId"]][1] != tokens[task_id]}
+                   if remote["HITId"] in held and (held[remote["HITId"]].project_id, held[remote["HITId"]].task_id)
+                   != (proj.id, task_id)}
         for hit_id, task_id in clashes.items():
-            _conflict(s, mt, result, proj, task_id, hit_id, held[hit_id][0], actor)
+            _conflict(s, mt, result, proj, task_id, hit_id, held[hit_id].task_id, actor)
         made = [m for m in made if m[1]["HITId"] not in clashes]
+        # The same HIT for the same task, recorded meanwhile by sync (from its RequesterAnnotation): it gets its token.
+        for task_id, remote, _ in made:
+            if remote["HITId"] in held:
+                s.execute(update(HIT).where(HIT.provider == PROVIDER, HIT.environment == mt.environment,
+                                            HIT.hit_id == remote["HITId"]).values(unique_request_token=tokens[task_id]))
         rows = [_hit_values(mt, remote, proj.id, task_id, round, tokens[task_id], spec) for task_id, remote, _ in made]
         if rows:
             stmt = dialect_insert(s)(HIT).values(rows)

@@ -18,6 +18,7 @@ import os
 from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import escape
 
+from ... import config
 from ...errors import ValidationError
 
 EXTERNAL_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd"
@@ -42,14 +43,8 @@ def public_base_url(value: str | None = None, *, environment: str = "local") -> 
             raise ValidationError("public_base_url", f"is not set, and MTurk's {environment} workers cannot reach "
                                                      f"{DEFAULT_PUBLIC_BASE_URL}: {BASE_URL_SETTING}")
         url = DEFAULT_PUBLIC_BASE_URL
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - a malformed port raises here
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValidationError("public_base_url", f"must be an http(s) URL such as https://annotate.example.org, "
-                                                 f"not {url!r}")
+    url = config.check_base_url(url)
+    parts = urlsplit(url)
     if environment != "local":
         why = unreachable(parts.scheme, parts.hostname)
         if why:

@@ -13,10 +13,11 @@ MTurk is asked about three kinds of HIT, never about every open HIT:
 
 MTurk's listing names HIT ids only. A listed HIT the last sync already saw in that status is
 skipped; ``ListAssignmentsForHIT`` is called only for the rest (a HIT with activity is asked
-directly; a swept one is read with ``GetHIT`` first and asked only if its counts changed). Rows are upserted with INSERT … ON CONFLICT, in chunks, each chunk with its
-Event, so two syncs at once double nothing and a crash loses only the chunk in flight. An
-assignment id the store holds under another HIT is a conflict: reported and never merged. On
-PostgreSQL a job lock keeps a second scheduler from repeating the work.
+directly; a swept one is read with ``GetHIT`` first and asked only if its counts changed).
+Rows are upserted with INSERT … ON CONFLICT, in chunks, each chunk with its Event, so two
+syncs at once double nothing and a crash loses only the chunk in flight. An assignment id
+the store holds under another HIT is a conflict: reported and never merged. On PostgreSQL a
+job lock keeps a second scheduler from repeating the work.
 
 ``method="poll"`` is the seed's way, kept for comparison: every open HIT the store knows
 is asked for its assignments, changed or not.
@@ -51,6 +52,8 @@ OPEN = ("assignable", "unassignable", "reviewable", "reviewing")
 #: Most open HITs without known activity asked in one run (the sweep), and how long one may stay unseen.
 SWEEP = 100
 MAX_UNSEEN = 24 * 3600
+#: How far back worker-page activity is looked for (what is older, and never synced, the sweep finds).
+ACTIVITY_WINDOW = timedelta(days=7)
 #: Activity this close before a HIT's last sync counts again: the worker's form may reach MTurk just after
 #: the page stored the answer, and a sync in between would otherwise not look at that HIT again.
 OVERLAP = timedelta(seconds=60)
@@ -62,9 +65,9 @@ def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str
          lock: bool = True, actor: str = "") -> SyncResult:
     if method not in METHODS:
         raise ValidationError("method", f"must be one of {', '.join(METHODS)}")
-    for name, value in (("sweep", sweep), ("max_unseen", max_unseen)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValidationError(name, "must be a non-negative integer")
+    for name, value, most in (("sweep", sweep, 100_000), ("max_unseen", max_unseen, 366 * 86400)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+            raise ValidationError(name, f"must be an integer from 0 to {most}")
     result = SyncResult()
     guard = job_lock(mt.store, f"mturk.sync:{mt.environment}") if lock else nullcontext(True)
     with guard as got:
@@ -72,13 +75,14 @@ def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str
             result.skipped = True
             return result
         if method == "reviewable":
-            listed = _reviewable(mt, statuses, result)
-            targets = _listed_targets(mt, listed, concurrency, result)
-            known = set(listed)
-            active = [hit_id for hit_id in _with_activity(mt, max_unseen) if hit_id not in known]
+            targets = _listed_targets(mt, _reviewable(mt, statuses, result), concurrency, result)
+            asked = {hit_id for hit_id, _ in targets}
+            # A listed HIT skipped as already seen is still one the activity or, when stale, the sweep may take:
+            # its work can change while it stays Reviewable (auto-approval, review in another tool).
+            active = [hit_id for hit_id in _with_activity(mt) if hit_id not in asked]
             result.active_hits = len(active)
             targets += [(hit_id, None) for hit_id in active]
-            targets += _sweep(mt, known | set(active), sweep, max_unseen, concurrency, result, actor)
+            targets += _sweep(mt, asked | set(active), sweep, max_unseen, concurrency, result, actor)
         else:
             with mt.store.session() as s:
                 targets = [(hit_id, None) for hit_id in s.scalars(
@@ -87,9 +91,10 @@ def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str
         result.changed_hits = len(targets)
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             for batch in chunks(targets, chunk_size):
+                asked_at = utcnow()  # what the HITs' rows say was seen, and when: as of before MTurk was asked
                 listed = list(pool.map(lambda target: _assignments(mt, target[0]), batch))
                 result.api_calls += sum(calls for _, calls in listed)
-                _record(mt, batch, [items for items, _ in listed], result, actor)
+                _record(mt, batch, [items for items, _ in listed], result, actor, asked_at)
     return result
 
 
@@ -114,12 +119,7 @@ def _listed_targets(mt: "MTurkProvider", listed: dict[str, str], concurrency: in
                     result: SyncResult) -> list[tuple[str, dict[str, Any]]]:
     """The listed HITs to ask for their assignments: those the last sync did not see in the status they are
     listed under. A HIT the store does not know is read with GetHIT, to be recorded whole."""
-    synced: dict[str, str | None] = {}
-    with mt.store.session() as s:
-        for batch in chunks(list(listed), 500):
-            for hit_id, payload in s.execute(select(HIT.hit_id, HIT.payload).where(
-                    HIT.provider == PROVIDER, HIT.environment == mt.environment, HIT.hit_id.in_(batch))):
-                synced[hit_id] = (payload or {}).get("synced_status")
+    synced = {hit_id: payload.get("synced_status") for hit_id, payload in _payloads(mt, list(listed)).items()}
     unknown = [hit_id for hit_id in listed if hit_id not in synced]
     targets = [(hit_id, {"HITId": hit_id, "HITStatus": status}) for hit_id, status in listed.items()
                if hit_id in synced and synced[hit_id] != status]
@@ -131,10 +131,10 @@ def _listed_targets(mt: "MTurkProvider", listed: dict[str, str], concurrency: in
     return targets
 
 
-def _with_activity(mt: "MTurkProvider", window: int) -> list[str]:
+def _with_activity(mt: "MTurkProvider") -> list[str]:
     """Open HITs with an assignment the worker page recorded, or a link-out session started or finished, since
-    their last sync (less ``OVERLAP``); only activity of the last ``window`` seconds is looked at."""
-    since = utcnow() - timedelta(seconds=window)
+    their last sync (less ``OVERLAP``), within ``ACTIVITY_WINDOW``."""
+    since = utcnow() - ACTIVITY_WINDOW
     mine = [HIT.provider == PROVIDER, HIT.environment == mt.environment, HIT.status.in_(OPEN)]
     with mt.store.session() as s:
         arrivals = s.execute(select(HIT.hit_id, HIT.last_synced_at, func.max(Assignment.updated_at))
@@ -166,6 +166,7 @@ def _sweep(mt: "MTurkProvider", skip: set[str], limit: int, max_unseen: int, con
             .order_by(seen, HIT.id).limit(limit + len(skip))) if hit_id not in skip][:limit]
     if not stale:
         return []
+    asked_at = utcnow()
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         remotes = [r for r in pool.map(lambda hit_id: _get_hit(mt, hit_id), stale) if r is not None]
     result.api_calls += len(stale)
@@ -173,7 +174,7 @@ def _sweep(mt: "MTurkProvider", skip: set[str], limit: int, max_unseen: int, con
     changed = {h["HITId"] for h in _changed(mt, remotes) if _taken(h)}
     unchanged = [(h["HITId"], h) for h in remotes if h["HITId"] not in changed]
     if unchanged:
-        _record(mt, unchanged, [[] for _ in unchanged], result, actor)
+        _record(mt, unchanged, [[] for _ in unchanged], result, actor, asked_at)
     return [(h["HITId"], h) for h in remotes if h["HITId"] in changed]
 
 
@@ -205,14 +206,20 @@ def fingerprint(remote: dict[str, Any]) -> list[Any]:
             expiration.isoformat() if expiration else None]
 
 
-def _changed(mt: "MTurkProvider", remote_hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[str, Any] = {}
+def _payloads(mt: "MTurkProvider", hit_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The recorded payload (what the last sync saw) of each of these HITs the store knows."""
+    out: dict[str, dict[str, Any]] = {}
     with mt.store.session() as s:
-        for batch in chunks([h["HITId"] for h in remote_hits], 500):
+        for batch in chunks(hit_ids, 500):
             for hit_id, payload in s.execute(select(HIT.hit_id, HIT.payload).where(
                     HIT.provider == PROVIDER, HIT.environment == mt.environment, HIT.hit_id.in_(batch))):
-                seen[hit_id] = (payload or {}).get("sync_fingerprint")
-    return [h for h in remote_hits if seen.get(h["HITId"]) != fingerprint(h)]
+                out[hit_id] = payload or {}
+    return out
+
+
+def _changed(mt: "MTurkProvider", remote_hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen = _payloads(mt, [h["HITId"] for h in remote_hits])
+    return [h for h in remote_hits if seen.get(h["HITId"], {}).get("sync_fingerprint") != fingerprint(h)]
 
 
 def _assignments(mt: "MTurkProvider", hit_id: str) -> tuple[list[dict[str, Any]], int]:
@@ -228,8 +235,7 @@ def _assignments(mt: "MTurkProvider", hit_id: str) -> tuple[list[dict[str, Any]]
 
 
 def _record(mt: "MTurkProvider", batch: list[tuple[str, dict | None]], listed: list[list[dict]],
-            result: SyncResult, actor: str) -> None:
-    now = utcnow()
+            result: SyncResult, actor: str, now) -> None:
     with mt.store.transaction() as s:
         hit_rows = _hits(mt, s, batch, result, now)
         found = [a for items in listed for a in items]

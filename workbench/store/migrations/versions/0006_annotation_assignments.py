@@ -15,14 +15,16 @@ branch_labels = None
 depends_on = None
 
 
+# The assignment of the annotation's own task (or of a link-out HIT, which names none); one for another task
+# is a conflict the store keeps apart, as it does from now on.
+_SAME = ("a.provider = 'mturk' AND a.assignment_id = annotations.submission_id"
+         " AND (a.task_id IS NULL OR a.task_id = annotations.task_id)")
+
+
 def upgrade() -> None:
-    op.execute("""
-        UPDATE annotations SET assignment_pk = (
-            SELECT MIN(a.id) FROM assignments a
-            WHERE a.provider = 'mturk' AND a.assignment_id = annotations.submission_id)
-        WHERE assignment_pk IS NULL AND EXISTS (
-            SELECT 1 FROM assignments a
-            WHERE a.provider = 'mturk' AND a.assignment_id = annotations.submission_id)
+    op.execute(f"""
+        UPDATE annotations SET assignment_pk = (SELECT MIN(a.id) FROM assignments a WHERE {_SAME})
+        WHERE assignment_pk IS NULL AND EXISTS (SELECT 1 FROM assignments a WHERE {_SAME})
     """)
 
 
