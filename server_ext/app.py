@@ -64,6 +64,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
             return config.check_base_url(value) if value.strip() else ""
         except ValidationError as exc:
             raise TraitError(f"{source}: {exc.reason}") from None
+
     frame_ancestors = List(
         Unicode(), help="Origins allowed to frame the worker pages, besides MTurk's worker and sandbox sites "
                         "(Content-Security-Policy frame-ancestors).").tag(config=True)
@@ -113,9 +114,9 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     asset_url_ttl = Int(3600, help="Seconds a signed asset link or presigned S3 URL stays valid.").tag(config=True)
     submit_token_ttl = Int(
-        2 * 86400, min=60, help="Seconds a worker page's submission token stays valid (it stands in for a cookie, which "
-                        "a page framed by MTurk does not get). A worker who keeps the page open longer is asked "
-                        "to reload it.").tag(config=True)
+        2 * 86400, min=60,
+        help="Seconds a worker page's submission token stays valid (it stands in for a cookie, which a page framed "
+             "by MTurk does not get). A worker who keeps the page open longer is asked to reload it.").tag(config=True)
     max_body_bytes = Int(64 * 1024, help="Largest submission body accepted (bytes); larger ones get 413."
                          ).tag(config=True)
     rate_limit_ip = Float(20.0, help="Submissions per second allowed from one IP address (0: no limit)."

@@ -3,8 +3,10 @@
 Both worker modes end here. A worker page carries a signed, expiring token bound to its
 task, assignment, worker and HIT (``page_token``), and a submission presents it
 (``check_page_token``): a page framed by MTurk is a third party, and browsers that block
-third-party cookies would never send a cookie back, so no submission depends on one. The assignment id is the submission id, so a retried or
-doubled submit stores one annotation and answers with it. A preview (MTurk's
+third-party cookies would never send a cookie back, so no submission depends on one. The
+assignment id is the submission id, so a retried or doubled submit stores one annotation
+and answers with it; the assignment's row is recorded or linked as the submission arrives
+(``assignments.link_arrivals``). A preview (MTurk's
 placeholder assignment) cannot submit. An assignment that belongs to a link-out session
 may only submit from that session's browser, for that session's tasks. ``submit_many``
 does the same for a batch in one transaction, for the server's group commit.
