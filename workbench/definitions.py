@@ -3,12 +3,21 @@
 A definition holds ``ui_config`` (how the annotation UI behaves) and ``label_schema``
 (a JSON Schema every result must satisfy). A version that has tasks is frozen: change
 the schema by adding a version, so old annotations keep the schema they were made under.
+
+A definition is held to its study's design when it is created or edited: the schema
+takes the label set, the counts and the lengths the plugin's UI enforces from
+``ui_config`` (``RULES``), and a schema that says otherwise is refused. Definitions
+already stored are left as they are. ``ui_config.worker_fields`` names the payload and
+asset-metadata fields a worker may see (``bundles.for_worker``).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -88,7 +97,7 @@ def create_definition(session: Session, task_type: int | str, version: str, defi
     owner = get_type(session, task_type)
     if not isinstance(version, str) or not VERSION.match(version):
         raise ValidationError("version", "must be 1-32 characters of letters, digits and . - _ +")
-    check_definition(definition)
+    definition = check_definition(definition)
     exists = select(TaskDefinition.id).where(TaskDefinition.task_type_id == owner.id, TaskDefinition.version == version)
     if session.scalars(exists).first() is not None:
         raise ConflictError(f"{owner.slug} already has a definition version {version!r}; add a new version instead",
@@ -107,8 +116,7 @@ def update_definition(session: Session, key: int | str, definition: dict[str, An
     if session.scalars(select(Task.id).where(Task.definition_id == row.id)).first() is not None:
         raise ConflictError(f"definition {row.version!r} has tasks and is frozen; create a new version",
                             field="version", reason="in use")
-    check_definition(definition)
-    row.definition = definition
+    row.definition = check_definition(definition)
     events.record(session, "task_definition.updated", actor=actor, definition_id=row.id)
     return row
 
@@ -121,11 +129,14 @@ def delete_definition(session: Session, key: int | str, *, actor: str = events.S
     session.delete(row)
 
 
-def check_definition(definition: Any) -> None:
-    """Refuse a definition without a usable ``label_schema`` or with a non-object ``ui_config``."""
+def check_definition(definition: Any) -> dict[str, Any]:
+    """The definition to store: refused without a usable ``label_schema``, with a malformed ``ui_config``, or
+    with a ``label_schema`` that contradicts its ``ui_config``; otherwise with the schema held to ``ui_config``
+    (``held_to_ui_config``)."""
     if not isinstance(definition, dict):
         raise ValidationError("definition", "must be a JSON object with ui_config and label_schema")
-    if not isinstance(definition.get("ui_config", {}), dict):
+    ui_config = definition.get("ui_config", {})
+    if not isinstance(ui_config, dict):
         raise ValidationError("definition.ui_config", "must be a JSON object")
     schema = definition.get("label_schema")
     if not isinstance(schema, dict):
@@ -135,6 +146,127 @@ def check_definition(definition: Any) -> None:
     except jsonschema.SchemaError as exc:
         raise ValidationError("definition.label_schema" + _path(exc.absolute_path),
                               f"is not a valid JSON Schema: {exc.message}") from None
+    check_ui_config(ui_config)
+    return {**definition, "label_schema": held_to_ui_config(schema, ui_config)}
+
+
+# -- ui_config, and the results it allows ---------------------------------------------
+#: The kinds of field ``ui_config.worker_fields`` names: task payload fields and asset metadata fields.
+WORKER_FIELD_KINDS = ("payload", "metadata")
+#: Counts the plugins' UIs enforce, in the pairs that bound them.
+BOUNDS = (("min_boxes", "max_boxes"), ("min_polygons", "max_polygons"), ("min_length", "max_length"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``ui_config[key]`` fixes ``keyword`` of the schema node at ``at`` inside a result property's schema."""
+
+    key: str
+    at: tuple[str, ...]
+    keyword: str
+
+
+#: What each built-in plugin's UI enforces, by the result property it fills (see plugins/README.md).
+RULES: dict[str, tuple[Rule, ...]] = {
+    "labels": (Rule("labels", ("items",), "enum"), Rule("multi", (), "maxItems")),
+    "boxes": (Rule("labels", ("items", "properties", "label"), "enum"), Rule("min_boxes", (), "minItems"),
+              Rule("max_boxes", (), "maxItems"), Rule("min_size", ("items", "properties", "w"), "minimum"),
+              Rule("min_size", ("items", "properties", "h"), "minimum")),
+    "polygons": (Rule("labels", ("items", "properties", "label"), "enum"), Rule("min_polygons", (), "minItems"),
+                 Rule("max_polygons", (), "maxItems")),
+    "text": (Rule("min_length", (), "minLength"), Rule("max_length", (), "maxLength")),
+}
+
+
+def check_ui_config(ui_config: dict[str, Any]) -> None:
+    """Refuse a malformed value of a ``ui_config`` key the plugins read, naming the key."""
+    def refuse(key: str, reason: str) -> None:
+        raise ValidationError(f"definition.ui_config.{key}", reason)
+
+    labels = ui_config.get("labels")
+    if "labels" in ui_config and (not isinstance(labels, list) or not labels or len(set(map(str, labels))) != len(labels)
+                                  or not all(isinstance(label, str) and label for label in labels)):
+        refuse("labels", "must be a list of distinct, non-empty strings")
+    if "multi" in ui_config and not isinstance(ui_config["multi"], bool):
+        refuse("multi", "must be true or false")
+    for key in (key for pair in BOUNDS for key in pair if key in ui_config):
+        if not _count(ui_config[key]):
+            refuse(key, "must be a whole number, 0 or more")
+    size = ui_config.get("min_size")
+    if "min_size" in ui_config and (not isinstance(size, (int, float)) or isinstance(size, bool)
+                                    or not math.isfinite(size) or size <= 0):
+        refuse("min_size", "must be a number of pixels above 0")
+    for low, high in BOUNDS:
+        if low in ui_config and high in ui_config and ui_config[low] > ui_config[high]:
+            refuse(high, f"is below ui_config.{low} ({ui_config[low]})")
+    if "worker_fields" in ui_config:
+        check_worker_fields(ui_config["worker_fields"], "definition.ui_config.worker_fields")
+
+
+def check_worker_fields(value: Any, field: str) -> None:
+    """Refuse a ``worker_fields`` that is not ``{"payload": [names], "metadata": [names]}`` (either list may be
+    left out)."""
+    if not isinstance(value, dict):
+        raise ValidationError(field, 'must be an object such as {"payload": ["text"], "metadata": ["alt"]}')
+    for kind, names in value.items():
+        if kind not in WORKER_FIELD_KINDS:
+            raise ValidationError(f"{field}.{kind}", f"is not a kind of field; use {' or '.join(WORKER_FIELD_KINDS)}")
+        if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+            raise ValidationError(f"{field}.{kind}", "must be a list of field names (non-empty strings)")
+
+
+def held_to_ui_config(label_schema: dict[str, Any], ui_config: dict[str, Any]) -> dict[str, Any]:
+    """``label_schema`` with the constraints ``ui_config`` sets (``RULES``) added where it describes the result
+    property; ValidationError naming the schema keyword when the schema already says otherwise.
+
+    A classification result (``labels``) holds one label unless ``ui_config.multi`` is true; every other
+    rule applies when its ``ui_config`` key is given.
+    """
+    out = copy.deepcopy(label_schema)
+    properties = out.get("properties")
+    if not isinstance(properties, dict):
+        return out
+    for name, rules in RULES.items():
+        for rule in rules:
+            node = properties.get(name)
+            for part in rule.at:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                _hold(node, rule, ui_config, ".".join(("definition.label_schema.properties", name, *rule.at,
+                                                       rule.keyword)))
+    return out
+
+
+def _hold(node: dict[str, Any], rule: Rule, ui_config: dict[str, Any], field: str) -> None:
+    have = node.get(rule.keyword)
+    if rule.key == "multi":
+        if ui_config.get("multi") is True:
+            if have is not None and have < 2:
+                raise ValidationError(field, f"is {have}, but ui_config.multi is true (a worker may choose several "
+                                             "labels); raise it or leave it out")
+            return
+        want: Any = 1
+    elif rule.key in ui_config:
+        want = ui_config[rule.key]
+    else:
+        return
+    if have is None:
+        node[rule.keyword] = list(want) if rule.keyword == "enum" else want
+    elif rule.keyword == "enum":
+        extra = [v for v in have if v not in want]
+        missing = [v for v in want if v not in have]
+        if extra or missing:
+            raise ValidationError(field, "must list exactly ui_config.labels"
+                                  + (f"; not in ui_config.labels: {', '.join(map(str, extra))}" if extra else "")
+                                  + (f"; missing: {', '.join(map(str, missing))}" if missing else ""))
+    elif have != want:
+        said = "is not true" if rule.key == "multi" else f"is {want}"
+        raise ValidationError(field, f"is {have}, but ui_config.{rule.key} {said}; make them agree or leave "
+                                     f"{rule.keyword} out (it follows ui_config)")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 # -- results ------------------------------------------------------------------------

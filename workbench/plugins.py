@@ -1,5 +1,11 @@
 """Annotation plugins: manifest validation, discovery, registration, and lookup by task type.
 
+A manifest's ``worker_fields`` (``{"payload": [...], "metadata": [...]}``) names the task
+payload and asset metadata fields the plugin reads: what a worker sees of a task whose
+definition declares no ``ui_config.worker_fields`` of its own. Nothing else reaches the
+worker's page. Its ``default_definition``, when given, is held to the rules every
+definition meets (``definitions.check_definition``).
+
 A plugin is a folder with ``manifest.json`` and the static files it lists. Its ``root``
 is written relative to the folder that holds the plugins root (``plugins/<name>``), and
 every path must stay inside the plugins root: no absolute paths, no ``..``, no symlink
@@ -78,6 +84,14 @@ def validate_manifest(manifest: Any, plugins_root: str | Path) -> Found:
                 raise ValidationError(field, f"no such file in the plugin folder: {name}")
             if not path.resolve().is_relative_to(base):
                 raise ValidationError(field, "leads outside the plugins root")
+    if "worker_fields" in manifest:
+        definitions.check_worker_fields(manifest["worker_fields"], "manifest.worker_fields")
+    if "default_definition" in manifest:
+        try:
+            definitions.check_definition(manifest["default_definition"])
+        except ValidationError as exc:
+            raise ValidationError(f"manifest.default_definition{exc.field.removeprefix('definition')}",
+                                  exc.reason) from None
     return Found(manifest=dict(manifest), root=root)
 
 

@@ -30,7 +30,8 @@ def study(store, image):
     with store.transaction() as s:
         project = projects.create(s, "cats", "Cats")
         task_type = definitions.create_type(s, "classification")
-        spec = definitions.create_definition(s, "classification", "1.0",
-                                             {"ui_config": {"labels": ["cat", "dog"]}, "label_schema": LABELS_SCHEMA})
+        # Several labels an item: the schema sets no maxItems, so ui_config says multi (or it would be one).
+        spec = definitions.create_definition(s, "classification", "1.0", {
+            "ui_config": {"labels": ["cat", "dog"], "multi": True}, "label_schema": LABELS_SCHEMA})
         asset = assets.register_file(s, project.id, image)
     return SimpleNamespace(store=store, project=project, task_type=task_type, definition=spec, asset=asset)

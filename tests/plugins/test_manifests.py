@@ -119,6 +119,16 @@ def test_single_label_default_matches_its_ui_config():
     assert definition["label_schema"]["properties"]["labels"]["maxItems"] == 1
 
 
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_worker_fields_are_the_fields_the_plugin_reads(name):
+    """What a worker sees by default is what the plugin reads: a field the script reads and the manifest leaves
+    out would be missing from worker pages, and one it declares but never reads would be shown for nothing."""
+    declared = load(name)["worker_fields"]
+    source = (PLUGINS_DIR / name / "plugin.js").read_text(encoding="utf-8")
+    assert set(declared["payload"]) == set(re.findall(r"\bpayload\.([A-Za-z_$][\w$]*)", source))
+    assert set(declared["metadata"]) == set(re.findall(r"\bmeta\.([A-Za-z_$][\w$]*)", source))
+
+
 # Markup built from strings, code built from strings, inline styles and remote URLs are what
 # the worker page's CSP or the XSS rules forbid; catch them before a browser does.
 FORBIDDEN_JS = [

@@ -153,12 +153,14 @@ def _string(schema: dict, rng: random.Random) -> str:
 
 
 def _number(schema: dict, rng: random.Random, integer: bool):
-    lo = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-    hi = schema.get("maximum", schema.get("exclusiveMaximum", lo + 100))
-    if "exclusiveMinimum" in schema and not isinstance(schema["exclusiveMinimum"], bool):
-        lo = schema["exclusiveMinimum"] + (1 if integer else 1e-6)
-    if "exclusiveMaximum" in schema and not isinstance(schema["exclusiveMaximum"], bool):
-        hi = schema["exclusiveMaximum"] - (1 if integer else 1e-6)
+    # Every bound counts: a box side may say both exclusiveMinimum 0 and minimum 4.
+    nudge = 1 if integer else 1e-6
+    lows = [schema["minimum"]] if _numeric(schema.get("minimum")) else []
+    lows += [schema["exclusiveMinimum"] + nudge] if _numeric(schema.get("exclusiveMinimum")) else []
+    lo = max(lows, default=0)
+    highs = [schema["maximum"]] if _numeric(schema.get("maximum")) else []
+    highs += [schema["exclusiveMaximum"] - nudge] if _numeric(schema.get("exclusiveMaximum")) else []
+    hi = min(highs, default=lo + 100)
     step = schema.get("multipleOf")
     if integer:
         import math
@@ -171,3 +173,7 @@ def _number(schema: dict, rng: random.Random, integer: bool):
         k = rng.randint(int(lo // step) + 1, max(int(lo // step) + 1, int(hi // step)))
         return k * step
     return min(max(round(rng.uniform(lo, hi), 4), lo), hi)
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
