@@ -4,6 +4,12 @@ A bundle holds the task (id, payload, priority, status), its asset with a URL th
 worker's browser can load (a presigned S3 URL, or a signed, expiring link to the local
 file), the task type, the definition (version, ui_config, label_schema) and the plugin
 that annotates the type, with its versioned JS and CSS URLs.
+
+Private by default: a worker's bundle (``for_worker``, behind every public page) carries
+only the payload and asset-metadata fields the definition's ``ui_config.worker_fields``
+names, or, when it names none, those its plugin's manifest says the plugin reads. Answers,
+gold and the researcher's notes stay on the server. The researcher's bundle (``for_task``)
+shows everything.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from . import assets, plugins, signing, tasks
+from . import assets, definitions, plugins, signing, tasks
 from .errors import ConflictError
-from .store.models import Asset, Task
+from .store.models import Asset, Plugin, Task, TaskDefinition
 
 #: The file type a browser needs, for the kinds whose files carry no telling name.
 FALLBACK_MIME = {"image": "image/*", "video_frame": "image/*", "video": "video/*", "audio": "audio/*",
@@ -39,32 +45,56 @@ class PluginUrls:
 
 def for_task(session: Session, task_id: int, *, plugin_base_url: str = "/workbench/plugins",
              asset_base_url: str = "/workbench/assets", expires_in: int = 3600, s3_client: Any = None) -> dict[str, Any]:
-    """The bundle of ``task_id``; ``plugin`` is None when no active plugin annotates its type."""
+    """The researcher's bundle of ``task_id``, with every payload and metadata field; ``plugin`` is None when no
+    active plugin annotates its type."""
     task = tasks.get(session, task_id)
     return build(session, task, plugin_base_url=plugin_base_url, asset_base_url=asset_base_url,
                  expires_in=expires_in, s3_client=s3_client)
 
 
 def for_worker(session: Session, task_id: int, **options: Any) -> dict[str, Any]:
-    """The bundle a worker's page shows (``for_task``); ConflictError when no active plugin annotates the
-    task's type, for the page has nothing to show the worker then."""
-    out = for_task(session, task_id, **options)
-    if out["plugin"] is None:
-        raise ConflictError(f"no annotation plugin is active for task type {out['task_type']['slug']!r}",
+    """The bundle a worker's page shows: ``for_task``'s, with only the payload and asset-metadata fields
+    ``worker_fields`` allows. ConflictError when no active plugin annotates the task's type, for the page has
+    nothing to show the worker then."""
+    task = tasks.get(session, task_id)
+    plugin = plugin_of(session, task)
+    if plugin is None:
+        raise ConflictError(f"no annotation plugin is active for task type {task.definition.task_type.slug!r}",
                             field="plugin", reason="missing")
-    return out
+    return build(session, task, shown=worker_fields(task.definition, plugin), **options)
 
 
-def build(session: Session, task: Task, *, plugin_base_url: str, asset_base_url: str, expires_in: int = 3600,
-          s3_client: Any = None) -> dict[str, Any]:
+def worker_fields(definition: TaskDefinition, plugin: Plugin) -> dict[str, list[str]]:
+    """What of a task its worker may see: the definition's ``ui_config.worker_fields``, or else the fields its
+    plugin's manifest says the plugin reads; a kind of field left out shows none."""
+    declared = definition.ui_config.get("worker_fields")
+    if declared is None:
+        declared = plugin.manifest.get("worker_fields") or {}
+    return {kind: list(declared.get(kind, [])) for kind in definitions.WORKER_FIELD_KINDS}
+
+
+def plugin_of(session: Session, task: Task) -> Plugin | None:
+    """The plugin that shows ``task``: the version the task was created with, so a page never changes under old
+    tasks, or else the active one of its type."""
+    return task.plugin if task.plugin_id is not None else plugins.for_task_type(session, task.definition.task_type)
+
+
+def build(session: Session, task: Task, *, plugin_base_url: str = "/workbench/plugins",
+          asset_base_url: str = "/workbench/assets", expires_in: int = 3600, s3_client: Any = None,
+          shown: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The bundle of ``task``; with ``shown`` (``worker_fields``), only those payload and metadata fields."""
     definition = task.definition
     task_type = definition.task_type
-    # The version the task was created with, so a page never changes under old tasks.
-    plugin = task.plugin if task.plugin_id is not None else plugins.for_task_type(session, task_type)
+    plugin = plugin_of(session, task)
+    payload = task.payload if shown is None else _only(task.payload, shown["payload"])
+    asset = None
+    if task.asset is not None:
+        asset = asset_view(task.asset, asset_base_url, expires_in=expires_in, s3_client=s3_client)
+        if shown is not None:
+            asset["metadata"] = _only(asset["metadata"], shown["metadata"])
     return {
-        "task": {"id": task.id, "payload": task.payload, "priority": task.priority, "status": task.status},
-        "asset": asset_view(task.asset, asset_base_url, expires_in=expires_in, s3_client=s3_client)
-        if task.asset is not None else None,
+        "task": {"id": task.id, "payload": payload, "priority": task.priority, "status": task.status},
+        "asset": asset,
         "task_type": {"slug": task_type.slug, "name": task_type.name},
         "definition": {"version": definition.version, "ui_config": definition.ui_config,
                        "label_schema": definition.label_schema},
@@ -75,7 +105,12 @@ def build(session: Session, task: Task, *, plugin_base_url: str, asset_base_url:
     }
 
 
+def _only(fields: dict[str, Any] | None, names: list[str]) -> dict[str, Any]:
+    return {name: fields[name] for name in names if name in (fields or {})}
+
+
 def asset_view(asset: Asset, asset_base_url: str, *, expires_in: int = 3600, s3_client: Any = None) -> dict[str, Any]:
+    """The asset as a bundle shows it, with all its metadata (``build`` keeps a worker's share of it)."""
     return {
         "id": asset.id,
         "url": asset_url(asset, asset_base_url, expires_in=expires_in, s3_client=s3_client),

@@ -72,7 +72,8 @@ class TaskHandler(ApiHandler):
 
 
 class TaskBundleHandler(ApiHandler):
-    """The bundle a worker page would receive, for researchers to check a task before publishing it."""
+    """The task's whole bundle, every payload and asset-metadata field included (a worker's page shows only
+    those its definition lets workers see), for researchers to check a task before publishing it."""
 
     @web.authenticated
     @authorized
