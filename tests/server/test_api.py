@@ -114,8 +114,9 @@ async def test_assets_types_definitions_tasks(fetch_json, study, image):
                                     body={"version": "1", "definition": DEFINITION})
     assert status == 201 and d["version"] == "1"
     status, d, _ = await fetch_json("workbench/api/task-types/boxes/definitions/1", method="PUT",
-                                    body={"definition": {**DEFINITION, "ui_config": {"labels": ["cat"]}}})
-    assert status == 200 and d["definition"]["ui_config"] == {"labels": ["cat"]}
+                                    body={"definition": {**DEFINITION, "ui_config": {"labels": ["cat", "dog"],
+                                                                                     "instructions": "Cat or dog?"}}})
+    assert status == 200 and d["definition"]["ui_config"]["instructions"] == "Cat or dog?"
     status, page, _ = await fetch_json("workbench/api/task-types")
     assert {x["slug"] for x in page["items"]} == {"classification", "boxes"}
     status, page, _ = await fetch_json("workbench/api/task-types/boxes/definitions")
