@@ -1,21 +1,34 @@
-"""Assets: local files (hashed and checked) or S3 objects (served through presigned URLs)."""
+"""Assets: local files (hashed and checked) or S3 objects (served through presigned URLs).
+
+``add`` registers many at once, as ``workbench assets add`` does: files, globs, folders and
+S3 keys or prefixes, each once per project. ``media_needed`` says which media a task type's
+plugin shows, so that an import can refuse tasks without it.
+"""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import mimetypes
 import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import events, projects
-from .errors import NotFoundError, ValidationError
-from .store.models import Asset
+from . import events, plugins, projects, resources
+from .errors import ConflictError, NotFoundError, ValidationError
+from .store.models import Asset, TaskType
 
 MEDIA_TYPES = ("image", "video_frame", "video", "audio", "text", "other")
+#: The manifest key by which a plugin may declare the media its tasks must have (null: none).
+MANIFEST_KEY = "asset_media"
+_GLOB = re.compile(r"[*?[]")
 
 
 def get(session: Session, asset_id: int) -> Asset:
@@ -49,10 +62,16 @@ def register_file(session: Session, project: int | str, path: str | os.PathLike,
     digest = sha256_of(file)
     if sha256 is not None and sha256.lower() != digest:
         raise ValidationError("sha256", f"does not match the file's content (file has {digest})")
+    return _register_local(session, project, file, digest, media_type, _metadata(metadata), actor)
+
+
+def _register_local(session: Session, project: int | str, file: Path, digest: str, media_type: str | None,
+                    meta: dict[str, Any], actor: str) -> Asset:
     media_type = media_type or _guess_media_type(file)
-    width, height = _image_size(file) if media_type == "image" else (None, None)
+    with open(file, "rb") as handle:
+        width, height = _image_size(handle, file.name) if media_type == "image" else (None, None)
     return _add(session, project, actor=actor, media_type=media_type, local_path=str(file), sha256=digest,
-                width=width, height=height, meta=_metadata(metadata))
+                width=width, height=height, meta=meta)
 
 
 def register_s3(session: Session, project: int | str, key: str, *, bucket: str | None = None,
@@ -75,17 +94,214 @@ def register_s3(session: Session, project: int | str, key: str, *, bucket: str |
                 sha256=sha256 and sha256.lower(), width=width, height=height, meta=_metadata(metadata))
 
 
+@dataclass
+class Added:
+    """What ``add`` did: every asset its sources name, in order, and which of them are new."""
+
+    project: str
+    assets: list[Asset] = field(default_factory=list)
+    new: list[bool] = field(default_factory=list)
+
+    def add(self, asset: Asset, new: bool) -> None:
+        self.assets.append(asset)
+        self.new.append(new)
+
+    def to_dict(self) -> dict[str, Any]:
+        count = sum(self.new)
+        return {"project": self.project, "new": count, "existing": len(self.new) - count,
+                "assets": [{**asset.to_dict(), "new": new} for asset, new in zip(self.assets, self.new)]}
+
+
+def add(session: Session, project: int | str, sources: Iterable[str], *, media_type: str | None = None,
+        client: Any = None, actor: str = events.SYSTEM) -> Added:
+    """Register local files and S3 objects, each once per project (``workbench assets add``).
+
+    A source is a file, a glob (``**`` included), a folder (every file below it, hidden ones
+    left out), ``s3://bucket/key``, or ``s3://bucket/prefix/`` (every object under it). Each
+    file or object is hashed and its size in bytes kept as ``metadata.size_bytes``. A path or
+    S3 object the project already has is that asset again, not a second one; if its content
+    changed since, it is refused, because its tasks were made for the old content.
+    """
+    owner = projects.get(session, project)
+    known: dict[str, Asset] = {}
+    for asset in session.scalars(select(Asset).where(Asset.project_id == owner.id).order_by(Asset.id.desc())):
+        known[_source(asset)] = asset  # the oldest of a path wins, as in bulk import
+    done = Added(owner.slug)
+    for source in sources:
+        if source.startswith("s3://"):
+            bucket, _, key = source[5:].partition("/")
+            if not bucket:
+                raise ValidationError("source", f"{source!r} names no bucket")
+            client = client or s3_client()
+            for k in _s3_keys(client, bucket, key, source) if not key or key.endswith("/") else [key]:
+                done.add(*_add_s3_object(session, owner.id, client, bucket, k, known, media_type, actor))
+        else:
+            for file in local_files(source):
+                done.add(*_add_file(session, owner.id, file, known, media_type, actor))
+    if not done.assets:
+        raise ValidationError("files", "name no file: give files, globs, folders or s3:// keys")
+    return done
+
+
+def local_files(source: str) -> list[Path]:
+    """The files a path, glob or folder names, sorted; hidden files and folders below a folder are left out."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return [path.resolve()]
+    if path.is_dir():
+        roots = [path]
+    elif _GLOB.search(source):
+        roots = [Path(p) for p in sorted(glob.glob(os.path.expanduser(source), recursive=True))]
+    else:
+        raise ValidationError("path", f"no such file or folder: {source}")
+    files: list[Path] = []
+    for root in roots:
+        if root.is_dir():
+            files.extend(p for p in sorted(root.rglob("*"))
+                         if p.is_file() and not _hidden(p.relative_to(root).as_posix()))
+        elif root.is_file():
+            files.append(root)
+    if not files:
+        raise ValidationError("path", f"{source} {'holds' if path.is_dir() else 'matches'} no file")
+    return [f.resolve() for f in files]
+
+
+def _add_file(session: Session, project_id: int, file: Path, known: dict[str, Asset], media_type: str | None,
+              actor: str) -> tuple[Asset, bool]:
+    digest = sha256_of(file)
+    found = _again(known, str(file), digest)
+    if found is not None:
+        return found, False
+    asset = _register_local(session, project_id, file, digest, media_type, {"size_bytes": file.stat().st_size},
+                            actor)
+    known[str(file)] = asset
+    return asset, True
+
+
+def _add_s3_object(session: Session, project_id: int, client: Any, bucket: str, key: str, known: dict[str, Asset],
+                   media_type: str | None, actor: str) -> tuple[Asset, bool]:
+    name = f"s3://{bucket}/{key}"
+    with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
+        digest = _download(client, bucket, key, spool)
+        found = _again(known, name, digest)
+        if found is not None:
+            return found, False
+        size = spool.tell()
+        media_type = media_type or _guess_media_type(Path(key))
+        spool.seek(0)
+        width, height = _image_size(spool, key) if media_type == "image" else (None, None)
+    asset = register_s3(session, project_id, key, bucket=bucket, media_type=media_type, sha256=digest, width=width,
+                        height=height, metadata={"size_bytes": size}, actor=actor)
+    known[name] = asset
+    return asset, True
+
+
+def _again(known: dict[str, Asset], name: str, digest: str) -> Asset | None:
+    """The project's asset for ``name``, if any; refused if its content changed since it was registered."""
+    found = known.get(name)
+    if found is not None and found.sha256 and found.sha256 != digest:
+        raise ConflictError(f"{name} changed since it was registered as asset {found.id} "
+                            f"(sha256 {found.sha256[:12]}…, now {digest[:12]}…); register it under another name",
+                            field="sha256", reason="differs from the registered content")
+    return found
+
+
+def _download(client: Any, bucket: str, key: str, into: IO[bytes]) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    digest = hashlib.sha256()
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+        for chunk in iter(lambda: body.read(1 << 20), b""):
+            digest.update(chunk)
+            into.write(chunk)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        reason = "no such object" if code in ("NoSuchKey", "404") else code or str(exc)
+        raise ValidationError("s3_key", f"s3://{bucket}/{key}: {reason}") from None
+    except BotoCoreError as exc:
+        raise ValidationError("s3_key", f"s3://{bucket}/{key}: {exc}") from None
+    return digest.hexdigest()
+
+
+def _s3_keys(client: Any, bucket: str, prefix: str, source: str) -> list[str]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+    except (BotoCoreError, ClientError) as exc:
+        raise ValidationError("source", f"{source}: {exc}") from None
+    keys = sorted(k for k in keys if not k.endswith("/") and not _hidden(k[len(prefix):]))
+    if not keys:
+        raise ValidationError("source", f"{source} holds no object")
+    return keys
+
+
+def _source(asset: Asset) -> str:
+    return asset.local_path or f"s3://{asset.s3_bucket}/{asset.s3_key}"
+
+
+def _hidden(relative: str) -> bool:
+    return any(part.startswith(".") for part in relative.split("/"))
+
+
+def media_needed(session: Session, task_type: TaskType) -> str | None:
+    """The media type every task of ``task_type`` must have an asset of, or None.
+
+    The type's plugin decides: the active registered one, else the one installed (the
+    plugins folder and entry points). Its manifest may declare ``asset_media``; the built-in
+    manifests do not, so it is derived: a plugin whose results hold positions (objects
+    with ``x`` and ``y``, or ``points``, in its default ``label_schema``) marks up an image.
+    """
+    manifest = _manifest_of(session, task_type)
+    if manifest is None:
+        return None
+    if MANIFEST_KEY in manifest:
+        declared = manifest[MANIFEST_KEY]
+        if declared is not None and declared not in MEDIA_TYPES:
+            raise ValidationError(f"manifest.{MANIFEST_KEY}", f"must be null or one of {', '.join(MEDIA_TYPES)}")
+        return declared
+    schema = (manifest.get("default_definition") or {}).get("label_schema")
+    return "image" if _holds_positions(schema) else None
+
+
+def _manifest_of(session: Session, task_type: TaskType) -> dict[str, Any] | None:
+    row = plugins.for_task_type(session, task_type)
+    if row is not None:
+        return row.manifest
+    for found in plugins.discover(resources.plugins_root()):
+        if found.manifest["task_type"] == task_type.slug:
+            return found.manifest
+    return None
+
+
+def _holds_positions(schema: Any) -> bool:
+    if isinstance(schema, list):
+        return any(_holds_positions(item) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    names = schema.get("properties")
+    if isinstance(names, dict) and ({"x", "y"} <= names.keys() or "points" in names):
+        return True
+    return any(_holds_positions(value) for value in schema.values())
+
+
 def presigned_url(asset: Asset, *, expires_in: int = 3600, client: Any = None) -> str:
     """A time-limited GET URL for an S3 asset; the worker's browser never sees credentials."""
     if not asset.s3_key:
         raise ValidationError("asset", "is a local file, not an S3 object")
-    if client is None:
-        import boto3
-
-        client = boto3.client("s3", region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-                              or "us-east-1")
+    client = client or s3_client()
     return client.generate_presigned_url("get_object", Params={"Bucket": asset.s3_bucket, "Key": asset.s3_key},
                                          ExpiresIn=expires_in)
+
+
+def s3_client(endpoint_url: str | None = None) -> Any:
+    """A boto3 S3 client in ``AWS_REGION`` (default us-east-1); ``endpoint_url`` for MinIO or a test server."""
+    import boto3
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url)
 
 
 def delete(session: Session, asset_id: int, *, actor: str = events.SYSTEM) -> None:
@@ -124,11 +340,11 @@ def _guess_media_type(file: Path) -> str:
     return kind if kind in ("image", "video", "audio", "text") else "other"
 
 
-def _image_size(file: Path) -> tuple[int | None, int | None]:
+def _image_size(handle: IO[bytes], name: str) -> tuple[int | None, int | None]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(file) as image:
+        with Image.open(handle) as image:
             return image.size
     except (UnidentifiedImageError, OSError):
-        raise ValidationError("path", f"{file.name} is not an image Pillow can read") from None
+        raise ValidationError("path", f"{name} is not an image Pillow can read") from None

@@ -111,7 +111,10 @@ def tasks() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def tasks_import(state: State, file: Path, project_slug: str, definition_ref: str, quiet: bool) -> None:
-    """Create one task per row of a CSV or JSONL FILE, all or nothing."""
+    """Create one task per row of a CSV or JSONL FILE, all or nothing.
+
+    A CSV may use commas, semicolons or tabs and start with a byte-order mark (as Excel
+    writes it); a relative path in its asset column is read from the CSV's folder."""
     from tqdm import tqdm
 
     with tqdm(total=bulk.count_rows(file), unit="task", disable=quiet, desc="checking") as bar:
