@@ -25,7 +25,8 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from workbench.collab import sessions, task_page
+from workbench.collab import briefing, sessions, task_page
+from workbench.collab.live import UNREADABLE
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.store.types import utcnow
 
@@ -62,8 +63,11 @@ class CollabPageHandler(JupyterHandler):
                 raise ValidationError("study", "is required")
             seat = await self.service.run_write(self._join, args)
         except WorkbenchError as exc:
+            # The worker reads plain words; the researcher's reason (the field, the rule) goes to the log.
+            self.log.info("collaboration join refused: %s", exc)
             self.set_status(exc.status)
-            self.finish(self.service.render("collab_error.html", message=exc.message))
+            self.finish(self.service.render("collab_error.html", static=self.service.static_url,
+                                            **briefing.join_refusal(exc)))
             return
         await self.service.hub.notify(seat["session_id"])
         bundle = seat.pop("bundle")
@@ -79,7 +83,8 @@ class CollabPageHandler(JupyterHandler):
         # In the join's transaction: a task the page cannot show leaves the worker unseated.
         bundle = task_page.bundle(s, seat.session, self.service.plugin_urls)
         return {"session_id": seat.session.id, "token": seat.token, "role": seat.participant.role,
-                "ws_path": self.base_url + f"workbench/collab/ws/{seat.session.id}", "bundle": bundle}
+                "ws_path": self.base_url + f"workbench/collab/ws/{seat.session.id}", "bundle": bundle,
+                "briefing": briefing.for_seat(seat.session, seat.participant.role)}
 
 
 class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -115,15 +120,17 @@ class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     async def on_message(self, raw: str | bytes) -> None:
         hub = self.service.hub
         if len(raw) > MAX_FRAME:
-            hub.reject(self, ValidationError("frame", f"is larger than {MAX_FRAME} bytes"))
+            hub.reject(self, ValidationError("frame", f"is larger than {MAX_FRAME} bytes",
+                                             message="That was too long to send; make it shorter."))
             return
         if not self._take_token():
-            hub.reject(self, ValidationError("frame", "too many frames; slow down"))
+            hub.reject(self, ValidationError("frame", "too many frames; slow down",
+                                             message="Too much at once: wait a moment, then try again."))
             return
         try:
             frame = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            hub.reject(self, ValidationError("frame", "is not valid JSON"))
+            hub.reject(self, ValidationError("frame", "is not valid JSON", message=UNREADABLE))
             return
         if self.member_id is None:
             await self._hello(frame)

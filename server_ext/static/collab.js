@@ -1,7 +1,8 @@
 // The collaboration session page: one WebSocket, the word game or the labelling task, and the chat.
 // Everything shown is set with textContent, never parsed as HTML. The labelling task is the task
 // type's own plugin, mounted by plugin_host.js and pre-filled with the assistant's proposal; its
-// submit goes over the socket.
+// submit goes over the socket. Each frame the page sends names the control it came from in its
+// client_id, so a refusal shows beside that control; a move or line that goes through clears it.
 (function () {
   "use strict";
   const EDIT_DELAY = 400; // ms of quiet before a working copy is sent: held arrow keys must not flood the socket
@@ -12,9 +13,31 @@
   let socket = null, ended = false, refused = false, retry = 500, view = null;
   let role = root.dataset.role, chatOn = true, paradigm = "";
   let tool = null, submitted = false, pending = null, editTimer = null, sequence = 0;
+  // Where a refusal of a frame from each control is shown (the client_id's prefix).
+  const ERROR_SLOTS = { board: "board-error", hint: "hint-error", chat: "chat-error" };
+  const STATUS_WORDS = { waiting: "waiting for your partner", active: "in play", ending: "finishing…", ended: "ended" };
+  const END_WORDS = {
+    completed: "The session is complete.", timeout: "The session reached its time limit.",
+    dropout: "The session ended because someone left.", no_partner: "No partner joined in time, so the session ended.",
+  };
 
-  function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  function send(frame, from) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      if (from) showError(from, "Not connected; wait for the page to reconnect and try again.");
+      return;
+    }
+    if (from) { sequence += 1; frame.client_id = from + "-" + sequence; }
+    socket.send(JSON.stringify(frame));
+  }
+
+  function showError(from, message) {
+    const slot = $(ERROR_SLOTS[from] || "notice");
+    slot.textContent = message;
+    slot.scrollIntoView({ block: "nearest" });  // on a phone the control may sit below the rules
+  }
+
+  function clearErrors(...slots) {
+    slots.forEach((id) => { $(id).textContent = ""; });
   }
 
   function connect() {
@@ -23,7 +46,12 @@
     socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
       failPending("The connection dropped; submit again once it is back.");
-      if (event.code === 4403) { refused = true; $("status").textContent = "not allowed"; return; }
+      if (event.code === 4403) {
+        refused = true;
+        $("status").textContent = "not allowed";
+        $("notice").textContent = "This page may not join the session. Open the session again from the HIT.";
+        return;
+      }
       if (ended || refused) return;
       $("status").textContent = "reconnecting…";
       setTimeout(connect, retry);
@@ -44,6 +72,7 @@
       render(frame.status, frame.state);
     } else if (frame.type === "message") {
       addMessage(frame);
+      if (frame.client_id) clearErrors("chat-error");  // our own line came back: it went through
     } else if (frame.type === "ack") {
       if (pending && frame.client_id === pending.id) {
         submitted = true;
@@ -54,16 +83,29 @@
       // The submit's own refusal, or the socket's (too large, too fast), which names no frame:
       // either way the plugin shows it beside its Submit button.
       failPending(frame.message);
-    } else if (frame.type === "error" || frame.type === "notice") {
-      $("notice").textContent = frame.message || frame.text;
+    } else if (frame.type === "error") {
+      showError(String(frame.client_id || "").split("-")[0], frame.message);
+    } else if (frame.type === "notice") {
+      $("notice").textContent = frame.text;
     } else if (frame.type === "end") {
       ended = true;
       render("ended", frame.state);
+      closeChat();
+      clearErrors("notice", "board-error", "hint-error", "chat-error");
       $("done").hidden = false;
+      $("end-reason").textContent = END_WORDS[frame.reason] || "The session has ended.";
       $("code").textContent = frame.completion_code || "";
-      $("status").textContent = "ended (" + frame.reason + ")";
+      $("status").textContent = STATUS_WORDS.ended;
       root.dataset.outcome = JSON.stringify(frame.outcome);
+      $("done").scrollIntoView({ block: "nearest" });
     }
+  }
+
+  // At the end nobody is listening: the chat stays readable but takes no more lines.
+  function closeChat() {
+    $("chat-text").disabled = true;
+    $("chat-text").placeholder = "The session has ended.";
+    $("chat-form").querySelector("button").disabled = true;
   }
 
   function addMessage(m) {
@@ -76,7 +118,9 @@
 
   function render(status, state) {
     root.dataset.status = status;
-    $("status").textContent = status;
+    $("status").textContent = STATUS_WORDS[status] || status;
+    // A state that moved on makes earlier refusals of moves stale.
+    clearErrors("notice", "board-error", "hint-error");
     $("waiting").hidden = status !== "waiting";
     view = state;
     if (!state) return;
@@ -93,8 +137,9 @@
       const b = document.createElement("button");
       b.type = "button"; b.textContent = word; b.dataset.word = word;
       if (state.guesses.includes(word)) b.className = "guessed";
+      if (word === state.target) b.classList.add("target");
       b.disabled = !(myTurn && role === "guesser") || state.guesses.includes(word);
-      b.addEventListener("click", () => send({ type: "action", action: { kind: "guess", word: word } }));
+      b.addEventListener("click", () => send({ type: "action", action: { kind: "guess", word: word } }, "board"));
       board.appendChild(b);
     });
     $("target-line").hidden = !state.target;
@@ -102,9 +147,16 @@
     $("hints").textContent = state.hints.join(", ");
     $("guesses").textContent = state.guesses.join(", ");
     $("hint-form").hidden = !(myTurn && role === "hinter");
-    $("turn").textContent = state.result ? "Game over: " + state.result
-      : (myTurn ? "Your turn." : "Waiting for the " + state.turn + ".");
+    $("turn").textContent = turnText(state, myTurn, status);
     root.dataset.turn = state.turn;
+  }
+
+  function turnText(state, myTurn, status) {
+    if (state.result === "won") return "You won together: the secret word was “" + state.target + "”.";
+    if (state.result === "lost") return "Out of guesses: the secret word was “" + state.target + "”.";
+    if (status !== "active") return "";
+    if (!myTurn) return "Waiting for the " + state.turn + ".";
+    return role === "hinter" ? "Your turn: give a one-word hint." : "Your turn: pick a word on the board.";
   }
 
   function renderLabelling(state, status) {
@@ -175,13 +227,16 @@
 
   $("hint-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    send({ type: "action", action: { kind: "hint", word: $("hint-word").value } });
+    const word = $("hint-word").value.trim();
+    if (!word) { showError("hint", "Write a hint first."); return; }
+    send({ type: "action", action: { kind: "hint", word: word } }, "hint");
     $("hint-word").value = "";
   });
   $("chat-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("chat-text").value.trim();
-    if (text) send({ type: "chat", text: text });
+    if (!text) { showError("chat", "Write a message first."); return; }
+    send({ type: "chat", text: text }, "chat");
     $("chat-text").value = "";
   });
   // Deferred scripts (plugin_host.js, the plugin) have all run by now: the first state can mount the plugin.

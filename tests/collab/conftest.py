@@ -1,8 +1,11 @@
-"""Collaboration fixtures: a clock, study configurations, the core study fixtures."""
+"""Collaboration fixtures: a clock, study configurations, the core study fixtures, a folder for screenshots."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403 - jp_fetch, jp_serverapp and their hooks
@@ -34,3 +37,22 @@ def jp_server_config(collab_store):
     return {"ServerApp": {"jpserver_extensions": {"server_ext": True, "jupyter_server_terminals": False},
                           "allow_unauthenticated_access": False},
             "WorkbenchApp": {"database_url": collab_store.url, "register_plugins": False}}
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def artifacts(request, tmp_path) -> Path:
+    """Where a browser test keeps its screenshots: ``test-artifacts/collab/<test>/`` at the repository's root
+    when git ignores that folder, else pytest's own tmp path. The folder is printed (pytest shows it with -s
+    or on failure)."""
+    ignore = REPO / ".gitignore"
+    ignored = ignore.exists() and any(line.strip().strip("/") == "test-artifacts"
+                                      for line in ignore.read_text().splitlines())
+    folder = (REPO / "test-artifacts" / "collab" / re.sub(r"[^\w.-]+", "_", request.node.name) if ignored
+              else tmp_path / "screenshots")
+    shutil.rmtree(folder, ignore_errors=True)  # this test's own folder: no picture of an older run stays
+    folder.mkdir(parents=True)
+    print(f"screenshots: {folder}")
+    return folder

@@ -32,8 +32,12 @@ def manifest(name: str) -> dict:
     return json.loads((resources.plugins_root() / name / "manifest.json").read_text())
 
 
-def set_up(store, tmp_path, plugin: str, definition: dict, truth: list[dict]) -> int:
-    """A project whose one task is annotated by ``plugin`` (registered, so the page can load it); its study."""
+def set_up(store, tmp_path, plugin: str, definition: dict, truth: list[dict], *,
+           stored_schema: dict | None = None) -> int:
+    """A project whose one task is annotated by ``plugin`` (registered, so the page can load it); its study.
+
+    ``stored_schema`` replaces the definition's label schema in the store after it is made, as a store
+    holds a definition made before definitions were held to their ``ui_config``."""
     picture = tmp_path / "scene.png"
     Image.new("RGB", (640, 480), (235, 235, 235)).save(picture)
     with store.transaction() as s:
@@ -44,10 +48,22 @@ def set_up(store, tmp_path, plugin: str, definition: dict, truth: list[dict]) ->
         task_type = manifest(plugin)["task_type"]
         definitions.create_type(s, task_type)
         spec = definitions.create_definition(s, task_type, "1", definition)
+        if stored_schema is not None:
+            spec.definition = {**spec.definition, "label_schema": stored_schema}
         asset = assets.register_file(s, project.id, picture, metadata={"alt": "A grey scene", "truth": truth})
         task = tasks.create(s, project.id, spec.id, asset_id=asset.id)
         sessions.create_study(s, "assist", {"paradigm": "assisted_labelling"}, project="scenes")
     return task.id
+
+
+def labels_and_an_older_schema() -> tuple[dict, dict]:
+    """A classification definition offering cat, dog and other, and a schema of an older store allowing two."""
+    definition = manifest("classification")["default_definition"]
+    definition["ui_config"] = {**definition["ui_config"], "labels": ["cat", "dog", "other"]}
+    definition["label_schema"]["properties"]["labels"].pop("items", None)
+    older = json.loads(json.dumps(definition["label_schema"]))
+    older["properties"]["labels"]["items"] = {"enum": ["cat", "dog"]}
+    return definition, older
 
 
 async def open_page(pw, url: str, problems: list[str]):
@@ -130,12 +146,10 @@ async def test_a_refused_label_shows_in_the_plugin_and_the_worker_corrects_it(co
                                                                               jp_base_url, tmp_path):
     from playwright.async_api import async_playwright
 
-    # The UI offers "other", the schema refuses it: the socket's error reaches the plugin's status line.
-    definition = manifest("classification")["default_definition"]
-    definition["ui_config"] = {**definition["ui_config"], "labels": ["cat", "dog", "other"]}
-    definition["label_schema"]["properties"]["labels"]["items"] = {"enum": ["cat", "dog"]}
+    # The UI offers "other", the stored schema refuses it: the socket's error reaches the plugin's status line.
+    definition, older = labels_and_an_older_schema()
     truth = [{"x": 1, "y": 1, "w": 200, "h": 200, "label": "dog"}]
-    task_id = set_up(collab_store, tmp_path, "classification", definition, truth)
+    task_id = set_up(collab_store, tmp_path, "classification", definition, truth, stored_schema=older)
     url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}workbench/collab/join?study=assist&workerId=W1" \
           "&assignmentId=A1&hitId=H1"
     problems: list[str] = []
@@ -148,7 +162,8 @@ async def test_a_refused_label_shows_in_the_plugin_and_the_worker_corrects_it(co
         await page.locator("#wb-plugin-root").get_by_role("radio", name="other", exact=True).check()
         await submit.click()
         await page.wait_for_selector("#wb-plugin-root .wb-status-error")
-        assert "action.result.labels[0]" in await page.text_content("#wb-plugin-root .wb-status")
+        said = await page.text_content("#wb-plugin-root .wb-status")
+        assert "“other” is not one of the choices this task allows" in said and "action.result" not in said
         assert await page.is_hidden("#done")
 
         await page.locator("#wb-plugin-root").get_by_role("radio", name="cat", exact=True).check()

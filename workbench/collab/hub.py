@@ -28,7 +28,7 @@ from ..store import Store
 from ..store.models import CollabParticipant, CollabSession, Event
 from ..store.types import utcnow
 from . import agents, paradigms, sessions
-from .live import LiveSession, Member, check_frame
+from .live import UNREADABLE, LiveSession, Member, check_frame
 
 log = logging.getLogger(__name__)
 AGENT_RETRIES = 3
@@ -173,7 +173,7 @@ class Hub:
                 if frame.get("client_id"):
                     self._send(conn, {"type": "ack", "client_id": frame["client_id"]})
             else:
-                raise ValidationError("frame.type", "hello is only the first frame")
+                raise ValidationError("frame.type", "hello is only the first frame", message=UNREADABLE)
         except ValidationError as exc:
             client_id = frame.get("client_id") if isinstance(frame, dict) else None
             self.reject(conn, exc, client_id if isinstance(client_id, str) and len(client_id) <= 64 else None)
@@ -289,9 +289,10 @@ class Hub:
         live.agent_call(member, record, now)
         if turn.say and live.condition.get("chat", True):
             try:
-                self._broadcast(live, live.chat(member, turn.say[:live.config.get("max_message_chars", 1000)], now))
+                self._broadcast(live, live.chat(member, turn.say[:live.config.get("max_message_chars", 1000)], now,
+                                                with_move=acted))
             except ValidationError:
-                pass
+                pass  # a reply after the end, or an empty line: nothing to say
         if acted:
             self._broadcast_state(live)
         if record.get("error"):

@@ -36,10 +36,14 @@ _frames = jsonschema.Draft202012Validator(FRAME_SCHEMA)
 _fast_frames = fastjsonschema.compile(FRAME_SCHEMA)  # every frame passes here; jsonschema only words errors
 
 
+#: Said to a person whose page sent a frame the session cannot read (the page never does, so: reload it).
+UNREADABLE = "The session could not read what the page sent; reload the page and try again."
+
+
 def check_frame(frame: Any) -> dict[str, Any]:
-    """A client's frame, or ValidationError naming what is wrong with it."""
+    """A client's frame, or ValidationError naming what is wrong with it (its message in plain words)."""
     if not isinstance(frame, dict):
-        raise ValidationError("frame", "must be a JSON object")
+        raise ValidationError("frame", "must be a JSON object", message=UNREADABLE)
     try:
         _fast_frames(frame)
         error = None
@@ -47,10 +51,12 @@ def check_frame(frame: Any) -> dict[str, Any]:
         error = best_match(_frames.iter_errors(frame))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
-        raise ValidationError(f"frame.{where}" if where else "frame", error.message)
+        message = "Write a message first." if where == "text" else UNREADABLE
+        raise ValidationError(f"frame.{where}" if where else "frame", error.message, message=message)
     needed = {"chat": "text", "action": "action", "hello": "token"}.get(frame["type"])
     if needed and needed not in frame:
-        raise ValidationError(f"frame.{needed}", "is required")
+        raise ValidationError(f"frame.{needed}", "is required",
+                              message="Write a message first." if needed == "text" else UNREADABLE)
     return frame
 
 
@@ -119,15 +125,22 @@ class LiveSession:
     def state_frame(self, role: str) -> dict[str, Any]:
         return {"type": "state", "status": self.status, "state": self.view(role)}
 
-    def chat(self, member: Member, text: str, now: datetime, client_id: str | None = None) -> dict[str, Any]:
-        """A chat line, checked: chat on in this condition, the session in play, length within bounds."""
+    def chat(self, member: Member, text: str, now: datetime, client_id: str | None = None, *,
+             with_move: bool = False) -> dict[str, Any]:
+        """A chat line, checked: chat on in this condition, the session in play, length within bounds.
+
+        ``with_move``: the line goes with a move just made, so it is said even when that move ended
+        the game (an agent's "I guess apple." belongs to the transcript of the guess that won).
+        """
         if not self.condition.get("chat", True):
-            raise ValidationError("text", "chat is off in this session")
-        self._check_playing()
+            raise ValidationError("text", "chat is off in this session", message="There is no chat in this session.")
+        if not (with_move and self.status == "active"):
+            self._check_playing()
         text = text.strip()
         limit = self.config.get("max_message_chars", 1000)
         if not text or len(text) > limit:
-            raise ValidationError("text", f"must be 1-{limit} characters")
+            raise ValidationError("text", f"must be 1-{limit} characters",
+                                  message=f"A message has 1 to {limit} characters.")
         self.seq += 1
         message = {"type": "message", "seq": self.seq, "role": member.role, "kind": member.kind, "text": text,
                    "ts": now.isoformat()}
@@ -160,8 +173,11 @@ class LiveSession:
                                     {**record, "backend": member.backend, "model": member.model}))
 
     def _check_playing(self) -> None:
+        if self.status == "waiting":
+            raise ValidationError("session", "is not in play", message="The session has not started yet.")
         if self.status != "active" or self.finished:
-            raise ValidationError("session", "is not in play" if self.status != "ended" else "has ended")
+            raise ValidationError("session", "is not in play" if self.status != "ended" else "has ended",
+                                  message="The session has ended.")
 
     def _validate(self, result: Any) -> None:
         schema = (self.game or {}).get("label_schema")
@@ -170,10 +186,30 @@ class LiveSession:
         error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(result))
         if error is not None:
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-            raise ValidationError("action.result" + where, error.message)
+            raise ValidationError("action.result" + where, error.message, message=plain_result_error(error))
 
     def take_pending(self) -> tuple[list[Pending], dict[str, Any] | None]:
         """What to write: the pending events, and the state if it changed."""
         taken, self.pending = self.pending, []
         state, self.dirty = (self.state if self.dirty else None), False
         return taken, state
+
+
+def plain_result_error(error: jsonschema.ValidationError) -> str:
+    """Why an answer does not fit the task's label schema, in the words of the person who gave it."""
+    name = next((str(p) for p in reversed(error.absolute_path) if isinstance(p, str)), "answer")
+    limit = error.validator_value
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in limit)
+        return f"“{error.instance}” is not one of the choices this task allows ({allowed})."
+    if error.validator == "minItems":
+        return f"Give at least {limit} in “{name}”."
+    if error.validator == "maxItems":
+        return f"Give at most {limit} in “{name}”."
+    if error.validator == "minLength":
+        return f"Write at least {limit} character{'s' if limit != 1 else ''} in “{name}”."
+    if error.validator == "maxLength":
+        return f"Write at most {limit} characters in “{name}”."
+    if error.validator == "required":
+        return "Part of the answer is missing; complete the task and submit again."
+    return "This answer does not fit the task; check it and submit again."

@@ -14,6 +14,7 @@ from typing import Any
 from ...errors import ValidationError
 
 NAME = "assisted_labelling"
+TITLE = "Labelling task"  # the session page's heading
 ROLES = ("assistant", "annotator")
 AGENT_ROLE = "assistant"
 
@@ -39,27 +40,31 @@ def apply(state: dict[str, Any], role: str, action: dict[str, Any], *,
           validate: Callable[[Any], None] | None = None, **_: Any) -> dict[str, Any]:
     """Assistant: ``propose``. Annotator: ``edit`` (a working copy) or ``submit`` (the final result)."""
     if state.get("result"):
-        raise ValidationError("action", "the task is already submitted")
+        raise ValidationError("action", "the task is already submitted", message="The task is already submitted.")
     kind, result = action.get("kind"), action.get("result")
     if not isinstance(result, dict):
-        raise ValidationError("action.result", "must be an object")
+        raise ValidationError("action.result", "must be an object",
+                              message="The answer could not be read; reload the page and try again.")
     new = dict(state)
     if role == "assistant":
         if kind != "propose" or state["turn"] != "assistant":
-            raise ValidationError("action.kind", "the assistant may only 'propose', once, before the annotator")
+            raise ValidationError("action.kind", "the assistant may only 'propose', once, before the annotator",
+                                  message="The assistant proposes once, before the annotator.")
         if validate:
             validate(result)
         new.update(proposal=result, current=result, turn="annotator")
         return new
     if role != "annotator":
-        raise ValidationError("role", f"must be one of {list(ROLES)}")
+        raise ValidationError("role", f"must be one of {list(ROLES)}", message="Your role makes no moves here.")
     if state["turn"] != "annotator":
-        raise ValidationError("action", "wait for the assistant's proposal")
+        raise ValidationError("action", "wait for the assistant's proposal",
+                              message="Wait for the assistant's proposal.")
     if kind == "edit":
         new["current"] = result
         return new
     if kind != "submit":
-        raise ValidationError("action.kind", "the annotator may 'edit' or 'submit'")
+        raise ValidationError("action.kind", "the annotator may 'edit' or 'submit'",
+                              message="Edit the answer or submit it.")
     if validate:
         validate(result)
     new.update(current=result, final=result, result="submitted")
@@ -98,6 +103,24 @@ def instructions(role: str) -> str:
         return ("You assist an annotator. Propose a result for the task that satisfies its label schema. "
                 'Act with {"kind": "propose", "result": {...}}.')
     return "Check the assistant's proposal, correct it where it is wrong, and submit."
+
+
+#: What each role does, told to people on the session page: (to the one who has it, about one who has it).
+ROLES_FOR_PEOPLE = {
+    "annotator": ("You label the task below and submit the answer.",
+                  "labels the task and submits the answer"),
+    "assistant": ("You propose a label for the task.",
+                  "fills in a proposal for the task, which you may keep or correct"),
+}
+
+
+def rules(config: dict[str, Any], seats: dict[str, str]) -> list[str]:
+    """The rules as people read them; without an assistant seat there is no proposal to check."""
+    if "assistant" not in seats:
+        return ["Label the task below, then submit.", "You submit once; the session ends with your submission."]
+    return ["The assistant fills in a proposal for the task below.",
+            "Check it: keep what is right and correct what is wrong.",
+            "Submit when the answer is right. You submit once; the session ends with your submission."]
 
 
 def local_proposal(state: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from ...errors import ValidationError
 
 NAME = "word_guessing"
+TITLE = "Word guessing game"  # the session page's heading
 ROLES = ("hinter", "guesser")
 AGENT_ROLE = "hinter"
 #: Seats an agent may take beside the two players: the helper chats with both and never moves.
@@ -61,30 +62,36 @@ def turn(state: dict[str, Any]) -> str | None:
 def apply(state: dict[str, Any], role: str, action: dict[str, Any], **_: Any) -> dict[str, Any]:
     """The state after ``role`` does ``action``; ValidationError for an illegal move."""
     if state.get("result"):
-        raise ValidationError("action", "the game is over")
+        raise ValidationError("action", "the game is over", message="The game is over.")
     kind, word = action.get("kind"), action.get("word")
     if role not in ROLES:
-        raise ValidationError("role", f"must be one of {list(ROLES)}")
+        raise ValidationError("role", f"must be one of {list(ROLES)}", message="Your role makes no moves here.")
     if role != state["turn"]:
-        raise ValidationError("action", f"it is the {state['turn']}'s turn")
+        raise ValidationError("action", f"it is the {state['turn']}'s turn",
+                              message=f"Wait: it is the {state['turn']}'s turn.")
     if not isinstance(word, str) or not WORD.match(word.strip()):
-        raise ValidationError("action.word", "must be one word of letters (at most 40)")
+        raise ValidationError("action.word", "must be one word of letters (at most 40)",
+                              message="Use one word of letters only (at most 40), with no spaces or digits.")
     word = word.strip().lower()
     new = {**state, "hints": list(state["hints"]), "guesses": list(state["guesses"])}
     if role == "hinter":
         if kind != "hint":
-            raise ValidationError("action.kind", "the hinter may only 'hint'")
-        if state["target"] in word or word in state["board"]:
-            raise ValidationError("action.word", "a hint may not be a word on the board")
+            raise ValidationError("action.kind", "the hinter may only 'hint'", message="The hinter gives hints.")
+        if word in state["board"]:
+            raise ValidationError("action.word", "a hint may not be a word on the board",
+                                  message=f"“{word}” is on the board: give a hint that is not.")
+        if state["target"] in word:
+            raise ValidationError("action.word", "a hint may not contain the secret word",
+                                  message="A hint may not contain the secret word.")
         new["hints"].append(word)
         new["turn"] = "guesser"
         return new
     if kind != "guess":
-        raise ValidationError("action.kind", "the guesser may only 'guess'")
+        raise ValidationError("action.kind", "the guesser may only 'guess'", message="The guesser picks words.")
     if word not in state["board"]:
-        raise ValidationError("action.word", "must be a word on the board")
+        raise ValidationError("action.word", "must be a word on the board", message="Pick a word on the board.")
     if word in state["guesses"]:
-        raise ValidationError("action.word", "was already guessed")
+        raise ValidationError("action.word", "was already guessed", message=f"“{word}” was already guessed.")
     new["guesses"].append(word)
     if word == state["target"]:
         new["result"] = "won"
@@ -112,6 +119,31 @@ def instructions(role: str) -> str:
                 'Act with {"kind": "hint", "word": "<one word>"}.')
     return ("You are the guesser in a word-guessing game. You see a board of words and the hints so far. "
             'Pick the board word the hints point to. Act with {"kind": "guess", "word": "<a board word>"}.')
+
+
+#: What each role does, told to people on the session page: (to the one who has it, about one who has it).
+ROLES_FOR_PEOPLE = {
+    "hinter": ("You see which word on the board is the secret one. Give one-word hints that lead the guesser to it.",
+               "sees the secret word and gives one-word hints"),
+    "guesser": ("You do not see the secret word. After each hint, pick the word on the board the hints point to.",
+                "picks the word on the board that the hints point to"),
+    "helper": ("You read the hints and suggest in the chat which word they point to.",
+               "reads the hints and suggests words in the chat, but never picks"),
+}
+
+
+def rules(config: dict[str, Any], seats: dict[str, str]) -> list[str]:
+    """The rules as people read them, with this study's numbers (``config`` is the study's ``word_guessing``)."""
+    size = min(int(config.get("board_size", 8)), len(config.get("words") or VOCABULARY))
+    guesses = int(config.get("max_guesses", 5))
+    out = [f"The board shows {size} words. One of them is the secret word; only the hinter knows which.",
+           "The hinter gives one hint at a time: a single word that is not on the board.",
+           "After each hint the guesser picks one word on the board.",
+           f"You win together when the guesser picks the secret word. The guesser has {guesses} "
+           f"guess{'es' if guesses != 1 else ''}."]
+    if "helper" in seats:
+        out.append("The helper suggests words in the chat; only the guesser picks.")
+    return out
 
 
 def local_move(state: dict[str, Any], role: str, rng: random.Random) -> dict[str, Any]:
