@@ -69,7 +69,8 @@ def test_an_older_store_opens_and_upgrades_in_place(empty_store, backend):
 
 def test_server_stores_are_not_migrated_silently(empty_store, backend):
     if backend == "sqlite":
-        store = open_store(empty_store.url)  # the embedded default migrates itself
+        empty_store.upgrade("0001")
+        store = open_store(empty_store.url)  # an existing SQLite store migrates itself
         assert store.revision()[0] == store.revision()[1]
         store.dispose()
         return

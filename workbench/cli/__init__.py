@@ -23,12 +23,16 @@ class State:
     database_url: str | None = None
     _store: Any = field(default=None, repr=False)
 
-    def store(self):
-        """The configured store, opened once per command (SQLite is migrated in place)."""
+    def store(self, *, create: bool = False):
+        """The configured store, opened once per command (SQLite is migrated in place).
+
+        A SQLite file that is not there is an error saying how to create one: only the commands
+        meant to create a store (``init``, ``db upgrade``, ``demo``) pass ``create=True``.
+        """
         if self._store is None:
             from ..store import open_store
 
-            self._store = open_store(self.database_url)
+            self._store = open_store(self.database_url, create=create)
         return self._store
 
 

@@ -1,4 +1,8 @@
-"""``workbench init`` and ``workbench db …``: create, upgrade, inspect and back up the store."""
+"""``workbench init`` and ``workbench db …``: create, upgrade, inspect and back up the store.
+
+``init`` and ``db upgrade`` create a store that is not there; ``db current`` and ``db backup``
+refuse one.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ def init(state: State) -> None:
     """Create the store, or upgrade it to this version's schema."""
     store = Store(state.database_url)
     result = store.upgrade()
-    where = store.path or config.redact(store.url)
+    where = store.location
     if result.before is None:
         click.echo(f"created a new store at {where} (schema {result.after})")
     elif result.changed:
@@ -53,7 +57,7 @@ def upgrade(state: State, revision: str) -> None:
 @click.pass_obj
 def current(state: State, as_json: bool) -> None:
     """Show the store's schema revision and the code's."""
-    store = Store(state.database_url)
+    store = Store(state.database_url, create=False)
     now, head = store.revision()
     data = {"url": config.redact(store.url), "current": now, "head": head, "up_to_date": now == head}
     emit(data, as_json, f"{data['url']}: {now or '(empty)'} (code expects {head})")
@@ -74,7 +78,7 @@ def backup(state: State, out: Path | None, run_dump: bool) -> None:
     """
     from ..store import backup as backups
 
-    store = Store(state.database_url)
+    store = Store(state.database_url, create=False)
     if store.path is not None:
         click.echo(f"snapshot written to {store.backup(out)}")
         return

@@ -3,6 +3,11 @@
 A ``Store`` owns the engine. Work happens in units: ``with store.transaction() as s:``
 commits everything done inside (the change and its Event) or nothing; ``with
 store.session() as s:`` reads.
+
+A store is created only where creating is meant (``workbench init``, ``workbench db
+upgrade``, the demo, ``open_store(create=True)``, and the embedded store on first use):
+elsewhere a SQLite file that is not there is an error, so a mistyped URL never becomes a
+new, empty store.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,10 +31,22 @@ log = logging.getLogger(__name__)
 
 
 class Store:
-    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+    def __init__(self, url: str | None = None, *, echo: bool = False, create: bool = True) -> None:
+        """The store at ``url`` (default: ``WORKBENCH_DATABASE_URL``, or SQLite in the home); nothing connects yet.
+
+        ``create=False`` refuses a SQLite file that does not exist (``StoreError`` saying how to
+        create one) and makes neither the file nor its folder. ``create=True`` makes the folder;
+        SQLite makes the file at the first connection.
+        """
         self.url = config.database_url(url)
         self.engine = make_engine(self.url, echo=echo)
         self.dialect = self.engine.dialect.name
+        path = self.path
+        if path is not None and not path.exists():
+            if not create:
+                self.engine.dispose()
+                raise missing_store(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         writer_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.dialect == "sqlite" else self.engine
         self._writer = sessionmaker(writer_bind, expire_on_commit=False)
@@ -41,6 +59,11 @@ class Store:
         """The SQLite file, or None for a server database."""
         database = self.engine.url.database
         return Path(database) if self.dialect == "sqlite" and database and database != ":memory:" else None
+
+    @property
+    def location(self) -> str:
+        """Where the store is, to print: the SQLite file, or the URL without its password."""
+        return str(self.path or config.redact(self.url))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -62,7 +85,7 @@ class Store:
         try:
             result = migrate.upgrade(self.engine, revision, backup=backup)
         except OperationalError as exc:
-            raise StoreError(f"cannot reach the store at {config.redact(self.url)}: {exc.orig}") from exc
+            raise self._unreachable(exc) from exc
         if result.changed:
             log.info("store upgraded from %s to %s", result.before, result.after)
         return result
@@ -76,11 +99,16 @@ class Store:
         try:
             current, head = self.revision()
         except OperationalError as exc:
-            raise StoreError(f"cannot reach the store at {config.redact(self.url)}: {exc.orig}") from exc
+            raise self._unreachable(exc) from exc
         if current != head:
             state = "is empty" if current is None else f"is at revision {current}"
             raise StoreError(f"the store {state}; this workbench needs {head}",
                              hint="run `workbench db upgrade` (or `workbench init` for a new store)")
+
+    def _unreachable(self, exc: OperationalError) -> StoreError:
+        return StoreError(f"cannot reach the store at {config.redact(self.url)}: {exc.orig}",
+                          hint="check the database URL and that its server runs; a new server database gets its "
+                               "tables from `workbench db upgrade`")
 
     def backup(self, dest: Path | None = None) -> Path | None:
         return migrate.sqlite_backup(self.engine, dest)
@@ -92,19 +120,45 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str | None = None, *, upgrade: bool | None = None, echo: bool = False) -> Store:
+def missing_store(path: Path) -> StoreError:
+    """The error for a SQLite store that is not there: where it was looked for, and how to make one."""
+    return StoreError(f"no store at {path}",
+                      hint="create it with `workbench init`, or open_store(create=True) in Python; "
+                           "if it should exist, check the database URL")
+
+
+def open_store(url: str | None = None, *, create: bool | None = None, upgrade: bool | None = None,
+               echo: bool = False) -> Store:
     """Open the configured store.
+
+    A SQLite file that does not exist is a ``StoreError`` that names ``workbench init``, unless
+    creating is asked for: ``create=True`` makes any SQLite file (and its folder); ``create=None``
+    (the default) makes only the embedded store, on first use, so that a notebook on a fresh
+    machine can begin with ``open_store()``, while a mistyped URL or ``WORKBENCH_DATABASE_URL``
+    is refused. The CLI passes ``create=False`` except for the commands that create.
 
     ``upgrade=None`` (the default) migrates the embedded SQLite file in place, with a
     backup first, and only checks a server database: there, migrations are an explicit
-    step (``workbench db upgrade``) so that several replicas never race to run them.
+    step (``workbench db upgrade``, which also makes a new database's tables) so that
+    several replicas never race to run them.
     """
-    store = Store(url, echo=echo)
+    if create is None:
+        create = _is_embedded(config.database_url(url))
+    store = Store(url, echo=echo, create=create)
     if upgrade or (upgrade is None and store.dialect == "sqlite"):
         store.upgrade()
     else:
         store.check_current()
     return store
+
+
+def _is_embedded(url: str) -> bool:
+    """Whether ``url`` names the embedded store: ``workbench.db`` in the home, ``config.database_url``'s default."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return False
+    path = Path(parsed.database)  # its name first: config.home() makes the home folder
+    return path.name == "workbench.db" and path.resolve() == (config.home() / "workbench.db").resolve()
 
 
 __all__ = ["Store", "open_store"]

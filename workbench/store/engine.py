@@ -1,8 +1,10 @@
-"""Engines for the embedded SQLite file and for PostgreSQL, tuned for the workbench's load."""
+"""Engines for the embedded SQLite file and for PostgreSQL, tuned for the workbench's load.
+
+Making an engine touches nothing on disk: whether a missing SQLite file may be created is
+the ``Store``'s decision (``Store(create=...)``), taken before the first connection.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -26,9 +28,6 @@ def dialect_insert(session: Session):
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
