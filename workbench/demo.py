@@ -1,18 +1,24 @@
-"""The demo study: generated images to draw boxes on and to classify, on the embedded store."""
+"""The demo study: generated images to draw boxes on and to classify, on the embedded store.
+
+Each run makes a project of its own: ``demo``, then ``demo-2``, ``demo-3``, … An earlier demo
+project, and whatever the researcher added to it, is never touched.
+"""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import assets, config, definitions, projects, tasks
 from .errors import NotFoundError
 from .store import Store
-from .store.models import TaskType
+from .store.models import Project, TaskType
 
 PROJECT = "demo"
 SHAPES = ("circle", "square", "triangle")
@@ -96,42 +102,51 @@ def demo_definitions() -> dict[str, dict[str, Any]]:
     return out
 
 
+def new_project_slug(session: Session) -> str:
+    """``demo`` if no project has that slug, else the first of ``demo-2``, ``demo-3``, … that is free."""
+    taken = set(session.scalars(select(Project.slug).where(Project.slug.like(f"{PROJECT}%"))))
+    candidates = itertools.chain([PROJECT], (f"{PROJECT}-{n}" for n in itertools.count(2)))
+    return next(slug for slug in candidates if slug not in taken)
+
+
+def project_folder(slug: str) -> Path:
+    """Where a demo project's generated images, exports and server logs go: ``$WORKBENCH_HOME/<slug>``."""
+    return config.home() / slug
+
+
 def run(store: Store, *, n_tasks: int = 12, target_annotations: int = 1,
         echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Create (or re-create) the demo project; return a summary of what was made."""
-    folder = config.home() / "demo" / "assets"
-    images = make_images(folder, n_tasks)
+    """Create a new demo project (``demo``, or ``demo-2``, … when that exists); return a summary of what was made,
+    with the project's slug under ``project``."""
     with store.transaction() as session:
-        try:
-            projects.delete(session, PROJECT, actor="demo")
-            echo("replaced the previous demo project")
-        except NotFoundError:
-            pass
-        project = projects.create(session, PROJECT, "Shapes demo",
+        slug = new_project_slug(session)
+        if slug != PROJECT:
+            echo(f"project {PROJECT!r} exists and is kept as it is; this demo makes project {slug!r}")
+        images = make_images(project_folder(slug) / "assets", n_tasks)
+        project = projects.create(session, slug, "Shapes demo" if slug == PROJECT else f"Shapes demo ({slug})",
                                   "Draw boxes around shapes and name the largest one.", actor="demo")
         refs = {}
-        for slug, body in demo_definitions().items():
-            if session.scalars(select(TaskType).where(TaskType.slug == slug)).first() is None:
-                definitions.create_type(session, slug, slug.replace("-", " ").title(), actor="demo")
+        for type_slug, body in demo_definitions().items():
+            if session.scalars(select(TaskType).where(TaskType.slug == type_slug)).first() is None:
+                definitions.create_type(session, type_slug, type_slug.replace("-", " ").title(), actor="demo")
             try:
-                spec = definitions.get_definition(session, slug, "demo-1")
+                spec = definitions.get_definition(session, type_slug, "demo-1")
             except NotFoundError:
-                spec = definitions.create_definition(session, slug, "demo-1", body, actor="demo")
-            refs[slug] = spec
-        made = {slug: 0 for slug in refs}
+                spec = definitions.create_definition(session, type_slug, "demo-1", body, actor="demo")
+            refs[type_slug] = spec
+        made = {type_slug: 0 for type_slug in refs}
         for image in images:
             asset = assets.register_file(session, project.id, image["path"], metadata={"truth": image["truth"]},
                                          actor="demo")
-            for slug, spec in refs.items():
+            for type_slug, spec in refs.items():
                 tasks.create(session, project.id, spec.id, asset_id=asset.id, actor="demo",
                              target_annotations=target_annotations,
                              payload={"instructions": spec.ui_config.get("instructions", "")})
-                made[slug] += 1
-    where = store.path or config.redact(store.url)
-    echo(f"store:    {where}")
-    echo(f"project:  {PROJECT} (id {project.id})")
-    echo(f"assets:   {len(images)} generated images in {folder}")
-    for slug, count in made.items():
-        echo(f"tasks:    {count} {slug} tasks (definition {slug}:{refs[slug].version})")
-    return {"project": PROJECT, "store": str(where), "assets": len(images), "tasks": sum(made.values()),
+                made[type_slug] += 1
+    echo(f"store:    {store.location}")
+    echo(f"project:  {slug} (id {project.id})")
+    echo(f"assets:   {len(images)} generated images in {project_folder(slug) / 'assets'}")
+    for type_slug, count in made.items():
+        echo(f"tasks:    {count} {type_slug} tasks (definition {type_slug}:{refs[type_slug].version})")
+    return {"project": slug, "store": store.location, "assets": len(images), "tasks": sum(made.values()),
             "tasks_by_type": made}

@@ -7,6 +7,10 @@ whose ExternalQuestion is the server's annotate page; let simulated workers do t
 through the real worker pages; run sync, ingest and export through papermill. Without
 ``headless`` it then starts JupyterLab on the panels notebook and Voila on the dashboard,
 and keeps everything up until interrupted.
+
+Each run works on a new project (``demo``, ``demo-2``, …; see ``demo.run``) and keeps its files
+under ``$WORKBENCH_HOME/<project>``. SIGINT, SIGTERM and SIGHUP stop every process it started,
+their own children included, before it exits.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from . import config, demo, jobs, projects, resources
-from .child_servers import free_port, serving
-from .store import Store, open_store
+from .child_servers import free_port, serving, stop_on_signals
+from .store import Store
 
 CODE_ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = (("parquet", "annotations.parquet"), ("coco", "boxes.coco.json"), ("long", "ratings.long.csv"))
@@ -53,15 +57,31 @@ def workbench_server(store: Store, logs: Path) -> tuple[str, Any]:
 
 def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
         echo: Callable[[str], None] = print, database_url: str | None = None) -> dict[str, Any]:
-    """Run the demo study in the store at ``database_url`` (default: the configured one); return the summary
-    (``headless=False`` returns after Ctrl-C)."""
+    """Run the demo study on a new demo project in the store at ``database_url`` (default: the configured
+    one; created if need be); return the summary, which names the project.
+
+    ``headless=False`` keeps the servers up until SIGINT, SIGTERM or SIGHUP, then stops them and returns.
+    With ``headless``, such a signal stops every process the demo started and raises ``Stopped``.
+    """
+    with stop_on_signals():
+        summary = _run(headless, n_tasks, workers_per_task, echo, database_url)
+    if not headless:
+        echo("stopped every server the demo started")
+    return summary
+
+
+def _run(headless: bool, n_tasks: int, workers_per_task: int, echo: Callable[[str], None],
+         database_url: str | None) -> dict[str, Any]:
     from .mturk_sim import Simulator
     from .mturk_sim.workers import run_workers
     from .providers import WorkSpec, get_provider
 
-    logs = config.home() / "demo" / "logs"
-    store = open_store(database_url, upgrade=True)                                            # 1
+    store = Store(database_url)                                                 # 1: created if need be
+    if store.upgrade().before is None:
+        echo(f"created a new store at {store.location}")
     made = demo.run(store, n_tasks=n_tasks, target_annotations=workers_per_task, echo=echo)   # 2
+    project = made["project"]
+    logs = demo.project_folder(project) / "logs"
     with ExitStack() as stack:
         sim = Simulator().start()                                               # 3
         stack.callback(sim.stop)
@@ -70,10 +90,10 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
         echo(f"simulator: {sim.url}\nserver:    {base_url}")
         provider = get_provider("mturk", "local", store=store, endpoint_url=sim.url)
         with store.session() as s:
-            task_ids = [t["id"] for t in _tasks(s)]
+            task_ids = [t["id"] for t in _tasks(s, project)]
         spec = WorkSpec(title="Shapes: label or box them", description="Look at a picture of shapes and annotate it.",
                         reward_cents=5, max_assignments=workers_per_task, keywords=["image", "shapes"])
-        created = provider.create_work(demo.PROJECT, task_ids, spec, base_url=base_url, actor="demo")   # 4
+        created = provider.create_work(project, task_ids, spec, base_url=base_url, actor="demo")   # 4
         echo(f"HITs:      {created.created} created on the simulator")
         outcomes = run_workers(sim.url, len(task_ids) * workers_per_task, hit_ids=created.hit_ids,    # 5
                                post_to_server=True, concurrency=4)
@@ -85,14 +105,14 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
         synced = jobs.run("sync", mturk, store=store, wait=60)                  # 6
         ingested = jobs.run("ingest", mturk, store=store, wait=60)
         files = []
-        out_dir = config.home() / "demo" / "exports"
+        out_dir = demo.project_folder(project) / "exports"
         for fmt, name in EXPORTS:
-            result = jobs.run("export", {"project": demo.PROJECT, "format": fmt, "out": str(out_dir / name)},
+            result = jobs.run("export", {"project": project, "format": fmt, "out": str(out_dir / name)},
                               store=store, wait=60)
             files.append({"format": fmt, "path": result.summary.get("path"), "rows": result.summary.get("rows")})
         with store.session() as s:
-            stats = projects.stats(s, demo.PROJECT)
-        summary = {"project": demo.PROJECT, "tasks": made["tasks"], "hits": len(created.hit_ids),
+            stats = projects.stats(s, project)
+        summary = {"project": project, "tasks": made["tasks"], "hits": len(created.hit_ids),
                    "assignments_submitted": submitted,
                    # recorded by the worker page as they arrived, completed by sync from MTurk's record
                    "assignments_synced": (synced.summary.get("assignments_new") or 0)
@@ -101,19 +121,20 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
                    "ingest": {k: ingested.summary.get(k) for k in ("ingested", "duplicates", "invalid")},
                    "exports": files, "notebooks": [synced.run["output_path"], ingested.run["output_path"]]}
         if not headless:
-            _interactive(store, sim.url, logs, echo, stack)
+            _interactive(store, project, sim.url, logs, echo, stack)
         return summary
 
 
-def _tasks(session) -> list[dict[str, Any]]:
+def _tasks(session, project: str) -> list[dict[str, Any]]:
     from . import tasks
 
-    return [t.to_dict() for t in tasks.list_(session, project=demo.PROJECT, limit=10_000)]
+    return [t.to_dict() for t in tasks.list_(session, project=project, limit=10_000)]
 
 
-def _interactive(store: Store, sim_url: str, logs: Path, echo: Callable[[str], None], stack: ExitStack) -> None:
-    """JupyterLab on the panels notebook and Voila on the dashboard, until Ctrl-C."""
-    env = child_env(store, WORKBENCH_PROJECT=demo.PROJECT, MTURK_ENVIRONMENT="local", MTURK_LOCAL_ENDPOINT=sim_url)
+def _interactive(store: Store, project: str, sim_url: str, logs: Path, echo: Callable[[str], None],
+                 stack: ExitStack) -> None:
+    """JupyterLab on the panels notebook and Voila on the dashboard, until a signal (``Stopped``)."""
+    env = child_env(store, WORKBENCH_PROJECT=project, MTURK_ENVIRONMENT="local", MTURK_LOCAL_ENDPOINT=sim_url)
     lab_port, voila_port, token = free_port(), free_port(), secrets.token_hex(16)
     notebooks = resources.notebooks_root()  # beside the package in a checkout, shared data in a wheel
     lab = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={lab_port}", "--ServerApp.ip=127.0.0.1",
@@ -126,9 +147,9 @@ def _interactive(store: Store, sim_url: str, logs: Path, echo: Callable[[str], N
                                 cwd=CODE_ROOT))
     echo(f"JupyterLab (panels): http://127.0.0.1:{lab_port}/lab/tree/panels.ipynb?token={token}")
     echo(f"Voila dashboard:     http://127.0.0.1:{voila_port}/   (voila {notebooks / 'dashboard.ipynb'})")
-    echo("Ctrl-C stops the servers.")
+    echo("Ctrl-C (or SIGTERM) stops the servers.")
     try:
         while True:
             time.sleep(1)
-    except KeyboardInterrupt:
-        echo("stopping")
+    except KeyboardInterrupt as stop:
+        echo(f"{getattr(stop, 'name', 'SIGINT')}: stopping")

@@ -1,4 +1,4 @@
-"""``workbench demo``: the whole study offline, on the embedded store."""
+"""``workbench demo``: the whole study offline, on the embedded store (created if need be)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,24 @@ from . import State, cli
 def demo(state: State, headless: bool, n_tasks: int, workers_per_task: int, project_only: bool) -> None:
     """The demo study: project, simulator, server, HITs, simulated workers, sync, ingest and export.
 
-    Without --headless, JupyterLab (the panels) and Voila (the dashboard) start afterwards.
+    Each run makes a new project: `demo`, or `demo-2`, `demo-3`, … when that exists; earlier
+    demo projects are kept as they are. The summary names the project. Without --headless,
+    JupyterLab (the panels) and Voila (the dashboard) start afterwards, until Ctrl-C or SIGTERM;
+    either stops every server the demo started.
     """
     if project_only:
         from .. import demo as demo_core
 
-        click.echo(json.dumps(demo_core.run(state.store(), n_tasks=n_tasks, echo=click.echo), default=str))
+        made = demo_core.run(state.store(create=True), n_tasks=n_tasks, echo=click.echo)
+        click.echo(json.dumps(made, default=str))
         return
     from .. import demo_study
+    from ..child_servers import Stopped
 
-    summary = demo_study.run(headless=headless, n_tasks=n_tasks, workers_per_task=workers_per_task, echo=click.echo,
-                             database_url=state.database_url)
+    try:
+        summary = demo_study.run(headless=headless, n_tasks=n_tasks, workers_per_task=workers_per_task,
+                                 echo=click.echo, database_url=state.database_url)
+    except Stopped as stop:
+        click.echo(f"{stop.name}: the demo stopped before the end; every server it started is stopped", err=True)
+        raise SystemExit(128 + stop.signum) from None
     click.echo(json.dumps(summary, default=str))
