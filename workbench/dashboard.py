@@ -4,6 +4,12 @@ Only reads the store. Money follows MTurk's fees (``providers.mturk.costs``): a 
 counts when its assignment is approved, at the approval time. Assignments and money are
 those of one MTurk environment (by default the configured one, ``MTURK_ENVIRONMENT``), as in
 the overview panel: a sandbox pilot costs nothing and is no production work.
+
+Times are the provider's own (``Assignment.accept_time``, ``submit_time``, ``approval_time``,
+a bonus's ``paid_at``), never the time a sync ran. Time on task is measured only where an
+assignment has both an accept and a later submit time: a submit at or before its accept
+(a clock that stood still, as the local simulator's virtual clock does until advanced, or two
+clocks that disagree) measures nothing and is counted as untimed, not drawn at 0 s.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ def assignments_frame(store: Store, project: str, environment: str | None = None
                                         "approval_time", "hit_id", "reward_cents", "max_assignments", "payload"])
     for column in ("accept_time", "submit_time", "approval_time"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["seconds_on_task"] = (frame["submit_time"] - frame["accept_time"]).dt.total_seconds()
+    seconds = (frame["submit_time"] - frame["accept_time"]).dt.total_seconds()
+    frame["seconds_on_task"] = seconds.where(seconds > 0)
     return frame
 
 
@@ -58,10 +65,14 @@ def submissions_over_time(frame: pd.DataFrame, freq: str = "h") -> pd.Series:
     return times.dt.floor(freq).value_counts().sort_index().rename("submissions")
 
 
-def cost_over_time(store: Store, project: str, frame: pd.DataFrame, freq: str = "h",
-                   environment: str | None = None) -> pd.Series:
-    """Cumulative dollars spent (approved rewards and paid bonuses, with MTurk's fees) per period; ``frame`` is
-    ``assignments_frame`` of the same ``environment``."""
+def cost_over_time(store: Store, project: str, frame: pd.DataFrame, environment: str | None = None) -> pd.Series:
+    """Cumulative dollars spent (approved rewards and paid bonuses, with MTurk's fees), to draw as a step line
+    (``where="post"``); ``frame`` is ``assignments_frame`` of the same ``environment``. Empty if nothing was spent.
+
+    The series starts at $0 when the work began (the first time anything happened: an accept, a submit, a
+    payment), rises at the moment of each payment, and holds its total to the last time anything happened,
+    so it spans the study's real dates however close together the payments are.
+    """
     from .providers.mturk.costs import bonus_fee, hit_fee
 
     approved = frame[frame["status"] == "approved"].dropna(subset=["approval_time"])
@@ -77,22 +88,47 @@ def cost_over_time(store: Store, project: str, frame: pd.DataFrame, freq: str = 
     events += [(pd.Timestamp(paid), amount + bonus_fee(amount)) for paid, amount in bonuses if paid]
     if not events:
         return pd.Series(dtype="float64", name="dollars")
-    series = pd.Series([c / 100 for _, c in events], index=pd.DatetimeIndex([t for t, _ in events]))
-    return series.groupby(series.index.floor(freq)).sum().sort_index().cumsum().rename("dollars")
+    paid = pd.Series([c / 100 for _, c in events], index=pd.DatetimeIndex([t for t, _ in events]))
+    paid = paid.groupby(level=0).sum().sort_index().cumsum()
+    moments = pd.concat([frame["accept_time"], frame["submit_time"], paid.index.to_series()]).dropna()
+    steps = [paid]
+    if moments.min() < paid.index[0]:
+        steps.insert(0, pd.Series([0.0], index=pd.DatetimeIndex([moments.min()])))
+    if moments.max() > paid.index[-1]:
+        steps.append(pd.Series([paid.iloc[-1]], index=pd.DatetimeIndex([moments.max()])))
+    return pd.concat(steps).rename("dollars")
+
+
+def date_limits(*indexes: pd.DatetimeIndex, least: pd.Timedelta = pd.Timedelta(minutes=10),
+                margin: pd.Timedelta = pd.Timedelta(0)) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The x-axis limits that show ``indexes`` over their real dates: their span, widened about its middle to
+    at least ``least`` (a plotting library widens a single instant to years), plus ``margin`` each side."""
+    times = [t for index in indexes for t in index]
+    if not times:
+        raise ValueError("no times to show")
+    first, last = min(times), max(times)
+    if last - first < least:
+        middle = first + (last - first) / 2
+        first, last = middle - least / 2, middle + least / 2
+    return first - margin, last + margin
+
+
+WORKER_COLUMNS = ["assignments", "approved", "rejected", "approval_rate", "timed", "median_seconds"]
 
 
 def worker_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per worker: assignments, approval rate (of the reviewed), median seconds on task."""
+    """Per worker: assignments, approval rate (of the reviewed), how many have a measured time on task
+    (``timed``) and the median of those in seconds (NaN when none has)."""
     if frame.empty:
-        return pd.DataFrame(columns=["assignments", "approved", "rejected", "approval_rate", "median_seconds"])
+        return pd.DataFrame(columns=WORKER_COLUMNS)
     grouped = frame.groupby("worker_id")
     table = pd.DataFrame({
         "assignments": grouped.size(),
         "approved": grouped["status"].apply(lambda s: int((s == "approved").sum())),
         "rejected": grouped["status"].apply(lambda s: int((s == "rejected").sum())),
+        "timed": grouped["seconds_on_task"].count(),
         "median_seconds": grouped["seconds_on_task"].median(),
     })
     reviewed = table["approved"] + table["rejected"]
     table["approval_rate"] = (table["approved"] / reviewed).where(reviewed > 0)
-    return table[["assignments", "approved", "rejected", "approval_rate", "median_seconds"]].sort_values(
-        "assignments", ascending=False)
+    return table[WORKER_COLUMNS].sort_values("assignments", ascending=False)

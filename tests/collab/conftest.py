@@ -42,17 +42,21 @@ def jp_server_config(collab_store):
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def artifacts(request, tmp_path) -> Path:
-    """Where a browser test keeps its screenshots: ``test-artifacts/collab/<test>/`` at the repository's root
-    when git ignores that folder, else pytest's own tmp path. The folder is printed (pytest shows it with -s
-    or on failure)."""
+def artifact_folder(area: str, test_name: str, tmp_path: Path) -> Path:
+    """Where a browser test keeps its screenshots: ``test-artifacts/<area>/<test>/`` at the repository's root
+    when git ignores that folder, else pytest's own tmp path; emptied first, and printed (pytest shows it
+    with -s or on failure)."""
     ignore = REPO / ".gitignore"
     ignored = ignore.exists() and any(line.strip().strip("/") == "test-artifacts"
                                       for line in ignore.read_text().splitlines())
-    folder = (REPO / "test-artifacts" / "collab" / re.sub(r"[^\w.-]+", "_", request.node.name) if ignored
+    folder = (REPO / "test-artifacts" / area / re.sub(r"[^\w.-]+", "_", test_name) if ignored
               else tmp_path / "screenshots")
     shutil.rmtree(folder, ignore_errors=True)  # this test's own folder: no picture of an older run stays
     folder.mkdir(parents=True)
     print(f"screenshots: {folder}")
     return folder
+
+
+@pytest.fixture
+def artifacts(request, tmp_path) -> Path:
+    return artifact_folder("collab", request.node.name, tmp_path)

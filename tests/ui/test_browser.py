@@ -11,6 +11,7 @@ import pytest
 
 from workbench.child_servers import free_port, serving
 
+from ..collab.conftest import artifact_folder
 from ..notebooks.conftest import ROOT, notebook_env  # noqa: F401  (the fixture)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,11 +45,12 @@ def test_voila_dashboard_renders_its_plots(notebook_env, tmp_path):
     args = [sys.executable, "-m", "voila", "notebooks/dashboard.ipynb", "--no-browser", f"--port={port}",
             "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
     url = f"http://127.0.0.1:{port}/"
+    folder = artifact_folder("ui", "voila-dashboard", tmp_path)
     with serving(args, url, notebook_env, tmp_path / "voila.log", timeout=180, cwd=ROOT):
-        in_thread(lambda: _check_dashboard(url))
+        in_thread(lambda: _check_dashboard(url, folder))
 
 
-def _check_dashboard(url: str) -> None:
+def _check_dashboard(url: str, folder) -> None:
     with chromium() as page:
         page.goto(url, timeout=180_000)
         # Voila streams cells as they run: the agreement table comes last.
@@ -61,9 +63,10 @@ def _check_dashboard(url: str) -> None:
         assert len(visible) >= 4 and all(visible)
         boxes = [plots.nth(i).bounding_box() for i in range(plots.count())]
         assert all(b and b["width"] > 200 and b["height"] > 100 for b in boxes)
+        page.screenshot(path=str(folder / "dashboard-1400.png"), full_page=True)
         text = page.inner_text("body")
-        assert re.search(r"demo: \d of 5 tasks complete", text) and "krippendorff_alpha_nominal" in text
-        assert "Traceback" not in text
+        assert "Traceback" not in text, text
+        assert re.search(r"demo: \d of 5 tasks complete", text) and "krippendorff_alpha_nominal" in text, text
 
 
 def test_panels_render_in_jupyterlab(notebook_env, tmp_path):

@@ -1,0 +1,106 @@
+"""The dashboard's figures from a store: cost as a step over the real dates, time on task from real times."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+
+from workbench import dashboard, projects
+from workbench.mturk_sim.workers import SimulatedWorker
+from workbench.providers import WorkSpec
+from workbench.providers.mturk import MTurkProvider
+from workbench.providers.mturk.client import make_client
+from workbench.store.models import HIT, Assignment, Bonus, Worker
+
+from ..study_data import seed_study
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def minutes(n: float) -> datetime:
+    return T0 + timedelta(minutes=n)
+
+
+@pytest.fixture
+def paid(store, monkeypatch):
+    """Three assignments of one HIT (50¢, 3 assignments) worked within one hour, two approved, one bonus paid."""
+    monkeypatch.setenv("MTURK_ENVIRONMENT", "local")
+    with store.transaction() as s:
+        project = projects.create(s, "money")
+        hit = HIT(provider="mturk", environment="local", hit_id="HITM", project_id=project.id, status="reviewable",
+                  reward_cents=50, max_assignments=3, created_at=T0)
+        s.add(hit)
+        s.flush()
+        for n, (accepted, submitted, approved) in enumerate([(0, 4, 10), (1, 7, 12), (2, 30, None)]):
+            s.add(Worker(provider="mturk", worker_id=f"W{n}"))
+            s.add(Assignment(provider="mturk", assignment_id=f"AM{n}", hit_pk=hit.id, worker_id=f"W{n}",
+                             status="approved" if approved is not None else "submitted",
+                             accept_time=minutes(accepted), submit_time=minutes(submitted),
+                             approval_time=minutes(approved) if approved is not None else None))
+        s.flush()
+        first = s.query(Assignment).filter_by(assignment_id="AM0").one()
+        s.add(Bonus(provider="mturk", assignment_pk=first.id, worker_id="W0", amount_cents=100, reason="thanks",
+                    unique_request_token="bonus-AM0", status="paid", paid_at=minutes(20)))
+    return store
+
+
+def test_cost_is_a_step_from_nothing_at_the_first_accept_to_the_total_at_the_last_event(paid):
+    frame = dashboard.assignments_frame(paid, "money")
+    cost = dashboard.cost_over_time(paid, "money", frame)
+    # MTurk's fees (its pricing page): 20 % of a reward for HITs of fewer than 10 assignments, 20 % of a bonus.
+    # So an approval costs 50¢ + 10¢ and the $1 bonus $1.20.
+    assert list(cost.index) == [minutes(0), minutes(10), minutes(12), minutes(20), minutes(30)]
+    assert list(cost.round(2)) == [0.0, 0.6, 1.2, 2.4, 2.4]
+    # Drawn over the hour it happened in, not over years.
+    first, last = dashboard.date_limits(cost.index)
+    assert (first, last) == (minutes(0), minutes(30))
+
+
+def test_an_axis_for_one_instant_spans_minutes_not_years():
+    one = pd.DatetimeIndex([minutes(5)])
+    assert dashboard.date_limits(one) == (minutes(0), minutes(10))
+    assert dashboard.date_limits(one, least=pd.Timedelta(hours=2), margin=pd.Timedelta(minutes=1)) == (
+        minutes(5 - 61), minutes(5 + 61))
+    with pytest.raises(ValueError):
+        dashboard.date_limits(pd.DatetimeIndex([]))
+
+
+def test_nothing_spent_is_an_empty_series(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("MTURK_ENVIRONMENT", "local")
+    seed_study(store, tmp_path / "images", slug="unpaid")  # submitted and approved rows, no approval times
+    frame = dashboard.assignments_frame(store, "unpaid")
+    assert len(frame) == 12 and dashboard.cost_over_time(store, "unpaid", frame).empty
+
+
+def test_time_on_task_comes_from_accept_and_submit_times_and_a_standing_clock_measures_nothing(store, sim, tmp_path,
+                                                                                             monkeypatch):
+    """Through the simulator and a real sync: its virtual clock moves only when advanced, as a real one would
+    between a worker's accept and submit; a worker whose clock did not move has no time on task, not 0 s."""
+    monkeypatch.setenv("MTURK_ENVIRONMENT", "local")
+    study = seed_study(store, tmp_path / "images", slug="timed", crowd_rows=False)
+    provider = MTurkProvider(store, client=make_client("local", endpoint_url=sim.url))
+    created = provider.create_work("timed", study.task_ids["classification"],
+                                   WorkSpec(title="Name the shape", description="One label", reward_cents=5,
+                                            max_assignments=2))
+    took = {"A1FAST": [40, 60], "A1STILL": [0, 0]}  # seconds between accept and submit, per HIT
+    for index, hit_id in enumerate(created.hit_ids):
+        for worker, seconds in took.items():
+            visitor = SimulatedWorker(sim.url, worker)
+            accepted = visitor.accept(hit_id)
+            if seconds[index]:
+                sim.clock.advance(seconds[index])
+            assert visitor.submit_to_mturk(accepted["AssignmentId"],
+                                           {"result": json.dumps({"labels": ["circle"]})}) == 200
+    provider.sync()
+
+    frame = dashboard.assignments_frame(store, "timed")
+    by = frame.set_index(["worker_id", "hit_id"])["seconds_on_task"]
+    assert [by[("A1FAST", hit_id)] for hit_id in created.hit_ids] == [40.0, 60.0]
+    assert all(pd.isna(by[("A1STILL", hit_id)]) for hit_id in created.hit_ids)
+    table = dashboard.worker_table(frame)
+    assert list(table.columns) == dashboard.WORKER_COLUMNS
+    assert table.loc["A1FAST", ["timed", "median_seconds"]].tolist() == [2, 50.0]
+    assert table.loc["A1STILL", "timed"] == 0 and pd.isna(table.loc["A1STILL", "median_seconds"])
