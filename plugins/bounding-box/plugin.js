@@ -5,7 +5,12 @@
  * viewBox="0 0 naturalWidth naturalHeight" over the <img> maps them to the displayed size.
  * Mouse: drag on the image draws, drag a box moves it, drag a corner handle resizes.
  * Keyboard: n new box, Tab/Shift+Tab cycle boxes (on the image), arrows move (Shift: 10 px),
- * Alt+arrows or Ctrl+arrows resize, 1-9 label, Delete/Backspace delete, Escape deselect.
+ * Alt+arrows or Ctrl+arrows resize, 1-9 label the selected box (with none selected: new boxes),
+ * Delete/Backspace delete, Escape deselect.
+ * Labels: the toolbar's "Label for new boxes" is for the boxes still to be drawn, never the one
+ * just drawn; each box has its own label in the list of boxes.
+ * A drag under min_size, fewer boxes than min_boxes or a box without a label is said at the
+ * image (role=alert), scrolled into view.
  * Result: {"boxes": [{"x", "y", "w", "h", "label"}]} rounded to 0.1 px, clamped to the image.
  */
 (function () {
@@ -60,6 +65,7 @@
 
   const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
   const round1 = (value) => Math.round(value * 10) / 10;
+  const count = (n) => n + (n === 1 ? " box" : " boxes");
 
   function mount(root, ctx) {
     const bundle = ctx.bundle || {};
@@ -67,6 +73,7 @@
     const labels = (Array.isArray(ui.labels) ? ui.labels : []).map(String);
     const minSize = Number.isFinite(ui.min_size) && ui.min_size > 0 ? ui.min_size : 4;
     const minBoxes = Number.isInteger(ui.min_boxes) && ui.min_boxes > 0 ? ui.min_boxes : 0;
+    const maxBoxes = Number.isInteger(ui.max_boxes) && ui.max_boxes >= Math.max(minBoxes, 1) ? ui.max_boxes : Infinity;
     const readOnly = ctx.readOnly === true;
     const asset = bundle.asset;
     const meta = asObject(asset && asset.metadata);
@@ -86,8 +93,12 @@
     /* ---- DOM ---- */
     const container = el("div", { className: "wb-plugin wb-bb" + (readOnly ? " wb-readonly" : "") });
     if (typeof ui.instructions === "string" && ui.instructions) {
-      container.append(el("p", { className: "wb-bb-instructions", text: ui.instructions }));
+      container.append(el("p", { className: "wb-question wb-bb-instructions", text: ui.instructions }));
     }
+    const requirement = maxBoxes === Infinity ? (minBoxes > 0 ? "Draw at least " + count(minBoxes) + "." : "")
+      : minBoxes === maxBoxes ? "Draw exactly " + count(minBoxes) + "."
+      : minBoxes > 0 ? "Draw between " + minBoxes + " and " + count(maxBoxes) + "." : "Draw at most " + count(maxBoxes) + ".";
+    if (requirement) container.append(el("p", { className: "wb-bb-requirement", text: requirement }));
     if (typeof payload.text === "string") container.append(el("p", { className: "wb-bb-text", text: payload.text }));
 
     const labelSelect = el("select", { id: id + "-label", disabled: readOnly || labels.length === 0 });
@@ -97,14 +108,15 @@
     const deleteButton = el("button", { type: "button", className: "wb-bb-delete", text: "Delete box", disabled: true });
     deleteButton.setAttribute("aria-keyshortcuts", "Delete Backspace");
     const toolbar = el("div", { className: "wb-bb-toolbar", role: "toolbar", "aria-label": "Box tools" }, [
-      el("label", { for: id + "-label", text: "Label" }), labelSelect, newButton, deleteButton,
+      el("label", { for: id + "-label", text: "Label for new boxes" }), labelSelect, newButton, deleteButton,
     ]);
 
     const hintText = readOnly
-      ? "Preview only: drawing and submitting are disabled."
+      ? "Read-only: drawing and submitting are turned off."
       : "Drag on the image to draw a box; drag a box to move it and its corners to resize it. " +
         "Keys: n new box, Tab cycles boxes, arrows move (Shift: 10 px), Alt+arrows or Ctrl+arrows resize, " +
-        "1-9 set the label, Delete removes, Escape deselects.";
+        "1-9 set the label of the selected box (of new boxes when none is selected), Delete removes, " +
+        "Escape deselects.";
     const hint = el("p", { className: "wb-hint", id: id + "-hint", text: hintText });
     const image = el("img", { className: "wb-bb-image", alt: meta.alt || "Image to annotate", draggable: "false" });
     const overlay = svg("svg", { className: "wb-bb-overlay", preserveAspectRatio: "none", "aria-hidden": "true" });
@@ -116,7 +128,9 @@
       "aria-label": "Image with boxes",
       "aria-describedby": id + "-hint",
     }, [image, overlay]);
+    const note = el("p", { className: "wb-bb-note", role: "alert" });
     const figure = el("figure", { className: "wb-bb-figure" }, [
+      note,
       stage,
       typeof meta.caption === "string" ? el("figcaption", { text: meta.caption }) : null,
     ]);
@@ -125,7 +139,10 @@
     const button = el("button", { type: "button", className: "wb-submit", text: "Submit", disabled: true });
     const status = el("p", { className: "wb-status", role: "status", "aria-live": "polite" });
 
-    container.append(toolbar, figure, list, el("div", { className: "wb-actions" }, [button, status]), hint, live);
+    // One grid: stacked on a narrow plugin, the tools, list and Submit beside the image on a wide one.
+    container.append(el("div", { className: "wb-bb-work" }, [
+      toolbar, figure, list, el("div", { className: "wb-actions" }, [button, status]), hint,
+    ]), live);
     root.append(container);
 
     /* ---- state helpers ---- */
@@ -136,6 +153,13 @@
     function setStatus(text, kind) {
       status.textContent = text;
       status.className = "wb-status" + (kind ? " wb-status-" + kind : "");
+      if (kind === "error") status.scrollIntoView({ block: "nearest" });
+    }
+
+    /* A message about the drawing, shown at the image (and read out); "" removes it. */
+    function warn(text) {
+      note.textContent = text;
+      if (text) note.scrollIntoView({ block: "nearest" });
     }
 
     function announce(text) {
@@ -169,17 +193,13 @@
 
     function changed() {
       if (status.classList.contains("wb-status-error")) setStatus("", null);
+      warn("");
       render();
       if (typeof ctx.onChange === "function") ctx.onChange(result());
     }
 
     function select(index, quiet) {
       selected = index >= 0 && index < boxes.length ? index : -1;
-      if (selected >= 0 && boxes[selected].label && labels.includes(boxes[selected].label)) {
-        labelSelect.value = boxes[selected].label;
-      } else if (selected < 0) {
-        labelSelect.value = currentLabel;
-      }
       render();
       if (!quiet) announce(selected >= 0 ? describe(boxes[selected], selected) + " selected" : "No box selected");
     }
@@ -233,15 +253,32 @@
       }
       overlay.replaceChildren(...children);
 
+      const focused = list.contains(document.activeElement) ? document.activeElement.dataset.role : null;
       list.replaceChildren(...boxes.map((box, index) => {
         const item = el("button", {
           type: "button", className: "wb-bb-item", "aria-pressed": String(index === selected), text: describe(box, index),
+          "data-role": "item-" + index,
         });
         item.addEventListener("click", () => select(index));
-        return el("li", {}, [item]);
+        const own = labelChoice("Label of box " + (index + 1), box.label, "label-" + index);
+        own.addEventListener("change", () => setBoxLabel(index, own.value));
+        return el("li", { className: "wb-bb-entry" }, [item, own]);
       }));
+      // The list is drawn anew on each change: keep the keyboard where it was.
+      const again = focused && list.querySelector('[data-role="' + focused + '"]');
+      if (again) again.focus({ preventScroll: true });
       deleteButton.disabled = !editable() || selected < 0;
       button.disabled = !editable();
+    }
+
+    /* A box's own label: a select named for its box (labels outside ui_config.labels, from a prefill, kept). */
+    function labelChoice(name, value, role) {
+      const choice = el("select", { className: "wb-bb-own-label", "aria-label": name, "data-role": role,
+        disabled: !editable() || labels.length === 0 });
+      const options = labels.includes(value) || !value ? labels : labels.concat([value]);
+      if (!value) choice.append(new Option("(no label)", "", true, true));
+      for (const label of options) choice.append(new Option(label, label, false, label === value));
+      return choice;
     }
 
     /* ---- editing operations, shared by mouse and keyboard ---- */
@@ -269,14 +306,18 @@
       announce("Box " + gone + " deleted");
     }
 
-    function setLabel(label) {
+    /* The label of the boxes still to be drawn; the boxes drawn keep theirs. */
+    function setNextLabel(label) {
       currentLabel = label;
       labelSelect.value = label;
-      if (selected >= 0 && editable()) {
-        boxes[selected].label = label;
-        changed();
-        announce(describe(boxes[selected], selected));
-      }
+      announce("New boxes: " + label);
+    }
+
+    function setBoxLabel(index, label) {
+      if (!editable() || index < 0 || index >= boxes.length) return;
+      boxes[index].label = label;
+      changed();
+      announce(describe(boxes[index], index));
     }
 
     function nudge(dx, dy, resize) {
@@ -351,7 +392,8 @@
         if (r && r.w >= minSize && r.h >= minSize) addBox(r);
         else if (r && (r.w > 1 || r.h > 1)) {
           render();
-          announce("Too small: a box needs at least " + minSize + " px each way");
+          warn("That box is too small: draw it at least " + minSize + " pixels wide and " + minSize +
+               " pixels high (of the image).");
         } else select(-1);
       } else if (current.mode === "resize") {
         const box = boxes[current.index];
@@ -395,7 +437,8 @@
         const label = labels[Number(key) - 1];
         if (label !== undefined) {
           event.preventDefault();
-          setLabel(label);
+          if (selected >= 0) setBoxLabel(selected, label);
+          else setNextLabel(label);
         }
       } else if ((key === "Delete" || key === "Backspace") && selected >= 0) {
         event.preventDefault();
@@ -418,11 +461,16 @@
       const value = result();
       const unlabelled = labels.length ? value.boxes.findIndex((box) => !box.label) : -1;
       if (value.boxes.length < minBoxes) {
-        setStatus("Draw at least " + minBoxes + (minBoxes === 1 ? " box." : " boxes."), "error");
+        warn("Draw at least " + count(minBoxes) + (value.boxes.length ? ": " + value.boxes.length + " so far." : "."));
+        return;
+      }
+      if (value.boxes.length > maxBoxes) {
+        warn("Draw at most " + count(maxBoxes) + ": there are " + value.boxes.length + "; delete " +
+             (value.boxes.length - maxBoxes) + ".");
         return;
       }
       if (unlabelled >= 0) {
-        setStatus("Box " + (unlabelled + 1) + " has no label.", "error");
+        warn("Box " + (unlabelled + 1) + " has no label: choose one in the list of boxes.");
         return;
       }
       busy = true;
@@ -481,7 +529,7 @@
     overlay.addEventListener("pointermove", onPointerMove);
     overlay.addEventListener("pointerup", onPointerUp);
     overlay.addEventListener("pointercancel", onPointerCancel);
-    labelSelect.addEventListener("change", () => setLabel(labelSelect.value));
+    labelSelect.addEventListener("change", () => setNextLabel(labelSelect.value));
     newButton.addEventListener("click", newBoxAtCentre);
     deleteButton.addEventListener("click", () => {
       deleteSelected();

@@ -1,6 +1,9 @@
 /*
  * Classification plugin: one label (radio behaviour) or several (checkboxes) for an item.
  *
+ * The question (ui_config.instructions) comes first, then the item; on a wide screen the labels
+ * and Submit sit beside the item, so that all of it fits a 760 px MTurk frame. A missing label is
+ * said in the group of labels, which is scrolled into view.
  * Keys: 1-9 select (single) or toggle (multi) the n-th label, Enter submits.
  * Result: {"labels": ["cat"]}, labels in the order of ui_config.labels.
  * Everything from the bundle is written with textContent or attribute values, never parsed
@@ -79,18 +82,24 @@
     let submitted = false;
     let busy = false;
 
-    const groupName = "wb-cls-" + Math.random().toString(36).slice(2);
+    const id = "wb-cls-" + Math.random().toString(36).slice(2);
     const container = el("div", { className: "wb-plugin wb-cls" + (readOnly ? " wb-readonly" : "") });
-    const legendText = typeof ui.instructions === "string" && ui.instructions
-      ? ui.instructions
-      : multi ? "Choose every label that applies" : "Choose one label";
-    const fieldset = el("fieldset", { className: "wb-cls-options" }, [
-      el("legend", { text: legendText }),
+    const instructions = typeof ui.instructions === "string" && ui.instructions ? ui.instructions : "";
+    const question = instructions ? el("p", { className: "wb-question", id: id + "-question", text: instructions }) : null;
+    // The group is named by the question above the item and by its legend, and described by its message.
+    const fieldset = el("fieldset", {
+      className: "wb-cls-options",
+      "aria-labelledby": question ? id + "-question " + id + "-legend" : null,
+      "aria-describedby": id + "-error",
+    }, [
+      el("legend", { id: id + "-legend", text: multi ? "Choose every label that applies" : "Choose one label" }),
     ]);
+    const error = el("p", { className: "wb-field-error", id: id + "-error", role: "alert" });
+    fieldset.append(error);
     const inputs = labels.map((label, index) => {
       const input = el("input", {
         type: multi ? "checkbox" : "radio",
-        name: groupName,
+        name: id,
         value: label,
         disabled: readOnly,
       });
@@ -116,10 +125,15 @@
     button.setAttribute("aria-keyshortcuts", "Enter");
     const status = el("p", { className: "wb-status", role: "status", "aria-live": "polite" });
     const hint = el("p", { className: "wb-hint", text: readOnly
-      ? "Preview only: choosing labels and submitting are disabled."
+      ? "Read-only: choosing labels and submitting are turned off."
       : "Keys 1-" + Math.min(labels.length, 9) + " choose a label, Enter submits." });
 
-    container.append(renderItem(bundle), fieldset, el("div", { className: "wb-actions" }, [button, status]), hint);
+    const item = renderItem(bundle);
+    const answer = el("div", { className: "wb-cls-answer" }, [
+      fieldset, el("div", { className: "wb-actions" }, [button, status]), hint,
+    ]);
+    const body = el("div", { className: "wb-cls-body" + (item.childElementCount ? " wb-cls-split" : "") }, [item, answer]);
+    container.append(...(question ? [question, body] : [body]));
     root.append(container);
 
     function result() {
@@ -129,10 +143,23 @@
     function setStatus(text, kind) {
       status.textContent = text;
       status.className = "wb-status" + (kind ? " wb-status-" + kind : "");
+      if (kind === "error") status.scrollIntoView({ block: "nearest" });
+    }
+
+    /* A message about the labels, in their group: read out, marked invalid, scrolled into view. */
+    function setError(text) {
+      error.textContent = text;
+      if (text) {
+        fieldset.setAttribute("aria-invalid", "true");
+        error.scrollIntoView({ block: "nearest" });
+      } else {
+        fieldset.removeAttribute("aria-invalid");
+      }
     }
 
     function changed() {
       if (status.classList.contains("wb-status-error")) setStatus("", null);
+      if (error.textContent) setError("");
       if (typeof ctx.onChange === "function") ctx.onChange(result());
     }
 
@@ -152,7 +179,7 @@
       if (!editable()) return;
       const value = result();
       if (value.labels.length === 0) {
-        setStatus(multi ? "Choose at least one label." : "Choose a label.", "error");
+        setError(multi ? "Choose at least one label." : "Choose a label.");
         return;
       }
       busy = true;

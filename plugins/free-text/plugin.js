@@ -1,8 +1,8 @@
 /*
  * Free-text plugin: a transcription or description of the item, within length bounds.
  *
- * Shows the asset (if any) and the payload's text (if any), a prompt, a textarea and a live
- * character counter. Submit stays disabled until the trimmed text is within
+ * Shows the prompt first, then the asset (if any) and the payload's text (if any), a textarea
+ * and a live character counter; on a wide screen the textarea and Submit sit beside the item. Submit stays disabled until the trimmed text is within
  * [min_length, max_length] characters (Unicode code points, as JSON Schema counts them).
  * Ctrl+Enter (or Cmd+Enter) submits from the textarea.
  * Result: {"text": "..."} with surrounding white space trimmed.
@@ -84,7 +84,7 @@
       spellcheck: "true",
     });
     const prompt = el("label", {
-      className: "wb-ft-prompt", for: id + "-text",
+      className: "wb-question wb-ft-prompt", for: id + "-text",
       text: typeof ui.prompt === "string" && ui.prompt ? ui.prompt : "Your answer",
     });
     const bounds = el("p", {
@@ -95,11 +95,14 @@
     const button = el("button", { type: "button", className: "wb-submit", text: "Submit", disabled: true });
     const status = el("p", { className: "wb-status", role: "status", "aria-live": "polite" });
 
-    container.append(
-      renderItem(bundle), prompt, textarea, el("div", { className: "wb-ft-meta" }, [bounds, counter]),
+    const item = renderItem(bundle);
+    const answer = el("div", { className: "wb-ft-answer" }, [
+      textarea, el("div", { className: "wb-ft-meta" }, [bounds, counter]),
       el("div", { className: "wb-actions" }, [button, status]),
-      readOnly ? el("p", { className: "wb-hint", text: "Preview only: typing and submitting are disabled." }) : null,
-    );
+      readOnly ? el("p", { className: "wb-hint", text: "Read-only: typing and submitting are turned off." }) : null,
+    ]);
+    container.append(prompt, el("div", { className: "wb-ft-body" + (item.childElementCount ? " wb-ft-split" : "") },
+      [item, answer]));
     root.append(container);
 
     const initial = asObject(ctx.initial);
@@ -121,6 +124,7 @@
     function setStatus(text, kind) {
       status.textContent = text;
       status.className = "wb-status" + (kind ? " wb-status-" + kind : "");
+      if (kind === "error") status.scrollIntoView({ block: "nearest" });
     }
 
     function update() {

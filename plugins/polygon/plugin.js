@@ -6,8 +6,13 @@
  * Mouse: click to add vertices, click the first vertex (or Enter) to close, click a polygon
  * to select it, drag its vertices (or the polygon) to edit.
  * Keys: Enter closes, Escape cancels the shape in progress, Ctrl+Z removes its last vertex,
- * Delete removes the selected vertex (or polygon), 1-9 label, Tab cycles polygons, [ and ]
- * cycle vertices, arrows move (Shift: 10 px), n adds a square polygon for keyboard users.
+ * Delete removes the selected vertex (or polygon), 1-9 label the selected polygon (with none
+ * selected: new polygons), Tab cycles polygons, [ and ] cycle vertices, arrows move (Shift: 10 px),
+ * n adds a square polygon for keyboard users.
+ * Labels: the toolbar's "Label for new polygons" is for the polygons still to be drawn, never the
+ * one just closed; each polygon has its own label in the list of polygons.
+ * A shape that cannot close, fewer polygons than min_polygons or a polygon without a label is said
+ * at the image (role=alert), scrolled into view.
  * Result: {"polygons": [{"points": [[x, y], ...], "label": "..."}]}, at least 3 points each.
  */
 (function () {
@@ -62,12 +67,14 @@
   const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
   const round1 = (value) => Math.round(value * 10) / 10;
   const pointsAttr = (points) => points.map(([x, y]) => x + "," + y).join(" ");
+  const count = (n) => n + (n === 1 ? " polygon" : " polygons");
 
   function mount(root, ctx) {
     const bundle = ctx.bundle || {};
     const ui = asObject(asObject(bundle.definition).ui_config);
     const labels = (Array.isArray(ui.labels) ? ui.labels : []).map(String);
     const minPolygons = Number.isInteger(ui.min_polygons) && ui.min_polygons >= 0 ? ui.min_polygons : 1;
+    const maxPolygons = Number.isInteger(ui.max_polygons) && ui.max_polygons >= Math.max(minPolygons, 1) ? ui.max_polygons : Infinity;
     const readOnly = ctx.readOnly === true;
     const asset = bundle.asset;
     const meta = asObject(asset && asset.metadata);
@@ -90,8 +97,12 @@
     /* ---- DOM ---- */
     const container = el("div", { className: "wb-plugin wb-poly" + (readOnly ? " wb-readonly" : "") });
     if (typeof ui.instructions === "string" && ui.instructions) {
-      container.append(el("p", { className: "wb-poly-instructions", text: ui.instructions }));
+      container.append(el("p", { className: "wb-question wb-poly-instructions", text: ui.instructions }));
     }
+    const requirement = maxPolygons === Infinity ? (minPolygons > 0 ? "Draw at least " + count(minPolygons) + "." : "")
+      : minPolygons === maxPolygons ? "Draw exactly " + count(minPolygons) + "."
+      : minPolygons > 0 ? "Draw between " + minPolygons + " and " + count(maxPolygons) + "." : "Draw at most " + count(maxPolygons) + ".";
+    if (requirement) container.append(el("p", { className: "wb-poly-requirement", text: requirement }));
     if (typeof payload.text === "string") container.append(el("p", { className: "wb-poly-text", text: payload.text }));
 
     const labelSelect = el("select", { id: id + "-label", disabled: readOnly || labels.length === 0 });
@@ -102,16 +113,18 @@
     undoButton.setAttribute("aria-keyshortcuts", "Control+Z");
     const deleteButton = el("button", { type: "button", text: "Delete polygon", disabled: true });
     const toolbar = el("div", { className: "wb-poly-toolbar", role: "toolbar", "aria-label": "Polygon tools" }, [
-      el("label", { for: id + "-label", text: "Label" }), labelSelect, closeButton, undoButton, deleteButton,
+      el("label", { for: id + "-label", text: "Label for new polygons" }), labelSelect, closeButton, undoButton,
+      deleteButton,
     ]);
 
     const hint = el("p", {
       className: "wb-hint", id: id + "-hint",
       text: readOnly
-        ? "Preview only: drawing and submitting are disabled."
+        ? "Read-only: drawing and submitting are turned off."
         : "Click on the image to add vertices; click the first vertex or press Enter to close the shape. " +
           "Escape cancels the shape in progress, Ctrl+Z removes its last vertex. Click a polygon to select it, " +
-          "drag its vertices to edit; Delete removes the selected vertex or polygon; 1-9 set the label. " +
+          "drag its vertices to edit; Delete removes the selected vertex or polygon; 1-9 set the label of the " +
+          "selected polygon (of new polygons when none is selected). " +
           "Keyboard: n adds a square, Tab cycles polygons, [ and ] cycle vertices, arrows move (Shift: 10 px).",
     });
     const image = el("img", { className: "wb-poly-image", alt: meta.alt || "Image to annotate", draggable: "false" });
@@ -121,14 +134,18 @@
       "aria-roledescription": "polygon drawing area", "aria-label": "Image with polygons",
       "aria-describedby": id + "-hint",
     }, [image, overlay]);
+    const note = el("p", { className: "wb-poly-note", role: "alert" });
     const figure = el("figure", { className: "wb-poly-figure" }, [
-      stage, typeof meta.caption === "string" ? el("figcaption", { text: meta.caption }) : null,
+      note, stage, typeof meta.caption === "string" ? el("figcaption", { text: meta.caption }) : null,
     ]);
     const list = el("ol", { className: "wb-poly-list", "aria-label": "Polygons" });
     const live = el("p", { className: "wb-sr-only", "aria-live": "polite" });
     const button = el("button", { type: "button", className: "wb-submit", text: "Submit", disabled: true });
     const status = el("p", { className: "wb-status", role: "status", "aria-live": "polite" });
-    container.append(toolbar, figure, list, el("div", { className: "wb-actions" }, [button, status]), hint, live);
+    // One grid: stacked on a narrow plugin, the tools, list and Submit beside the image on a wide one.
+    container.append(el("div", { className: "wb-poly-work" }, [
+      toolbar, figure, list, el("div", { className: "wb-actions" }, [button, status]), hint,
+    ]), live);
     root.append(container);
 
     /* ---- state helpers ---- */
@@ -139,6 +156,13 @@
     function setStatus(text, kind) {
       status.textContent = text;
       status.className = "wb-status" + (kind ? " wb-status-" + kind : "");
+      if (kind === "error") status.scrollIntoView({ block: "nearest" });
+    }
+
+    /* A message about the drawing, shown at the image (and read out); "" removes it. */
+    function warn(text) {
+      note.textContent = text;
+      if (text) note.scrollIntoView({ block: "nearest" });
     }
 
     function announce(text) {
@@ -167,6 +191,7 @@
 
     function changed() {
       if (status.classList.contains("wb-status-error")) setStatus("", null);
+      warn("");
       render();
       if (typeof ctx.onChange === "function") ctx.onChange(result());
     }
@@ -174,8 +199,6 @@
     function select(index, quiet) {
       selected = index >= 0 && index < polygons.length ? index : -1;
       vertex = -1;
-      if (selected >= 0 && labels.includes(polygons[selected].label)) labelSelect.value = polygons[selected].label;
-      else if (selected < 0) labelSelect.value = currentLabel;
       render();
       if (!quiet) announce(selected >= 0 ? describe(selected) + " selected" : "No polygon selected");
     }
@@ -229,17 +252,34 @@
       }
       overlay.replaceChildren(...children);
 
+      const focused = list.contains(document.activeElement) ? document.activeElement.dataset.role : null;
       list.replaceChildren(...polygons.map((polygon, index) => {
         const item = el("button", {
           type: "button", className: "wb-poly-item", "aria-pressed": String(index === selected), text: describe(index),
+          "data-role": "item-" + index,
         });
         item.addEventListener("click", () => select(index));
-        return el("li", {}, [item]);
+        const own = labelChoice("Label of polygon " + (index + 1), polygon.label, "label-" + index);
+        own.addEventListener("change", () => setPolygonLabel(index, own.value));
+        return el("li", { className: "wb-poly-entry" }, [item, own]);
       }));
+      // The list is drawn anew on each change: keep the keyboard where it was.
+      const again = focused && list.querySelector('[data-role="' + focused + '"]');
+      if (again) again.focus({ preventScroll: true });
       closeButton.disabled = !editable() || !draft || draft.length < 3;
       undoButton.disabled = !editable() || !draft;
       deleteButton.disabled = !editable() || selected < 0;
       button.disabled = !editable();
+    }
+
+    /* A polygon's own label: a select named for it (a label outside ui_config.labels, from a prefill, kept). */
+    function labelChoice(name, value, role) {
+      const choice = el("select", { className: "wb-poly-own-label", "aria-label": name, "data-role": role,
+        disabled: !editable() || labels.length === 0 });
+      const options = labels.includes(value) || !value ? labels : labels.concat([value]);
+      if (!value) choice.append(new Option("(no label)", "", true, true));
+      for (const label of options) choice.append(new Option(label, label, false, label === value));
+      return choice;
     }
 
     /* ---- editing operations, shared by mouse and keyboard ---- */
@@ -260,7 +300,7 @@
     function closeDraft() {
       if (!draft) return;
       if (draft.length < 3) {
-        setStatus("A polygon needs at least 3 points.", "error");
+        warn("A polygon needs at least 3 points.");
         return;
       }
       polygons.push({ points: draft, label: currentLabel });
@@ -290,7 +330,7 @@
       const polygon = polygons[selected];
       if (vertex >= 0) {
         if (polygon.points.length <= 3) {
-          setStatus("A polygon needs at least 3 points; delete the polygon instead.", "error");
+          warn("A polygon needs at least 3 points; delete the polygon instead.");
           return;
         }
         polygon.points.splice(vertex, 1);
@@ -306,14 +346,18 @@
       }
     }
 
-    function setLabel(label) {
+    /* The label of the polygons still to be drawn; those drawn keep theirs. */
+    function setNextLabel(label) {
       currentLabel = label;
       labelSelect.value = label;
-      if (selected >= 0 && editable()) {
-        polygons[selected].label = label;
-        changed();
-        announce(describe(selected));
-      }
+      announce("New polygons: " + label);
+    }
+
+    function setPolygonLabel(index, label) {
+      if (!editable() || index < 0 || index >= polygons.length) return;
+      polygons[index].label = label;
+      changed();
+      announce(describe(index));
     }
 
     /* Moves the selected vertex, or the whole polygon, keeping every point on the image. */
@@ -453,7 +497,8 @@
         deleteSelection();
       } else if (/^[1-9]$/.test(key) && labels[Number(key) - 1] !== undefined) {
         event.preventDefault();
-        setLabel(labels[Number(key) - 1]);
+        if (selected >= 0) setPolygonLabel(selected, labels[Number(key) - 1]);
+        else setNextLabel(labels[Number(key) - 1]);
       } else if ((key === "n" || key === "N") && !draft) {
         event.preventDefault();
         newSquare();
@@ -477,17 +522,22 @@
     async function submit() {
       if (!editable()) return;
       if (draft) {
-        setStatus("Close the shape in progress (Enter) or cancel it (Escape) first.", "error");
+        warn("Close the shape in progress (Enter) or cancel it (Escape) first.");
         return;
       }
       const value = result();
       if (value.polygons.length < minPolygons) {
-        setStatus("Draw at least " + minPolygons + (minPolygons === 1 ? " polygon." : " polygons."), "error");
+        warn("Draw at least " + count(minPolygons) + (value.polygons.length ? ": " + value.polygons.length + " so far." : "."));
+        return;
+      }
+      if (value.polygons.length > maxPolygons) {
+        warn("Draw at most " + count(maxPolygons) + ": there are " + value.polygons.length + "; delete " +
+             (value.polygons.length - maxPolygons) + ".");
         return;
       }
       const unlabelled = labels.length ? value.polygons.findIndex((polygon) => !polygon.label) : -1;
       if (unlabelled >= 0) {
-        setStatus("Polygon " + (unlabelled + 1) + " has no label.", "error");
+        warn("Polygon " + (unlabelled + 1) + " has no label: choose one in the list of polygons.");
         return;
       }
       busy = true;
@@ -546,7 +596,7 @@
     overlay.addEventListener("pointerup", onPointerUp);
     overlay.addEventListener("pointercancel", onPointerCancel);
     overlay.addEventListener("pointerleave", onPointerLeave);
-    labelSelect.addEventListener("change", () => setLabel(labelSelect.value));
+    labelSelect.addEventListener("change", () => setNextLabel(labelSelect.value));
     closeButton.addEventListener("click", closeDraft);
     undoButton.addEventListener("click", undoVertex);
     deleteButton.addEventListener("click", () => {

@@ -30,6 +30,8 @@ CSP = (
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from tests.server.browser import seen  # noqa: E402 - after the repository is on the path
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Debian's Chromium through Playwright")
@@ -143,4 +145,6 @@ def wb():
         assert_valid=assert_valid_result,
         last_result=_last_result,
         image_point=image_point,
+        in_view=seen.in_view,
+        keep=seen.keep,
     )

@@ -34,11 +34,13 @@ def test_draw_move_resize_label_and_delete_by_mouse(playground, wb):
     drag(page, wb, (100, 100), (200, 180))
     assert current(page) == [{"x": 100, "y": 100, "w": 100, "h": 80, "label": "square"}]
 
-    root.get_by_label("Label").select_option("circle")  # relabels the selected box
-    drag(page, wb, (300, 300), (340, 360))  # new boxes take the last label chosen
+    root.get_by_label("Label for new boxes").select_option("circle")  # for the next box: the drawn one keeps its own
+    assert current(page)[0]["label"] == "square"
+    drag(page, wb, (300, 300), (340, 360))  # new boxes take the label chosen for them
     drag(page, wb, (320, 330), (420, 340))  # dragging a box moves it
     assert current(page)[1] == {"x": 400, "y": 310, "w": 40, "h": 60, "label": "circle"}
 
+    root.get_by_label("Label of box 1").select_option("circle")  # each box has its own label
     click(page, wb, (150, 140))  # select the first box, then resize it by two corners
     drag(page, wb, (200, 180), (250, 200))
     drag(page, wb, (100, 100), (90, 95))
@@ -161,3 +163,64 @@ def test_rejected_submit_shows_the_error_and_allows_a_retry(playground, wb):
     assert wb.last_result(page) is None
     submit(page)
     assert wb.last_result(page) == {"boxes": [{"x": 100, "y": 100, "w": 50, "h": 50, "label": "square"}]}
+
+
+def test_the_label_for_new_boxes_leaves_the_box_just_drawn_alone(playground, wb):
+    """Choosing a label, then drawing: the choice is for the box to come, as a worker drawing one class after
+    another expects; the box just drawn keeps its label until its own label is changed."""
+    page = playground("bounding-box")
+    root = page.locator(ROOT)
+    drag(page, wb, (100, 100), (200, 180))
+    root.get_by_label("Label for new boxes").select_option("triangle")
+    drag(page, wb, (300, 300), (360, 360))
+    assert [box["label"] for box in current(page)] == ["square", "triangle"]
+    assert root.get_by_label("Label of box 1").input_value() == "square"
+    root.get_by_label("Label of box 2").select_option("circle")
+    assert [box["label"] for box in current(page)] == ["square", "circle"]
+    assert root.get_by_label("Label for new boxes").input_value() == "triangle"
+    submit(page)
+    assert [box["label"] for box in wb.last_result(page)["boxes"]] == ["square", "circle"]
+
+
+def test_a_too_small_drag_says_so_where_it_was_drawn(playground, wb):
+    page = playground("bounding-box", ui_config={"min_size": 20})
+    root = page.locator(ROOT)
+    drag(page, wb, (100, 100), (110, 150))
+    assert current(page) == []
+    note = root.locator(".wb-bb-figure").get_by_role("alert")
+    assert "too small" in note.text_content() and "20" in note.text_content()
+    assert wb.in_view(note) and note.bounding_box()["height"] >= 10  # seen, not only read out to a screen reader
+    drag(page, wb, (100, 100), (130, 150))
+    assert len(current(page)) == 1 and note.is_hidden()
+
+
+def test_min_boxes_blocks_submit_with_a_message_at_the_image(playground, page, wb):
+    page.set_viewport_size({"width": 1280, "height": 600})
+    page = playground("bounding-box", ui_config={"min_boxes": 2})
+    root = page.locator(ROOT)
+    assert "at least 2 boxes" in root.locator(".wb-bb-requirement").text_content()
+    drag(page, wb, (100, 100), (200, 180))
+    root.get_by_role("button", name="Submit").click()
+    note = root.locator(".wb-bb-figure").get_by_role("alert")
+    assert note.text_content() == "Draw at least 2 boxes: 1 so far."
+    assert wb.in_view(note)
+    assert page.evaluate("window.__submissions.length") == 0
+    drag(page, wb, (300, 300), (360, 360))
+    assert note.is_hidden()
+    submit(page)
+    assert len(wb.last_result(page)["boxes"]) == 2
+
+
+def test_max_boxes_holds_submit_back_until_the_extra_box_is_deleted(playground, wb):
+    page = playground("bounding-box", ui_config={"min_boxes": 1, "max_boxes": 1})
+    root = page.locator(ROOT)
+    assert root.locator(".wb-bb-requirement").text_content() == "Draw exactly 1 box."
+    drag(page, wb, (100, 100), (200, 180))
+    drag(page, wb, (300, 300), (360, 360))
+    root.get_by_role("button", name="Submit").click()
+    assert root.locator(".wb-bb-figure").get_by_role("alert").text_content() == \
+        "Draw at most 1 box: there are 2; delete 1."
+    assert page.evaluate("window.__submissions.length") == 0
+    page.keyboard.press("Delete")  # the box just drawn is selected
+    submit(page)
+    assert len(wb.last_result(page)["boxes"]) == 1

@@ -70,11 +70,25 @@ def test_tab_space_and_enter_on_the_button(playground, wb):
     assert wb.last_result(page) == {"labels": ["dog"]}
 
 
-def test_submit_without_a_label_says_so(playground):
+def test_submit_without_a_label_says_so_at_the_labels(playground, page, wb):
+    """The message sits in the group of labels it is about, in view, and goes once a label is chosen."""
+    page.set_viewport_size({"width": 1280, "height": 500})
     page = playground("classification")
     page.locator(ROOT).get_by_role("button", name="Submit").click()
-    assert page.locator(f"{ROOT} [role=status]").text_content() == "Choose a label."
+    group = page.locator(ROOT).get_by_role("group")
+    message = group.get_by_role("alert")
+    assert message.text_content() == "Choose a label."
+    assert group.get_attribute("aria-invalid") == "true"
+    assert wb.in_view(message)
     assert page.evaluate("window.__submissions.length") == 0
+    option(page, "bird").click()
+    assert message.is_hidden() and group.get_attribute("aria-invalid") is None
+
+
+def test_the_labels_of_a_multi_choice_name_what_is_missing(playground, page):
+    page = playground("classification", ui_config={"multi": True})
+    page.keyboard.press("Enter")
+    assert page.locator(ROOT).get_by_role("group").get_by_role("alert").text_content() == "Choose at least one label."
 
 
 def test_read_only_preview_disables_everything(playground):

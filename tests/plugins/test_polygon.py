@@ -24,8 +24,9 @@ def current(page):
     return page.evaluate("window.__handle.getResult()")["polygons"]
 
 
-def status(page):
-    return page.locator(f"{ROOT} [role=status]").text_content()
+def note(page):
+    """The message about the drawing, shown at the image."""
+    return page.locator(f"{ROOT} .wb-poly-figure [role=alert]").text_content()
 
 
 def submit(page):
@@ -44,7 +45,9 @@ def test_draw_close_edit_undo_cancel_by_mouse(playground, wb):
 
     click(page, wb, (160, 440), (300, 280), (440, 440))
     page.keyboard.press("Enter")  # Enter closes too
-    root.get_by_label("Label").select_option("triangle")
+    root.get_by_label("Label for new polygons").select_option("triangle")  # for the next polygon
+    assert current(page)[1]["label"] == "square"
+    root.get_by_label("Label of polygon 2").select_option("triangle")
     assert current(page)[1] == {"points": [[160, 440], [300, 280], [440, 440]], "label": "triangle"}
 
     click(page, wb, (160, 160))  # select the square, drag one vertex, delete another
@@ -54,7 +57,7 @@ def test_draw_close_edit_undo_cancel_by_mouse(playground, wb):
     assert current(page)[0]["points"] == [[80, 80], [240, 80], [250, 250]]
     click(page, wb, (80, 80))
     page.keyboard.press("Delete")  # a triangle keeps its three points
-    assert "at least 3 points" in status(page)
+    assert "at least 3 points" in note(page)
     assert len(current(page)[0]["points"]) == 3
 
     page.keyboard.press("Escape")
@@ -65,7 +68,7 @@ def test_draw_close_edit_undo_cancel_by_mouse(playground, wb):
 
     click(page, wb, (340, 60), (540, 60), (540, 260), (600, 300))
     root.get_by_role("button", name="Submit").click()
-    assert "Close the shape in progress" in status(page)
+    assert "Close the shape in progress" in note(page)
     page.keyboard.press("Control+z")  # removes the last vertex
     root.get_by_role("button", name="Close shape").click()
     page.keyboard.press("2")
@@ -151,7 +154,7 @@ def test_rejected_submit_shows_the_error_and_allows_a_retry(playground, wb):
     page = playground("polygon", reject="Too many requests")
     button = page.locator(ROOT).get_by_role("button", name="Submit")
     button.click()
-    assert status(page) == "Draw at least 1 polygon."
+    assert note(page) == "Draw at least 1 polygon."
     click(page, wb, (10, 10), (60, 10), (30, 50))
     page.keyboard.press("Enter")
     button.click()
@@ -159,3 +162,29 @@ def test_rejected_submit_shows_the_error_and_allows_a_retry(playground, wb):
     assert button.is_enabled()
     submit(page)
     assert wb.last_result(page) == {"polygons": [{"points": [[10, 10], [60, 10], [30, 50]], "label": "square"}]}
+
+
+def test_min_polygons_blocks_submit_with_a_message_at_the_image(playground, page, wb):
+    page.set_viewport_size({"width": 1280, "height": 600})
+    page = playground("polygon", ui_config={"min_polygons": 2})
+    root = page.locator(ROOT)
+    assert "at least 2 polygons" in root.locator(".wb-poly-requirement").text_content()
+    click(page, wb, (100, 100), (200, 100), (150, 200), (100, 100))
+    root.get_by_role("button", name="Submit").click()
+    message = root.locator(".wb-poly-figure").get_by_role("alert")
+    assert message.text_content() == "Draw at least 2 polygons: 1 so far."
+    assert wb.in_view(message)
+    assert page.evaluate("window.__submissions.length") == 0
+    click(page, wb, (400, 100), (500, 100), (450, 200), (400, 100))
+    assert message.is_hidden()
+    submit(page)
+    assert len(wb.last_result(page)["polygons"]) == 2
+
+
+def test_the_label_for_new_polygons_leaves_the_polygon_just_closed_alone(playground, wb):
+    page = playground("polygon")
+    root = page.locator(ROOT)
+    click(page, wb, (100, 100), (200, 100), (150, 200), (100, 100))
+    root.get_by_label("Label for new polygons").select_option("circle")
+    click(page, wb, (400, 100), (500, 100), (450, 200), (400, 100))
+    assert [polygon["label"] for polygon in current(page)] == ["square", "circle"]
