@@ -6,6 +6,15 @@ submit for the session's tasks and nothing else. When every task has the worker'
 annotation the session completes and gets a completion code drawn from ``secrets``,
 unique in the store, that the worker pastes back into the crowd platform and the
 researcher checks at review time.
+
+A worker who arrives when the project has no open task left for them is not turned away
+with a HIT they cannot finish: with ``close_if_no_task`` the visit becomes a session
+without tasks, marked ``no_task``, whose code lets the worker submit the HIT and lets review
+tell it apart from work done (``check_code`` reports the status).
+
+Also here, for the worker pages: ``earlier_answer``, what an assignment already submitted
+for a task, so a worker who reopens it sees that answer instead of a task whose new answer
+would be dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from .signing import SignatureError
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read and typed by people
 CODE_LENGTH = 16  # 80 bits
+#: The status of a session that found no open task for its worker (``start_or_resume(close_if_no_task=True)``).
+NO_TASK = "no_task"
 
 
 @dataclass
@@ -57,13 +68,15 @@ def hash_token(token: str) -> str:
 
 def start_or_resume(session: Session, provider: str, assignment_id: str, worker_id: str, hit_id: str = "",
                     project: int | str | None = None, *, token: str | None = None,
-                    tasks_per_session: int = 1) -> Visit:
+                    tasks_per_session: int = 1, close_if_no_task: bool = False) -> Visit:
     """Start the visit of an assignment, or resume it.
 
     A resume by a browser without the session's token gets a fresh token (the worker
     changed browsers); the old one stops working. A different worker id for the same
     assignment is refused. New sessions take the HIT's task if the HIT names one, else
-    the project's open tasks this worker has not annotated, highest priority first.
+    the project's open tasks this worker has not annotated, highest priority first. When
+    there is none, ConflictError (reason "no open tasks"); or, with ``close_if_no_task``, a
+    session without tasks with status ``NO_TASK``, which ``complete`` gives its code.
     """
     check_ids(assignment_id, worker_id, hit_id)
     existing = session.scalars(select(WorkerSession).where(WorkerSession.provider == provider,
@@ -81,9 +94,13 @@ def start_or_resume(session: Session, provider: str, assignment_id: str, worker_
                       worker_session_id=existing.id, assignment_id=assignment_id)
         return Visit(existing, fresh, True)
     task_ids, project_id = _pick_tasks(session, hit_id, project, worker_id, provider, tasks_per_session)
+    if not task_ids and not close_if_no_task:
+        raise ConflictError(f"project {projects.get(session, project_id).slug!r} has no open task for this worker",
+                            field="project", reason="no open tasks")
     fresh = secrets.token_urlsafe(32)
     row = WorkerSession(provider=provider, assignment_id=assignment_id, worker_id=worker_id, hit_id=hit_id,
-                        project_id=project_id, task_ids=task_ids, token=hash_token(fresh), status="active")
+                        project_id=project_id, task_ids=task_ids, token=hash_token(fresh),
+                        status="active" if task_ids else NO_TASK)
     session.add(row)
     session.flush()
     events.record(session, "worker_session.started", actor=worker_id, project_id=project_id,
@@ -106,11 +123,7 @@ def _pick_tasks(session: Session, hit_id: str, project: int | str | None, worker
     stmt = (select(Task.id).where(Task.project_id == owner.id, Task.status.in_(("pending", "in_progress")),
                                   Task.id.not_in(done))
             .order_by(Task.priority.desc(), Task.id).limit(max(1, count)))
-    task_ids = list(session.scalars(stmt))
-    if not task_ids:
-        raise ConflictError(f"project {owner.slug!r} has no open task for this worker", field="project",
-                            reason="no open tasks")
-    return task_ids, owner.id
+    return list(session.scalars(stmt)), owner.id
 
 
 def authenticate(session: Session, assignment_id: str, token: str | None, *, provider: str = "mturk") -> WorkerSession:
@@ -148,15 +161,17 @@ def complete(session: Session, row: WorkerSession) -> str:
         if taken is None:
             break
     row.completion_code = code
-    row.status = "complete"
+    if row.status != NO_TASK:  # a session without tasks keeps its mark for review
+        row.status = "complete"
     row.completed_at = utcnow()
     events.record(session, "worker_session.completed", actor=row.worker_id, project_id=row.project_id,
-                  worker_session_id=row.id, assignment_id=row.assignment_id)
+                  worker_session_id=row.id, assignment_id=row.assignment_id, status=row.status)
     return code
 
 
 def check_code(session: Session, assignment_id: str, code: str, *, provider: str = "mturk") -> dict[str, Any]:
-    """Review: does ``code`` belong to ``assignment_id``? Compared in constant time."""
+    """Review: does ``code`` belong to ``assignment_id``? Compared in constant time. ``status`` is the session's:
+    ``complete``, or ``NO_TASK`` for a code given because no task was left for the worker."""
     if not isinstance(code, str) or not code:
         raise ValidationError("code", "is required")
     row = find(session, assignment_id, provider=provider)
@@ -166,3 +181,10 @@ def check_code(session: Session, assignment_id: str, code: str, *, provider: str
                                                              code.strip().upper().encode())
     return {"assignment_id": assignment_id, "worker_id": row.worker_id, "valid": valid, "status": row.status,
             "completed_at": row.completed_at.isoformat() if row.completed_at else None}
+
+
+def earlier_answer(session: Session, task_id: int, assignment_id: str) -> Annotation | None:
+    """The annotation ``assignment_id`` already submitted for ``task_id``, if any (one at most: a submission is
+    stored once per task and assignment)."""
+    return session.scalars(select(Annotation).where(Annotation.task_id == task_id,
+                                                    Annotation.submission_id == assignment_id)).one_or_none()

@@ -141,12 +141,21 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
     """An HTML page; errors are an error page without a traceback."""
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """The error page a crowd worker can act on: what happened and what to do next, in plain words
+        (``error.html`` chooses them by status). The developer's message and field stay out of sight: the
+        field is kept in a data attribute for support, the message in the server's log."""
+        from workbench.worker_sessions import PREVIEW_ASSIGNMENT
+
+        from .files import static_url  # files imports this module
+
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status, body = self.error_body(status_code, exc)
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.finish(self.render_template("error.html", status=status, message=body.get("message", ""),
-                                         field=body.get("field")))
+        # A preview's placeholder assignment where a real one is needed: the worker has only to accept the HIT.
+        preview = status == 400 and self.get_query_argument("assignmentId", "") == PREVIEW_ASSIGNMENT
+        self.finish(self.render_template("error.html", status=status, field=body.get("field"), preview=preview,
+                                         worker_css=static_url(self, "worker.css")))
 
 
 def route(path: str) -> str:

@@ -2,7 +2,12 @@
 
 These, the submission endpoint and the signed file routes are the only handlers a
 worker reaches without a login; each method says so with ``@allow_unauthenticated``.
-Pages carry a strict CSP, escape everything they echo, and never show a traceback.
+Pages carry a strict CSP, escape everything they echo, and never show a traceback; an
+error is a page in plain words saying what to do next (``PageHandler.write_error``).
+
+An assignment that has already answered its task reopens read-only, with that answer if it
+is the same worker's. A link-out worker with no task left gets a completion code (the
+session is marked ``no_task`` for review) rather than a dead end.
 """
 
 from __future__ import annotations
@@ -105,8 +110,19 @@ class AnnotateHandler(WorkerPageHandler):
             form_origins = csp.mturk_form_origins(target, self.wb.submit_origins)
             page.update(assignment_id=assignment_id, hit_id=hit_id, worker_id=worker_id,
                         external_submit_url=f"{target}/mturk/externalSubmit")
-        page.update(await self.read_store(self.page_bundle, int(task_id)))
+        page.update(await self.read_store(self._annotate, int(task_id), None if preview else assignment_id,
+                                          worker_id))
         self.render_worker_page(page, form_origins=form_origins)
+
+    def _annotate(self, session, task_id: int, assignment_id: str | None, worker_id: str) -> dict[str, Any]:
+        """The page's bundle; read-only with ``submitted`` when the assignment has answered the task already.
+        The answer is shown to its own worker only; a submission for the assignment would be a duplicate,
+        whatever it said, so the page offers none."""
+        out = self.page_bundle(session, task_id)
+        earlier = worker_sessions.earlier_answer(session, task_id, assignment_id) if assignment_id else None
+        if earlier is not None:
+            out.update(readonly=True, submitted={"result": earlier.result if earlier.actor == worker_id else None})
+        return out
 
 
 class LoginHandler(WorkerPageHandler):
@@ -125,7 +141,7 @@ class LoginHandler(WorkerPageHandler):
                             expires_days=7, **({} if self.secure else {"samesite": "Lax"}))
         if state.get("code"):
             self.finish(self.render_template("complete.html", code=state["code"], worker_id=worker_id,
-                                             worker_css=static_url(self, "worker.css")))
+                                             no_task=state["no_task"], worker_css=static_url(self, "worker.css")))
             return
         query = {"workerId": worker_id, "assignmentId": assignment_id, "hitId": hit_id}
         if project:
@@ -138,11 +154,13 @@ class LoginHandler(WorkerPageHandler):
 
     def _visit(self, session, assignment_id, worker_id, hit_id, project, token) -> dict[str, Any]:
         visit = worker_sessions.start_or_resume(session, self.wb.provider, assignment_id, worker_id, hit_id, project,
-                                                token=token, tasks_per_session=self.wb.tasks_per_session)
+                                                token=token, tasks_per_session=self.wb.tasks_per_session,
+                                                close_if_no_task=True)
         row: WorkerSession = visit.session
         left = worker_sessions.remaining(session, row)
         if not left:
-            return {"token": visit.token, "code": worker_sessions.complete(session, row)}
+            return {"token": visit.token, "code": worker_sessions.complete(session, row),
+                    "no_task": row.status == worker_sessions.NO_TASK}
         total = len(row.task_ids)
         return {"token": visit.token, "bundle": self.page_bundle(session, left[0]),
                 "progress": {"done": total - len(left), "total": total}}

@@ -192,15 +192,20 @@ async def test_annotate_page_refuses_bad_parameters(fetch_json, study, params, f
     status, _, response = await fetch_json(f"workbench/annotate/{study.task_ids[0]}", headers=dict(ANON),
                                            params=params)
     text = response.body.decode()
-    assert status == 400 and field in text and "Traceback" not in text and "<script" not in text
+    assert status == 400 and "Traceback" not in text and "<script" not in text
+    # in plain words for the worker; the field refused kept for support, out of the page's text
+    assert "This task link does not work" in text and "return the HIT and contact the requester" in text
+    assert f'data-field="{field}"' in text and f"{field}:" not in text
     assert "frame-ancestors *" not in response.headers["Content-Security-Policy"]
 
 
 async def test_worker_pages_show_no_traceback(fetch_json, study):
     status, _, response = await fetch_json("workbench/annotate/999999", headers=dict(ANON))
     text = response.body.decode()
-    assert status == 404 and "task 999999 not found" in text and "Traceback" not in text
+    assert status == 404 and "This task is no longer available" in text and "Traceback" not in text
+    assert "not found" not in text and "Return the HIT" in text
     assert "frame-ancestors https://worker.mturk.com" in response.headers["Content-Security-Policy"]
+    assert re.search(r'<link rel="stylesheet" href="[^"]*/workbench/static/worker\.css\?v=\w+">', text)  # styled
 
 
 async def test_xss_payloads_are_escaped(fetch_json, study):
@@ -296,6 +301,48 @@ async def test_link_out_flow_to_its_completion_code(fetch_json, study):
 async def test_link_out_refusals(fetch_json, study):
     status, _, response = await fetch_json("workbench/login", headers=dict(ANON),
                                            params={"workerId": "W1", "assignmentId": "X", "project": "nope"})
-    assert status == 404 and "project" in response.body.decode()
+    assert status == 404 and "This task is no longer available" in response.body.decode()
     status, _, response = await fetch_json("workbench/login", headers=dict(ANON), params={"workerId": "W1"})
-    assert status == 400 and "assignmentId" in response.body.decode()
+    text = response.body.decode()
+    assert status == 400 and 'data-field="assignmentId"' in text and "This task link does not work" in text
+    status, _, response = await fetch_json("workbench/login", headers=dict(ANON), params={
+        "workerId": "W1", "assignmentId": worker_sessions.PREVIEW_ASSIGNMENT, "project": "cats"})
+    assert status == 400 and "Accept the HIT first" in response.body.decode()
+
+
+async def test_a_submitted_assignment_reopens_read_only_with_its_answer(fetch_json, study):
+    task_id = study.task_ids[0]
+    _, _, _, token, _ = parse_page(await open_page(fetch_json, task_id, MTURK))
+    body = {"task_id": task_id, "assignment_id": "A1", "hit_id": "H1", "worker_id": "W1",
+            "result": {"labels": ["dog"]}}
+    status, _, _ = await post_submission(fetch_json, body, token)
+    assert status == 201
+    text, _, page, token, _ = parse_page(await open_page(fetch_json, task_id, MTURK))
+    assert page["readonly"] is True and page["submitted"]["result"] == {"labels": ["dog"]}
+    assert token == ""  # nothing more to submit from this page
+    assert page["external_submit_url"] == "https://workersandbox.mturk.com/mturk/externalSubmit"
+    assert "You have already submitted this task." in text
+    # the same assignment opened with another worker id: said to be done, its answer not shown
+    _, _, other, _, _ = parse_page(await open_page(fetch_json, task_id, {**MTURK, "workerId": "W2"}))
+    assert other["readonly"] is True and other["submitted"]["result"] is None
+    # another task of the same assignment (a HIT of several tasks) is still open
+    _, _, fresh, token, _ = parse_page(await open_page(fetch_json, study.task_ids[1], MTURK))
+    assert fresh["readonly"] is False and "submitted" not in fresh and token
+
+
+async def test_link_out_with_no_task_left_ends_on_a_code_marked_no_task(fetch_json, study):
+    with study.store.transaction() as s:
+        from workbench import projects
+
+        projects.create(s, "emptied")
+    params = {"workerId": "W9", "assignmentId": "LA-EMPTY", "hitId": "LH9", "project": "emptied"}
+    status, _, response = await fetch_json("workbench/login", headers=dict(ANON), params=params)
+    text = response.body.decode()
+    assert status == 200 and "No task is left for you" in text
+    code = re.search(r'id="wb-completion-code" class="wb-code">([A-Z0-9]+)<', text).group(1)
+    status, check, _ = await fetch_json("workbench/api/completion-codes/check", method="POST",
+                                        body={"assignment_id": "LA-EMPTY", "code": code})
+    assert status == 200 and check["valid"] is True and check["status"] == "no_task"
+    with study.store.session() as s:
+        [row] = s.query(WorkerSession).filter_by(assignment_id="LA-EMPTY").all()
+        assert (row.status, row.task_ids, row.completion_code) == ("no_task", [], code)

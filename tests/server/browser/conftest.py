@@ -39,6 +39,9 @@ WORKBENCH_HOST = "annotate.test"
 MTURK_HOSTS = ("worker.mturk.com", "www.mturk.com", "workersandbox.mturk.com")
 HOSTILE_HOST = "frames.example"
 COOKIE_MODES = ("third-party-cookies-blocked", "third-party-cookies-allowed")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+FRAME_HEIGHT = 760
 
 
 class MTurkStandIn(BaseHTTPRequestHandler):
@@ -52,9 +55,11 @@ class MTurkStandIn(BaseHTTPRequestHandler):
         if parts.path == "/mturk/submitted":
             return self._reply(b"<!doctype html><title>Submitted</title><p id='done'>HIT submitted</p>")
         src = html.escape(query.get("src", [""])[0], quote=True)
-        # No frame border: Playwright's bounding boxes inside a cross-site (out-of-process) frame leave it out.
-        self._reply(f'<!doctype html><title>HIT</title><iframe id="hit" src="{src}" width="1200" height="900" '
-                    'style="border:0"></iframe>'.encode())
+        # As MTurk's worker site: the HIT's frame spans the page's width and is FrameHeight tall (760 px here, so
+        # the whole frame shows in a 1280x800 window). No frame border: Playwright's bounding boxes inside a
+        # cross-site (out-of-process) frame leave it out.
+        self._reply(f'<!doctype html><title>HIT</title><iframe id="hit" src="{src}" class="hit" height="{FRAME_HEIGHT}" '
+                    'style="border:0;width:100%;display:block"></iframe>'.encode())
 
     def do_POST(self):  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
@@ -141,10 +146,16 @@ def server_store(tmp_path_factory, cookie_mode):
             manifest = json.loads((REPO / "plugins" / name / "manifest.json").read_text())
             definitions.create_type(s, manifest["task_type"], manifest["title"])
             definitions.create_definition(s, manifest["task_type"], "1", manifest["default_definition"])
-        # The UI offers "other", the schema refuses it: how a server-side refusal reaches the worker.
+        # The UI offers "other", the schema refuses it: how a server-side refusal reaches the worker. (Refused by
+        # "not", for a schema whose enum left out a label of ui_config would be refused when it is created.)
         strict = json.loads((REPO / "plugins" / "classification" / "manifest.json").read_text())["default_definition"]
-        strict["label_schema"]["properties"]["labels"]["items"] = {"enum": ["cat", "dog", "bird"]}
+        strict["label_schema"]["properties"]["labels"]["items"]["not"] = {"const": "other"}
         definitions.create_definition(s, "classification", "strict", strict)
+        # Boxes required: the instructions ask for one per object, and Submit must hold the worker to it.
+        boxes = json.loads((REPO / "plugins" / "bounding-box" / "manifest.json").read_text())["default_definition"]
+        boxes["ui_config"]["min_boxes"] = 1
+        boxes["label_schema"]["properties"]["boxes"]["minItems"] = 1
+        definitions.create_definition(s, "bounding-box", "min1", boxes)
     yield SimpleNamespace(store=store, workdir=workdir, asset_id=asset.id)
     store.dispose()
 
@@ -192,7 +203,7 @@ def browser(cookie_mode, server, mturk, tmp_path_factory):
         # The certificate is this module's own, so the browser is told to accept it (pages stay https).
         context = p.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, args=args, ignore_https_errors=True,
-            viewport={"width": 1280, "height": 1000})
+            viewport=DESKTOP)
         context.cookie_mode = cookie_mode
         yield context
         context.close()
@@ -224,7 +235,8 @@ def open_hit(page, server, mturk):
         page.goto(f"{frame_origin or mturk.frame_origin}/projects/hit?{urlencode({'src': src})}")
         frame = page.frame_locator("#hit")
         if wait:
-            frame.locator("body[data-state=ready], body[data-state=preview], body[data-state=error]").wait_for()
+            frame.locator("body[data-state=ready], body[data-state=preview], body[data-state=submitted], "
+                          "body[data-state=error]").wait_for()
         return frame
 
     return open_
