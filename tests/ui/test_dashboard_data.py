@@ -11,10 +11,9 @@ import pytest
 from workbench import dashboard, projects
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers import WorkSpec
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import make_client
 from workbench.store.models import HIT, Assignment, Bonus, Worker
 
+from ..panels.conftest import crowd  # noqa: F401  (the fixture)
 from ..study_data import seed_study
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -75,32 +74,28 @@ def test_nothing_spent_is_an_empty_series(store, tmp_path, monkeypatch):
     assert len(frame) == 12 and dashboard.cost_over_time(store, "unpaid", frame).empty
 
 
-def test_time_on_task_comes_from_accept_and_submit_times_and_a_standing_clock_measures_nothing(store, sim, tmp_path,
-                                                                                             monkeypatch):
-    """Through the simulator and a real sync: its virtual clock moves only when advanced, as a real one would
-    between a worker's accept and submit; a worker whose clock did not move has no time on task, not 0 s."""
-    monkeypatch.setenv("MTURK_ENVIRONMENT", "local")
-    study = seed_study(store, tmp_path / "images", slug="timed", crowd_rows=False)
-    provider = MTurkProvider(store, client=make_client("local", endpoint_url=sim.url))
-    created = provider.create_work("timed", study.task_ids["classification"],
-                                   WorkSpec(title="Name the shape", description="One label", reward_cents=5,
-                                            max_assignments=2))
-    took = {"A1FAST": [40, 60], "A1STILL": [0, 0]}  # seconds between accept and submit, per HIT
-    for index, hit_id in enumerate(created.hit_ids):
-        for worker, seconds in took.items():
-            visitor = SimulatedWorker(sim.url, worker)
-            accepted = visitor.accept(hit_id)
-            if seconds[index]:
-                sim.clock.advance(seconds[index])
-            assert visitor.submit_to_mturk(accepted["AssignmentId"],
-                                           {"result": json.dumps({"labels": ["circle"]})}) == 200
-    provider.sync()
+def test_time_on_task_comes_from_accept_and_submit_times_and_a_standing_clock_measures_nothing(crowd):
+    """Through the simulator and a real sync. The ``crowd`` fixture's two workers accepted and submitted while
+    the simulator's virtual clock stood still: no time on task, not 0 s. A third worker's clock is advanced
+    between accept and submit, as real time passes while a worker works."""
+    created = crowd.provider.create_work("crowd", crowd.study.task_ids["bounding-box"],
+                                         WorkSpec(title="Box the shapes", description="Boxes", reward_cents=5,
+                                                  max_assignments=1))
+    took = [40, 60]
+    for hit_id, seconds in zip(created.hit_ids, took):
+        visitor = SimulatedWorker(crowd.sim.url, "A1FAST")
+        accepted = visitor.accept(hit_id)
+        crowd.sim.clock.advance(seconds)
+        assert visitor.submit_to_mturk(accepted["AssignmentId"], {"result": json.dumps({"boxes": []})}) == 200
+    crowd.provider.sync()
 
-    frame = dashboard.assignments_frame(store, "timed")
+    frame = dashboard.assignments_frame(crowd.store, "crowd")
     by = frame.set_index(["worker_id", "hit_id"])["seconds_on_task"]
     assert [by[("A1FAST", hit_id)] for hit_id in created.hit_ids] == [40.0, 60.0]
-    assert all(pd.isna(by[("A1STILL", hit_id)]) for hit_id in created.hit_ids)
+    still = frame[frame["worker_id"] != "A1FAST"]
+    assert len(still) == 4 and still["seconds_on_task"].isna().all()
     table = dashboard.worker_table(frame)
     assert list(table.columns) == dashboard.WORKER_COLUMNS
     assert table.loc["A1FAST", ["timed", "median_seconds"]].tolist() == [2, 50.0]
-    assert table.loc["A1STILL", "timed"] == 0 and pd.isna(table.loc["A1STILL", "median_seconds"])
+    for worker in ("A1PANELWA", "A1PANELWB"):
+        assert table.loc[worker, "timed"] == 0 and pd.isna(table.loc[worker, "median_seconds"])
