@@ -105,3 +105,28 @@ def test_link_out_codes_are_checked_at_ingest_and_review(mt, sim, study, store):
         assert s.scalar(select(func.count()).select_from(WorkerSession)) == 3
         honest_row = s.scalars(select(Assignment).where(Assignment.worker_id == honest)).one()
     assert honest_row.payload["ingest"] == {"outcome": "link_out", "code": "ok"}
+
+
+def test_a_link_out_worker_who_found_no_task_is_told_apart_at_ingest_and_review(mt, sim, study, store):
+    """They get a code (no dead end), but review sees a code with no annotation behind it, not finished work."""
+    from workbench import tasks, worker_sessions
+
+    spec = WorkSpec(title="Label", description="Open the link", reward_cents=10, mode="link-out", max_assignments=1)
+    hit_id = mt.create_work("cats", [None], spec).hit_ids[0]
+    with store.transaction() as s:
+        for task_id in study.task_ids:  # nothing left to do in the project
+            tasks.set_status(s, task_id, "complete", actor="test", reason="done")
+    worker = SimulatedWorker(sim.url, "A1LATE")
+    accepted = worker.accept(hit_id)
+    with store.transaction() as s:
+        visit = worker_sessions.start_or_resume(s, "mturk", accepted["AssignmentId"], "A1LATE", hit_id, "cats",
+                                                close_if_no_task=True)
+        code = worker_sessions.complete(s, visit.session)
+    worker.submit_to_mturk(accepted["AssignmentId"], {"completion_code": code})
+    mt.sync()
+    assert mt.ingest().link_out == 1
+    with store.session() as s:
+        row = s.scalars(select(Assignment).where(Assignment.worker_id == "A1LATE")).one()
+    assert row.payload["ingest"] == {"outcome": "link_out", "code": "no_task"}
+    [found] = mt.reconcile(project="cats").disagreements
+    assert (found.kind, found.worker_id) == ("no_task", "A1LATE") and "no annotation" in found.detail

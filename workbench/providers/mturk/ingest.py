@@ -205,8 +205,9 @@ def _result(answer: dict[str, Any] | None, answer_raw: str) -> Any:
 
 
 def check_code(s, assignment_id: str, worker_id: str, answer: dict[str, Any] | None) -> str:
-    """ok; missing (no code in the answer); no_session (the worker never came through the link);
-    copied (another assignment's code); wrong (any other code)."""
+    """ok; no_task (a valid code of a visit that found no task left: the worker did no annotation); missing (no
+    code in the answer); no_session (the worker never came through the link); copied (another assignment's code);
+    wrong (any other code)."""
     from ... import worker_sessions
 
     code = (answer or {}).get(CODE_FIELD)
@@ -217,7 +218,7 @@ def check_code(s, assignment_id: str, worker_id: str, answer: dict[str, Any] | N
     except NotFoundError:
         return "no_session"
     if verdict["valid"] and verdict["worker_id"] == worker_id:
-        return "ok"
+        return worker_sessions.NO_TASK if verdict["status"] == worker_sessions.NO_TASK else "ok"
     owner = s.scalars(select(WorkerSession.assignment_id).where(
         WorkerSession.completion_code == code.strip().upper())).first()
     return "copied" if owner is not None and owner != assignment_id else "wrong"

@@ -11,6 +11,8 @@ Both directions are reported:
 - ``status``: the page's record and MTurk's disagree on the assignment (returned or
   abandoned on MTurk, yet stored by the page).
 - ``result_differs``: both have the answer, with different results.
+- ``no_task``: a link-out assignment whose worker found no task left: its code is valid, but there is
+  no annotation behind it (decide how to pay it).
 - ``bad_code``: a link-out assignment whose completion code is missing, wrong, copied from another
   assignment, or that never came through the link (no session).
 
@@ -93,7 +95,11 @@ def reconcile(mt: "MTurkProvider", *, project: int | str | None = None, recover:
                 continue
             if link_out:
                 verdict = check_code(s, a.assignment_id, a.worker_id, a.answer)
-                if verdict != "ok":
+                if verdict == "no_task":
+                    report.disagreements.append(Disagreement(
+                        "no_task", a.assignment_id, a.task_id, a.worker_id,
+                        "the worker came through the link when no task was left for them: a valid code, no annotation"))
+                elif verdict != "ok":
                     report.disagreements.append(Disagreement("bad_code", a.assignment_id, a.task_id, a.worker_id,
                                                              f"completion code {verdict}"))
                 continue
