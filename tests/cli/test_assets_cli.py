@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 
 import pytest
@@ -14,7 +13,6 @@ from workbench.cli import cli
 
 from ..core.test_assets import bucket, png
 
-importlib.import_module("workbench.cli.asset_cmds")  # until workbench.cli imports it itself
 
 
 @pytest.fixture

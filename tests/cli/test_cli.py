@@ -70,6 +70,7 @@ def test_tasks_import(run, tmp_path):
 def test_console_script_and_debug(tmp_path):
     exe = os.path.join(os.path.dirname(sys.executable), "workbench")
     env = {**os.environ, "WORKBENCH_HOME": str(tmp_path)}
+    assert subprocess.run([exe, "init"], env=env, capture_output=True, timeout=60).returncode == 0
     plain = subprocess.run([exe, "project", "stats", "nope"], env=env, capture_output=True, text=True, timeout=60)
     assert plain.returncode == 1 and "Traceback" not in plain.stderr and "not found" in plain.stderr
     debug = subprocess.run([exe, "--debug", "project", "stats", "nope"], env=env, capture_output=True, text=True,

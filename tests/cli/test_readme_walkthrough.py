@@ -8,7 +8,6 @@ walkthrough cannot drift from what the workbench does.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import re
 import shlex
@@ -26,7 +25,6 @@ from ..core.test_assets import png
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 
-importlib.import_module("workbench.cli.asset_cmds")  # until workbench.cli imports it itself
 
 
 def section(title: str) -> str:

@@ -17,7 +17,7 @@ def collab_demo(state, headless: bool, n_sessions: int) -> None:
     """A word-guessing session over the real WebSocket; the last line is a JSON summary."""
     from ..collab import demo, runner
 
-    store = state.store()
+    store = state.store(create=True)  # a demo, like `workbench demo`: it may make the store it runs in
     if headless:
         summary = demo.run(store, n_sessions=n_sessions, echo=lambda line: click.echo(line, err=False))
         click.echo(json.dumps(summary))
