@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from PIL import Image
 
@@ -25,8 +26,8 @@ async def test_the_agent_proposes_and_the_annotation_records_the_human_changes(c
         definitions.create_type(s, "classification")
         spec = definitions.create_definition(s, "classification", "1.0",
                                              {"ui_config": {"labels": ["cat", "dog"]}, "label_schema": LABELS_SCHEMA})
-        asset = assets.register_file(s, project.id, picture,
-                                     metadata={"truth": [{"x": 1, "y": 1, "w": 20, "h": 20, "label": "dog"}]})
+        asset = assets.register_file(s, project.id, picture, metadata={
+            "alt": "A blue picture", "truth": [{"x": 1, "y": 1, "w": 20, "h": 20, "label": "dog", "note": "ANSWERKEY"}]})
         task = tasks.create(s, project.id, spec.id, asset_id=asset.id)
         sessions.create_study(s, "assist", {"paradigm": "assisted_labelling"}, project="pets")
     seat = await join(jp_fetch, "assist", "W1", "A1")
@@ -36,6 +37,9 @@ async def test_the_agent_proposes_and_the_annotation_records_the_human_changes(c
     proposed = welcome if (welcome["state"] or {}).get("proposal") else \
         await me.until(lambda f: f["type"] == "state" and f["state"]["proposal"])
     assert proposed["state"]["proposal"] == {"labels": ["dog"]} and proposed["state"]["plugin"] == "classification"
+    # The agent read the answer key to propose; the person sees the worker fields only, never the key.
+    assert proposed["state"]["asset"]["metadata"] == {"alt": "A blue picture"}
+    assert "ANSWERKEY" not in json.dumps(welcome) + json.dumps(proposed)
     await me.send({"type": "action", "action": {"kind": "submit", "result": {"labels": ["bird"]}}, "client_id": "s1"})
     error = await me.until(lambda f: f["type"] == "error")
     assert error["field"].startswith("action.result.labels")  # checked against the task's label schema

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import annotations, events, projects, worker_sessions
+from .. import annotations, bundles, events, projects, worker_sessions
 from ..errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from ..store.models import Asset, CollabParticipant, CollabSession, CollabStudy, Task, WorkerSession
 from . import agents, design, paradigms
@@ -214,10 +214,12 @@ def _task_context(s: Session, cs: CollabSession) -> dict[str, Any]:
     if task is None:
         raise ConflictError("the study's project has no open task to label", field="project", reason="no open tasks")
     asset = s.get(Asset, task.asset_id) if task.asset_id else None
+    plugin = bundles.plugin_of(s, task)
+    shown = bundles.worker_fields(task.definition, plugin)["metadata"] if plugin is not None else []
     return {"task_id": task.id, "plugin": task.definition.task_type.slug, "ui_config": task.definition.ui_config,
             "label_schema": task.definition.label_schema, "assistant": cs.state["seats"].get("assistant") == "agent",
             "asset": {"id": asset.id, "width": asset.width, "height": asset.height, "metadata": asset.meta}
-            if asset else {}}
+            if asset else {}, "shown_metadata": shown}
 
 
 # -- the socket ------------------------------------------------------------------------

@@ -20,16 +20,25 @@ AGENT_ROLE = "assistant"
 
 
 def new_state(config: dict[str, Any], seed: int, context: dict[str, Any]) -> dict[str, Any]:
-    """``context`` carries the task: ``task_id``, ``plugin``, ``ui_config``, ``label_schema``, ``asset``."""
+    """``context`` carries the task: ``task_id``, ``plugin``, ``ui_config``, ``label_schema``, ``asset``, and
+    ``shown_metadata``, the asset-metadata fields a human worker may see (the definition's worker fields)."""
     has_assistant = context.get("assistant", True)
     return {"task_id": context["task_id"], "plugin": context.get("plugin", ""), "ui_config": context.get("ui_config", {}),
             "label_schema": context.get("label_schema", {}), "asset": context.get("asset", {}),
+            "shown_metadata": list(context.get("shown_metadata", [])),
             "proposal": None, "current": None, "final": None,
             "turn": "assistant" if has_assistant else "annotator", "result": None}
 
 
 def view(state: dict[str, Any], role: str) -> dict[str, Any]:
-    return dict(state)
+    """The assistant (an agent) sees the whole task; a person only the metadata their worker fields allow, so a
+    recorded answer key (``metadata.truth``) stays on the server."""
+    if role == AGENT_ROLE:
+        return dict(state)
+    shown = state.get("shown_metadata", [])
+    metadata = (state.get("asset") or {}).get("metadata") or {}
+    asset = {**(state.get("asset") or {}), "metadata": {k: v for k, v in metadata.items() if k in shown}}
+    return {**state, "asset": asset if state.get("asset") else state.get("asset", {})}
 
 
 def turn(state: dict[str, Any]) -> str | None:
