@@ -36,7 +36,7 @@ def test_the_bundle_is_the_task_being_labelled(study):
         seat = sessions.join(s, "assist", worker_id="W1", assignment_id="A1", now=T0)
         bundle = task_page.bundle(s, seat.session, URLS)
         assert bundle["task"]["id"] == task_id and bundle["plugin"]["name"] == "classification"
-        assert bundle["plugin"]["js"] == ["/workbench/plugins/classification/1.0.0/plugin.js"]
+        assert bundle["plugin"]["js"] == ["/workbench/plugins/classification/1.1.0/plugin.js"]
         assert re.fullmatch(rf"/workbench/assets/{study.asset.id}\?exp=\d+&sig=[0-9a-f]{{64}}", bundle["asset"]["url"])
         with pytest.raises(ConflictError) as refused:  # a face that serves no plugins cannot host labelling
             task_page.bundle(s, seat.session, None)

@@ -55,15 +55,15 @@ def test_upload_publishes_each_version_with_immutable_headers(s3, plugins_dir):
         for path in [*manifest["js"], *manifest["css"], "manifest.json"]:
             assert f"plugins/{name}/{manifest['version']}/{path}" in stored
     assert not [k for k in stored if k.endswith(".map") or "/." in k]
-    assert "plugins/classification/1.0.0/plugin.js.map" in result.excluded
+    assert "plugins/classification/1.1.0/plugin.js.map" in result.excluded
     assert sorted(result.uploaded) == stored
-    js = s3.head_object(Bucket="wb-static", Key="plugins/classification/1.0.0/plugin.js")
-    css = s3.head_object(Bucket="wb-static", Key="plugins/classification/1.0.0/plugin.css")
+    js = s3.head_object(Bucket="wb-static", Key="plugins/classification/1.1.0/plugin.js")
+    css = s3.head_object(Bucket="wb-static", Key="plugins/classification/1.1.0/plugin.css")
     assert js["CacheControl"] == css["CacheControl"] == CACHE_CONTROL == "public, max-age=31536000, immutable"
     assert js["ContentType"] == "text/javascript; charset=utf-8" and css["ContentType"] == "text/css; charset=utf-8"
-    body = s3.get_object(Bucket="wb-static", Key="plugins/classification/1.0.0/plugin.js")["Body"].read()
+    body = s3.get_object(Bucket="wb-static", Key="plugins/classification/1.1.0/plugin.js")["Body"].read()
     assert body == (plugins_dir / "classification" / "plugin.js").read_bytes()
-    manifest = s3.get_object(Bucket="wb-static", Key="plugins/classification/1.0.0/manifest.json")
+    manifest = s3.get_object(Bucket="wb-static", Key="plugins/classification/1.1.0/manifest.json")
     assert manifest["ContentType"] == "application/json" and manifest["CacheControl"] == CACHE_CONTROL
 
 
@@ -82,13 +82,13 @@ def test_upload_again_changes_nothing_and_a_changed_file_needs_a_new_version(s3,
     # A new version is a new folder; the old one stays for the tasks that use it.
     manifest_path = plugins_dir / "free-text" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["version"] = "1.0.1"
+    manifest["version"] = "1.1.1"
     manifest_path.write_text(json.dumps(manifest))
     (plugins_dir / "polygon" / "extra.css").unlink()
     bumped = upload("wb-static", plugins_dir=plugins_dir, client=s3, use_entry_points=False)
-    assert sorted(bumped.uploaded) == sorted(k.replace("/1.0.0/", "/1.0.1/")
+    assert sorted(bumped.uploaded) == sorted(k.replace("/1.1.0/", "/1.1.1/")
                                              for k in before if k.startswith("plugins/free-text/"))
-    assert keys(s3, "plugins/free-text/1.0.0/") and keys(s3, "plugins/free-text/1.0.1/")
+    assert keys(s3, "plugins/free-text/1.1.0/") and keys(s3, "plugins/free-text/1.1.1/")
 
 
 def test_bad_bucket_prefix_or_folder_is_named(s3, plugins_dir, tmp_path):
@@ -115,7 +115,7 @@ def test_cli_upload_with_a_prefix(s3, plugins_dir):
     data = json.loads(result.output)
     assert data["plugins_url"] == "https://wb-static.s3.amazonaws.com/static/plugins"
     assert data["uploaded"] == len(keys(s3, "static/plugins/")) > 0
-    assert "static/plugins/classification/1.0.0/plugin.js" in keys(s3)
+    assert "static/plugins/classification/1.1.0/plugin.js" in keys(s3)
     text = runner.invoke(cli, ["plugins", "upload", "--bucket", "wb-static", "--prefix", "static/plugins",
                                "--plugins-dir", str(plugins_dir)])
     assert text.exit_code == 0 and text.output.startswith("0 file(s) uploaded")

@@ -140,7 +140,7 @@ async def test_assets_types_definitions_tasks(fetch_json, study, image):
     status, bundle, _ = await fetch_json(f"workbench/api/tasks/{task['id']}/bundle")
     assert status == 200
     assert bundle["plugin"]["name"] == "classification"
-    assert bundle["plugin"]["js"][0].endswith("/workbench/plugins/classification/1.0.0/plugin.js")
+    assert bundle["plugin"]["js"][0].endswith("/workbench/plugins/classification/1.1.0/plugin.js")
     assert bundle["asset"]["media_type"] == "image/png" and "sig=" in bundle["asset"]["url"]
 
 

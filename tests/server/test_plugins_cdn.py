@@ -45,9 +45,9 @@ async def test_page_loads_the_uploaded_files_of_its_plugin_version(fetch_json, s
     response = await open_page(fetch_json, study.task_ids[0], params)
     text, _, page, _, _ = parse_page(response)
     plugin = page["plugin"]
-    assert (plugin["name"], plugin["version"]) == ("classification", "1.0.0")
-    assert plugin["js"] == [f"{BUCKET_URL}/classification/1.0.0/plugin.js"]
-    assert plugin["css"] == [f"{BUCKET_URL}/classification/1.0.0/plugin.css"]
+    assert (plugin["name"], plugin["version"]) == ("classification", "1.1.0")
+    assert plugin["js"] == [f"{BUCKET_URL}/classification/1.1.0/plugin.js"]
+    assert plugin["css"] == [f"{BUCKET_URL}/classification/1.1.0/plugin.css"]
     assert f'<script src="{plugin["js"][0]}" defer>' in text and f'href="{plugin["css"][0]}"' in text
     for url in [*plugin["js"], *plugin["css"]]:  # each is an object that upload put there
         head = s3.head_object(Bucket="wb-static", Key=urlsplit(url).path.lstrip("/"))
@@ -69,7 +69,7 @@ async def test_each_page_loads_the_plugin_version_its_task_was_created_with(fetc
         s.flush()
         first = tasks.get(s, study.task_ids[0])
         newer = tasks.create(s, first.project_id, first.definition_id, asset_id=first.asset_id)
-    for task_id, version in ((study.task_ids[0], "1.0.0"), (newer.id, "2.0.0")):
+    for task_id, version in ((study.task_ids[0], "1.1.0"), (newer.id, "2.0.0")):
         _, _, page, _, _ = parse_page(await open_page(fetch_json, task_id))
         assert page["plugin"]["js"] == [f"{BUCKET_URL}/classification/{version}/plugin.js"]
 
@@ -79,10 +79,10 @@ async def test_without_plugins_url_the_server_serves_them_and_csp_is_self_only(f
     response = await open_page(fetch_json, study.task_ids[0])
     _, _, page, _, _ = parse_page(response)
     (src,) = page["plugin"]["js"]
-    assert src.startswith("/") and src.endswith("/workbench/plugins/classification/1.0.0/plugin.js")
+    assert src.startswith("/") and src.endswith("/workbench/plugins/classification/1.1.0/plugin.js")
     policy = directives(response.headers["Content-Security-Policy"])
     assert policy["script-src"] == ["'self'"] and policy["style-src"] == ["'self'"]
-    status, _, served = await fetch_json("workbench/plugins/classification/1.0.0/plugin.js", headers=dict(ANON))
+    status, _, served = await fetch_json("workbench/plugins/classification/1.1.0/plugin.js", headers=dict(ANON))
     assert status == 200 and "immutable" in served.headers["Cache-Control"]
 
 

@@ -72,7 +72,7 @@ async def test_annotate_page_contract_and_submission(fetch_json, study):
                                                "https://www.mturk.com https://worker.mturk.com;") in policy
     assert "unsafe-inline" not in policy
     assert response.headers["Cache-Control"] == "no-store"
-    assert "/workbench/plugins/classification/1.0.0/plugin.js" in text
+    assert "/workbench/plugins/classification/1.1.0/plugin.js" in text
 
     body = {"task_id": task_id, "assignment_id": "A1", "hit_id": "H1", "worker_id": "W1",
             "result": {"labels": ["cat"]}}
@@ -242,12 +242,12 @@ async def test_signed_asset_links(fetch_json, study):
 
 
 async def test_plugin_and_page_files(fetch_json, study):
-    status, _, response = await fetch_json("workbench/plugins/classification/1.0.0/plugin.js", headers=dict(ANON))
+    status, _, response = await fetch_json("workbench/plugins/classification/1.1.0/plugin.js", headers=dict(ANON))
     assert status == 200 and b"Workbench.register" in response.body
     assert "max-age=31536000" in response.headers["Cache-Control"]
     for path in ("workbench/plugins/classification/9.9.9/plugin.js", "workbench/plugins/nope/1/plugin.js",
-                 "workbench/plugins/classification/1.0.0/..%2F..%2Fpyproject.toml",
-                 "workbench/plugins/classification/1.0.0/../polygon/manifest.json"):
+                 "workbench/plugins/classification/1.1.0/..%2F..%2Fpyproject.toml",
+                 "workbench/plugins/classification/1.1.0/../polygon/manifest.json"):
         status, _, _ = await fetch_json(path, headers=dict(ANON))
         assert status in (403, 404), path
     status, _, response = await fetch_json("workbench/static/worker.js", headers=dict(ANON), params={"v": "x"})
