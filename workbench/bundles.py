@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import assets, definitions, plugins, signing, tasks
@@ -61,15 +62,25 @@ def for_worker(session: Session, task_id: int, **options: Any) -> dict[str, Any]
     if plugin is None:
         raise ConflictError(f"no annotation plugin is active for task type {task.definition.task_type.slug!r}",
                             field="plugin", reason="missing")
-    return build(session, task, shown=worker_fields(task.definition, plugin), **options)
+    return build(session, task, shown=worker_fields(task.definition, plugin, session), **options)
 
 
-def worker_fields(definition: TaskDefinition, plugin: Plugin) -> dict[str, list[str]]:
+def worker_fields(definition: TaskDefinition, plugin: Plugin, session: Session | None = None) -> dict[str, list[str]]:
     """What of a task its worker may see: the definition's ``ui_config.worker_fields``, or else the fields its
-    plugin's manifest says the plugin reads; a kind of field left out shows none."""
+    plugin's manifest says the plugin reads; a kind of field left out shows none.
+
+    A task pinned to a version registered before manifests declared them (1.0.0 of the built-ins) takes the
+    declaration of the newest registered version of its plugin that has one, so an upgrade hides nothing the
+    plugin shows.
+    """
     declared = definition.ui_config.get("worker_fields")
     if declared is None:
-        declared = plugin.manifest.get("worker_fields") or {}
+        declared = plugin.manifest.get("worker_fields")
+    if declared is None and session is not None:
+        declared = next((row.manifest["worker_fields"] for row in session.scalars(
+            select(Plugin).where(Plugin.name == plugin.name).order_by(Plugin.id.desc()))
+            if "worker_fields" in row.manifest), None)
+    declared = declared or {}
     return {kind: list(declared.get(kind, [])) for kind in definitions.WORKER_FIELD_KINDS}
 
 

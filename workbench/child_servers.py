@@ -75,8 +75,8 @@ def serving(argv: list[str], ready_url: str, env: dict[str, str], log: Path, *, 
     with open(log, "wb") as out:
         process = None
         try:
-            process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       process_group=0)
+            process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=subprocess.STDOUT, process_group=0)  # never the terminal's input
             deadline = time.monotonic() + timeout
             while True:
                 if process.poll() is not None:

@@ -155,6 +155,8 @@ def check_definition(definition: Any) -> dict[str, Any]:
 WORKER_FIELD_KINDS = ("payload", "metadata")
 #: Counts the plugins' UIs enforce, in the pairs that bound them.
 BOUNDS = (("min_boxes", "max_boxes"), ("min_polygons", "max_polygons"), ("min_length", "max_length"))
+#: Maxima the drawing tools read as "no limit" when 0.
+UNLIMITED_AT_0 = ("max_boxes", "max_polygons")
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,8 @@ def check_ui_config(ui_config: dict[str, Any]) -> None:
                                     or not math.isfinite(size) or size <= 0):
         refuse("min_size", "must be a number of pixels above 0")
     for low, high in BOUNDS:
-        if low in ui_config and high in ui_config and ui_config[low] > ui_config[high]:
+        unlimited = high in UNLIMITED_AT_0 and ui_config.get(high) == 0
+        if low in ui_config and high in ui_config and not unlimited and ui_config[low] > ui_config[high]:
             refuse(high, f"is below ui_config.{low} ({ui_config[low]})")
     if "worker_fields" in ui_config:
         check_worker_fields(ui_config["worker_fields"], "definition.ui_config.worker_fields")
@@ -219,8 +222,9 @@ def held_to_ui_config(label_schema: dict[str, Any], ui_config: dict[str, Any]) -
     """``label_schema`` with the constraints ``ui_config`` sets (``RULES``) added where it describes the result
     property; ValidationError naming the schema keyword when the schema already says otherwise.
 
-    A classification result (``labels``) holds one label unless ``ui_config.multi`` is true; every other
-    rule applies when its ``ui_config`` key is given.
+    A classification result (``labels``) of a definition for the label-choosing UI (``ui_config.labels`` given)
+    holds one label unless ``ui_config.multi`` is true; every other rule applies when its ``ui_config`` key is
+    given (``max_boxes``/``max_polygons`` 0: no limit, as the tools read it).
     """
     out = copy.deepcopy(label_schema)
     properties = out.get("properties")
@@ -240,13 +244,15 @@ def held_to_ui_config(label_schema: dict[str, Any], ui_config: dict[str, Any]) -
 def _hold(node: dict[str, Any], rule: Rule, ui_config: dict[str, Any], field: str) -> None:
     have = node.get(rule.keyword)
     if rule.key == "multi":
+        if "labels" not in ui_config:
+            return  # not a definition for the label-choosing UI: its schema says how many labels, as written
         if ui_config.get("multi") is True:
             if have is not None and have < 2:
                 raise ValidationError(field, f"is {have}, but ui_config.multi is true (a worker may choose several "
                                              "labels); raise it or leave it out")
             return
         want: Any = 1
-    elif rule.key in ui_config:
+    elif rule.key in ui_config and not (rule.key in UNLIMITED_AT_0 and ui_config[rule.key] == 0):
         want = ui_config[rule.key]
     else:
         return

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from . import annotations, assignments, events, fast_validation, signing, tasks, worker_sessions
 from .annotations import Submission
 from .assignments import Arrival, link_arrivals
-from .errors import NotFoundError, ValidationError, WorkbenchError
+from .errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from .signing import SignatureError
 from .store.models import Annotation, Task, TaskDefinition, WorkerSession
 from .store.types import utcnow
@@ -44,7 +44,7 @@ _TASK_ROWS = select(_TASKS.c.id, _TASKS.c.project_id, _TASKS.c.definition_id, _T
                     _TASKS.c.target_annotations).where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)))
 _DEFINITION_ROWS = select(_DEFINITIONS.c.id, _DEFINITIONS.c.version, _DEFINITIONS.c.definition).where(
     _DEFINITIONS.c.id.in_(bindparam("definition_ids", expanding=True)))
-_EXISTING = select(_ANNOTATIONS.c.task_id, _ANNOTATIONS.c.submission_id, _ANNOTATIONS.c.id).where(
+_EXISTING = select(_ANNOTATIONS.c.task_id, _ANNOTATIONS.c.submission_id, _ANNOTATIONS.c.id, _ANNOTATIONS.c.actor).where(
     _ANNOTATIONS.c.task_id.in_(bindparam("task_ids", expanding=True)),
     _ANNOTATIONS.c.submission_id.in_(bindparam("ids", expanding=True)))
 _INSERT_ANNOTATIONS = _ANNOTATIONS.insert().returning(_ANNOTATIONS.c.id, sort_by_parameter_order=True)
@@ -121,9 +121,19 @@ def submit_from_worker(session: Session, submission: dict[str, Any], *, provider
                                   )[assignment_id]
     raw = {"provider": provider, "assignment_id": assignment_id, "hit_id": submission["hit_id"],
            "worker_id": submission["worker_id"], "mode": "link-out" if visit is not None else "external-question"}
-    return annotations.submit(session, submission["task_id"], submission["result"], actor=submission["worker_id"],
+    done = annotations.submit(session, submission["task_id"], submission["result"], actor=submission["worker_id"],
                               submission_id=assignment_id, tool_version=submission["tool_version"],
                               raw_payload=raw, assignment_pk=assignment_pk)
+    if done.duplicate and done.annotation.actor != submission["worker_id"]:
+        raise _answered_by_another()
+    return done
+
+
+def _answered_by_another() -> ConflictError:
+    # A duplicate is answered with the stored annotation: only ever to the worker who made it, for the page that
+    # hands out tokens is public and anyone may name an assignment.
+    return ConflictError("this task has already been answered under this assignment by another worker",
+                         field="worker_id", reason="answered by another worker")
 
 
 def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]], *,
@@ -145,7 +155,9 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     task_rows = {row.id: row for row in run(_TASK_ROWS, {"task_ids": task_ids})}
     checks = {row.id: (row.version, _checker(row)) for row in run(
         _DEFINITION_ROWS, {"definition_ids": sorted({t.definition_id for t in task_rows.values()})})}
-    existing = {(task_id, sid): pk for task_id, sid, pk in run(_EXISTING, {"task_ids": task_ids, "ids": assignment_ids})}
+    existing, answered_by = {}, {}
+    for task_id, sid, pk, actor in run(_EXISTING, {"task_ids": task_ids, "ids": assignment_ids}):
+        existing[(task_id, sid)], answered_by[(task_id, sid)] = pk, actor
     rows: list[dict[str, Any]] = []
     arrivals: list[Arrival] = []
     first_of: dict[tuple[int, str], int] = {}
@@ -159,6 +171,9 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
             if visit is not None:
                 _check_visit(visit, item, token)
             if key in existing or key in first_of:
+                first = answered_by[key] if key in existing else batch[first_of[key]][0]["worker_id"]
+                if first != item["worker_id"]:
+                    raise _answered_by_another()
                 continue  # a duplicate: answered below with the stored annotation
             schema_version, check = checks[task.definition_id]
             check(item["result"])

@@ -153,7 +153,8 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         # A preview's placeholder assignment where a real one is needed: the worker has only to accept the HIT.
-        preview = status == 400 and self.get_query_argument("assignmentId", "") == PREVIEW_ASSIGNMENT
+        # The raw bytes: a query that does not decode may be what brought us here, and must not fail this page too.
+        preview = status == 400 and PREVIEW_ASSIGNMENT.encode() in self.request.arguments.get("assignmentId", [])
         self.finish(self.render_template("error.html", status=status, field=body.get("field"), preview=preview,
                                          worker_css=static_url(self, "worker.css")))
 

@@ -89,3 +89,31 @@ def test_the_console_script_on_a_fresh_home_asks_for_init(tmp_path):
     assert run("init").returncode == 0 and (tmp_path / "workbench.db").is_file()
     after = run("project", "stats", "birds")
     assert after.returncode == 1 and "project 'birds' not found" in after.stderr
+
+
+@pytest.mark.parametrize("command", [["project", "list"], ["project", "create", "birds"], ["init"]], ids=" ".join)
+def test_someone_else_s_database_is_never_written_into(tmp_path, command):
+    """A URL that names another program's SQLite file is refused by every command, init included."""
+    import sqlite3
+
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    before = path.read_bytes()
+
+    result = invoke(f"sqlite:///{path}", *command)
+
+    assert result.exit_code == 1 and "is not a workbench store" in result.output and "users" in result.output
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as db:
+        assert [t for t, in db.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["users"]
+
+
+def test_an_empty_file_becomes_a_store_only_when_creating(tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()
+    refused = invoke(f"sqlite:///{path}", "project", "list")
+    assert refused.exit_code == 1 and "is empty" in refused.output and "`workbench init`" in refused.output
+    assert path.stat().st_size == 0
+    assert invoke(f"sqlite:///{path}", "init").exit_code == 0
+    assert invoke(f"sqlite:///{path}", "project", "list").exit_code == 0

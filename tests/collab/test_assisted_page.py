@@ -88,3 +88,16 @@ async def test_a_task_without_a_plugin_leaves_the_worker_unseated(cats, jp_fetch
         assert s.scalar(select(func.count()).select_from(CollabParticipant)) == 0
         assert s.scalar(select(func.count()).select_from(CollabSession)) == 0
         assert sessions.get_study(s, "assist").assigned == 0
+
+
+def test_a_person_in_the_assistant_seat_sees_only_the_worker_fields():
+    """The answer key is the agent's to read; when a person holds the assistant seat, they see what people see."""
+    from workbench.collab.paradigms import assisted_labelling as paradigm
+
+    context = {"task_id": 1, "asset": {"id": 2, "metadata": {"alt": "A picture", "truth": [{"label": "dog"}]}},
+               "shown_metadata": ["alt"]}
+    with_agent = paradigm.new_state({}, 1, {**context, "assistant": True})
+    with_person = paradigm.new_state({}, 1, {**context, "assistant": False})
+    assert with_agent and paradigm.view(with_agent, "assistant")["asset"]["metadata"]["truth"]
+    for state, role in ((with_agent, "annotator"), (with_person, "assistant"), (with_person, "annotator")):
+        assert paradigm.view(state, role)["asset"]["metadata"] == {"alt": "A picture"}, role

@@ -69,6 +69,22 @@ def test_a_plugin_that_declares_nothing_shows_nothing(study, tmp_path):
     assert worker["task"]["payload"] == {} and worker["asset"]["metadata"] == {}
 
 
+def test_a_task_pinned_to_a_version_from_before_worker_fields_shows_what_its_plugin_reads(study, tmp_path):
+    """After an upgrade, an old task's plugin row has the old manifest: the newest declaration of that plugin
+    applies, so the worker still sees the text, and still nothing secret."""
+    manifest = json.loads((REPO_PLUGINS / "classification" / "manifest.json").read_text())
+    old = {k: v for k, v in manifest.items() if k != "worker_fields"} | {"version": "0.9.0"}
+    with study.store.transaction() as s:
+        plugins.register(s, old, REPO_PLUGINS)
+        asset = assets.register_file(s, study.project.id, study.asset.local_path, metadata=METADATA)
+        task_id = tasks.create(s, "cats", study.definition.id, asset_id=asset.id, payload=PAYLOAD).id
+        plugins.register(s, manifest, REPO_PLUGINS)  # the upgrade: the new version, with its declaration
+    with study.store.session() as s:
+        worker = bundles.for_worker(s, task_id)
+    assert worker["plugin"]["version"] == "0.9.0"  # still pinned to the version it was made with
+    assert worker["task"]["payload"] == {"text": "Which animal?"} and SECRET not in json.dumps(worker)
+
+
 def test_no_plugin_no_worker_bundle(study):
     with study.store.transaction() as s:
         task_id = tasks.create(s, "cats", study.definition.id, payload=PAYLOAD).id

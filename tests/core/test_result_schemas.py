@@ -91,6 +91,20 @@ def test_a_schema_with_nothing_to_hold_is_kept_as_written(study):
         assert definitions.create_definition(s, "classification", "loose", body).label_schema == body["label_schema"]
 
 
+def test_a_labels_schema_not_made_for_the_label_ui_keeps_its_own_count(study):
+    """Without ui_config.labels it is not the classification UI's: several labels stay allowed, as written."""
+    schema = {"type": "object", "required": ["labels"], "properties": {"labels": {
+        "type": "array", "items": {"type": "string"}, "maxItems": 5}}}
+    with study.store.transaction() as s:
+        kept = definitions.create_definition(s, "classification", "tags", {"ui_config": {}, "label_schema": schema})
+    assert kept.label_schema == schema
+
+
+def test_no_box_limit_at_zero_is_no_limit_in_the_schema_either(study):
+    boxes = made(study, "bounding-box", {"max_boxes": 0}).label_schema["properties"]["boxes"]
+    assert "maxItems" not in boxes and boxes["minItems"] == 1
+
+
 def edit(name, ui=None, at=(), **schema_changes):
     """The manifest's definition with ui_config changes and keyword changes at ``at`` inside the result schema."""
     body = manifest_definition(name)

@@ -170,3 +170,20 @@ def test_submit_many_matches_one_by_one(study, three_tasks):
     with study.store.transaction() as s:  # a batch with nothing new to write
         refused, again = submissions.submit_many(s, [batch[3], batch[0]])
     assert isinstance(refused, ValidationError) and again["duplicate"] is True and again["id"] == out[0]["id"]
+
+
+def test_an_assignment_answered_by_one_worker_is_never_echoed_to_another(study, three_tasks):
+    """A duplicate is answered with the stored answer only for its own worker: the page handing out tokens is
+    public, so anyone may name an assignment; in one batch, from an earlier one, and one by one alike."""
+    with study.store.transaction() as s:
+        mine, theirs = submissions.submit_many(s, [
+            (body(three_tasks[0], assignment="X1"), None),
+            (body(three_tasks[0], assignment="X1", worker="W9", result={"labels": ["dog"]}), None)])
+    assert mine["duplicate"] is False and isinstance(theirs, ConflictError) and theirs.field == "worker_id"
+    with study.store.transaction() as s:
+        [later] = submissions.submit_many(s, [(body(three_tasks[0], assignment="X1", worker="W9"), None)])
+        assert isinstance(later, ConflictError)
+        with pytest.raises(ConflictError):
+            submissions.submit_from_worker(s, body(three_tasks[0], assignment="X1", worker="W9"))
+        [own] = submissions.submit_many(s, [(body(three_tasks[0], assignment="X1"), None)])
+    assert own["duplicate"] is True and own["result"] == {"labels": ["cat"]}

@@ -10,7 +10,7 @@ import pytest
 
 from workbench import assets, projects, tasks, worker_sessions
 
-from .test_worker import ANON, MTURK, cookie_header, open_page, parse_page, post_submission
+from .test_worker import ANON, MTURK, cookie_header, open_page, parse_page, post_submission, token_for
 
 SECRET = "zq-secret-answer-7f3a"
 
@@ -67,6 +67,11 @@ async def test_no_public_response_carries_a_private_field(fetch_json, study, sec
         status, data, response = await post_submission(fetch_json, {**body, "result": {"labels": ["cat"]}}, token)
         assert_private(response, what)
         assert status == expected and data["result"] == {"labels": ["cat"]}
+    # The public page hands a token to any ids (this one opened before the answer was in, as token_for mints):
+    # naming the assignment as another worker is refused, and the stored answer is not echoed to them.
+    stranger = {**body, "worker_id": "W2", "result": {"labels": ["dog"]}}
+    status, data, response = await post_submission(fetch_json, stranger, token_for(stranger))
+    assert status == 409 and data["field"] == "worker_id" and "cat" not in response.body.decode()
 
     # The link-out visit: its task page, its submission, its completion code page.
     params = {"workerId": "W9", "assignmentId": "LA1", "hitId": "LH1", "project": "secrets"}

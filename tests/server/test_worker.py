@@ -199,6 +199,16 @@ async def test_annotate_page_refuses_bad_parameters(fetch_json, study, params, f
     assert "frame-ancestors *" not in response.headers["Content-Security-Policy"]
 
 
+async def test_a_query_that_does_not_decode_gets_the_plain_error_page(study, http_server_client, jp_base_url,
+                                                                      caplog):
+    for query in ("assignmentId=%FF%FE&workerId=W1&turkSubmitTo=https://www.mturk.com", "workerId=%C3%28"):
+        path = f"{jp_base_url}workbench/annotate/{study.task_ids[0]}?{query}"  # sent as it is, not re-escaped
+        response = await http_server_client.fetch(path, raise_error=False, follow_redirects=False)
+        text = (response.body or b"").decode()
+        assert response.code == 400 and "<html" in text.lower() and "Traceback" not in text, (query, response.code)
+    assert "Traceback" not in caplog.text and "Uncaught exception" not in caplog.text
+
+
 async def test_worker_pages_show_no_traceback(fetch_json, study):
     status, _, response = await fetch_json("workbench/annotate/999999", headers=dict(ANON))
     text = response.body.decode()

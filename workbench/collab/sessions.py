@@ -215,7 +215,7 @@ def _task_context(s: Session, cs: CollabSession) -> dict[str, Any]:
         raise ConflictError("the study's project has no open task to label", field="project", reason="no open tasks")
     asset = s.get(Asset, task.asset_id) if task.asset_id else None
     plugin = bundles.plugin_of(s, task)
-    shown = bundles.worker_fields(task.definition, plugin)["metadata"] if plugin is not None else []
+    shown = bundles.worker_fields(task.definition, plugin, s)["metadata"] if plugin is not None else []
     return {"task_id": task.id, "plugin": task.definition.task_type.slug, "ui_config": task.definition.ui_config,
             "label_schema": task.definition.label_schema, "assistant": cs.state["seats"].get("assistant") == "agent",
             "asset": {"id": asset.id, "width": asset.width, "height": asset.height, "metadata": asset.meta}

@@ -12,7 +12,9 @@ new, empty store.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,11 +44,16 @@ class Store:
         self.engine = make_engine(self.url, echo=echo)
         self.dialect = self.engine.dialect.name
         path = self.path
-        if path is not None and not path.exists():
-            if not create:
-                self.engine.dispose()
-                raise missing_store(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if path is not None and not path.exists():
+                if not create:
+                    raise missing_store(path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif path is not None:
+                _check_sqlite_file(path, create)
+        except StoreError:
+            self.engine.dispose()
+            raise
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         writer_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.dialect == "sqlite" else self.engine
         self._writer = sessionmaker(writer_bind, expire_on_commit=False)
@@ -118,6 +125,24 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _check_sqlite_file(path: Path, create: bool) -> None:
+    """Before anything connects (a connection would switch the file to WAL): someone else's database is never
+    written into, and an empty file becomes a store only when creating was asked for."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            tables = [name for name, in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a SQLite database ({exc})",
+                         hint="check the database URL; a new store needs a file of its own") from None
+    if tables and "alembic_version" not in tables:
+        raise StoreError(f"{path} is not a workbench store (it holds other tables: {', '.join(sorted(tables)[:5])})",
+                         hint="check the database URL; a new store needs a file of its own")
+    if not tables and not create:
+        raise StoreError(f"the store at {path} is empty",
+                         hint="create it with `workbench init`, or open_store(create=True) in Python; if it should "
+                              "hold a study, check the database URL")
 
 
 def missing_store(path: Path) -> StoreError:

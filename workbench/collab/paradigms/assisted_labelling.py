@@ -25,15 +25,15 @@ def new_state(config: dict[str, Any], seed: int, context: dict[str, Any]) -> dic
     has_assistant = context.get("assistant", True)
     return {"task_id": context["task_id"], "plugin": context.get("plugin", ""), "ui_config": context.get("ui_config", {}),
             "label_schema": context.get("label_schema", {}), "asset": context.get("asset", {}),
-            "shown_metadata": list(context.get("shown_metadata", [])),
+            "shown_metadata": list(context.get("shown_metadata", [])), "assistant_is_agent": has_assistant,
             "proposal": None, "current": None, "final": None,
             "turn": "assistant" if has_assistant else "annotator", "result": None}
 
 
 def view(state: dict[str, Any], role: str) -> dict[str, Any]:
-    """The assistant (an agent) sees the whole task; a person only the metadata their worker fields allow, so a
-    recorded answer key (``metadata.truth``) stays on the server."""
-    if role == AGENT_ROLE:
+    """The assistant, when an agent holds the seat, sees the whole task; a person only the metadata their worker
+    fields allow, so a recorded answer key (``metadata.truth``) stays on the server."""
+    if role == AGENT_ROLE and state.get("assistant_is_agent", True):  # a person in the seat sees what people see
         return dict(state)
     shown = state.get("shown_metadata", [])
     metadata = (state.get("asset") or {}).get("metadata") or {}
