@@ -276,6 +276,41 @@ def _count(value: Any) -> bool:
 
 
 # -- results ------------------------------------------------------------------------
+#: How deep a result may nest: far deeper than any plugin's result, far shallower than a recursive reader survives.
+MAX_DEPTH = 64
+
+
+def check_storable(value: Any, field: str = "result") -> None:
+    """Refuse, naming the field, what no store keeps as JSON: a number that is not finite (NaN, Infinity), a NUL
+    or an unpaired surrogate in a string or a key, nesting deeper than ``MAX_DEPTH``. Walked without recursion, so
+    a deep value cannot exhaust the stack."""
+    stack = [(value, field, 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            raise ValidationError(path, "must be a finite number, not NaN or Infinity")
+        if isinstance(node, str):
+            _check_text(node, path, "holds")
+        elif isinstance(node, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise ValidationError(path, f"nests deeper than {MAX_DEPTH} levels")
+            if isinstance(node, dict):
+                for key in node:
+                    _check_text(key, path, "has a key holding")
+                stack.extend((child, f"{path}.{key}", depth + 1) for key, child in node.items())
+            else:
+                stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(node))
+
+
+def _check_text(text: str, field: str, says: str) -> None:
+    if "\x00" in text:
+        raise ValidationError(field, f"{says} a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, f"{says} an unpaired surrogate (not text)") from None
+
+
 def validate_result(definition: TaskDefinition, result: Any, *, field: str = "result") -> None:
     """Raise ValidationError naming the first offending field when ``result`` breaks the schema."""
     check_result(definition.id, definition.version, json.dumps(definition.label_schema, sort_keys=True), result,

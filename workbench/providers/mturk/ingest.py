@@ -12,6 +12,9 @@ the same rules as ``annotations.submit``: the definition's schema, one annotatio
 If the worker page stores one of the chunk's answers meanwhile, the chunk is redone one
 by one through ``annotations.submit`` itself, which settles such races.
 
+An answer sync refused (malformed, hostile, or holding what no store keeps) is recorded as
+``invalid`` with sync's reason, left for the researcher to review, and the chunk goes on.
+
 A link-out assignment carries a completion code instead of a result (the data came
 through the worker page): its code is checked against the link-out session and the
 verdict kept on the assignment for review.
@@ -118,6 +121,9 @@ class _Plan:
             return {"outcome": "unmatched", "reason": "the HIT is not associated with a task"}, None
         if (task.id, r.assignment_id) in self.stored:
             return {"outcome": "duplicate", "annotation_id": self.stored[(task.id, r.assignment_id)]}, None
+        refused = (r.payload or {}).get("answer_error")
+        if refused:  # sync refused the answer; its raw text is kept for review, never read again
+            return {"outcome": "invalid", "error": refused}, None
         try:
             value = _result(r.answer, r.answer_raw)
             validate_result(self.definitions[task.definition_id], value)

@@ -19,12 +19,18 @@ syncs at once double nothing and a crash loses only the chunk in flight. An assi
 the store holds under another HIT is a conflict: reported and never merged. On PostgreSQL a
 job lock keeps a second scheduler from repeating the work.
 
+One worker's answer never stops a sync: an answer ``answers.parse`` refuses (malformed, hostile,
+or holding what no store keeps) is stored raw with the reason in ``payload.answer_error``, and
+ingest records it as invalid for review. A HIT MTurk no longer has, met by any of the ways
+above, is marked disposed with an Event, and the rest go on.
+
 ``method="poll"`` is the seed's way, kept for comparison: every open HIT the store knows
 is asked for its assignments, changed or not.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -58,6 +64,7 @@ ACTIVITY_WINDOW = timedelta(days=7)
 #: the page stored the answer, and a sync in between would otherwise not look at that HIT again.
 OVERLAP = timedelta(seconds=60)
 _ANNOTATION = re.compile(r"^workbench:([a-z0-9][a-z0-9_-]*):(\d*):(\d+)$")
+HIT_GONE = "AWS.MechanicalTurk.HITDoesNotExist"
 
 
 def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str, ...] = ("Reviewable",),
@@ -94,7 +101,11 @@ def sync(mt: "MTurkProvider", *, method: str = "reviewable", statuses: tuple[str
                 asked_at = utcnow()  # what the HITs' rows say was seen, and when: as of before MTurk was asked
                 listed = list(pool.map(lambda target: _assignments(mt, target[0]), batch))
                 result.api_calls += sum(calls for _, calls in listed)
-                _record(mt, batch, [items for items, _ in listed], result, actor, asked_at)
+                # A HIT MTurk no longer has (items None) is recorded as gone already; the rest go on.
+                there = [(target, items) for target, (items, _) in zip(batch, listed) if items is not None]
+                if there:
+                    _record(mt, [target for target, _ in there], [items for _, items in there], result, actor,
+                            asked_at)
     return result
 
 
@@ -125,9 +136,9 @@ def _listed_targets(mt: "MTurkProvider", listed: dict[str, str], concurrency: in
                if hit_id in synced and synced[hit_id] != status]
     if unknown:
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            remotes = list(pool.map(lambda hit_id: call(mt.client, "GetHIT", HITId=hit_id)["HIT"], unknown))
+            remotes = list(pool.map(lambda hit_id: _get_hit(mt, hit_id), unknown))
         result.api_calls += len(unknown)
-        targets += [(remote["HITId"], remote) for remote in remotes]
+        targets += [(remote["HITId"], remote) for remote in remotes if remote is not None]
     return targets
 
 
@@ -188,14 +199,21 @@ def _get_hit(mt: "MTurkProvider", hit_id: str) -> dict[str, Any] | None:
     try:
         return call(mt.client, "GetHIT", HITId=hit_id)["HIT"]
     except MTurkError as exc:
-        if exc.turk_code != "AWS.MechanicalTurk.HITDoesNotExist":
-            raise
+        _gone(mt, hit_id, exc)
+    return None
+
+
+def _gone(mt: "MTurkProvider", hit_id: str, exc: MTurkError) -> None:
+    """Mark the HIT's row, if the store has one, seen as disposed: MTurk said it has no such HIT. Any other refusal
+    is raised."""
+    if exc.turk_code != HIT_GONE:
+        raise exc
     with mt.store.transaction() as s:
         row = s.scalars(select(HIT).where(HIT.provider == PROVIDER, HIT.environment == mt.environment,
-                                          HIT.hit_id == hit_id)).one()
-        row.status, row.last_synced_at = "disposed", utcnow()
-        events.record(s, "mturk.hit.gone", project_id=row.project_id, hit_id=hit_id, environment=mt.environment)
-    return None
+                                          HIT.hit_id == hit_id)).one_or_none()
+        if row is not None:
+            row.status, row.last_synced_at = "disposed", utcnow()
+            events.record(s, "mturk.hit.gone", project_id=row.project_id, hit_id=hit_id, environment=mt.environment)
 
 
 def fingerprint(remote: dict[str, Any]) -> list[Any]:
@@ -222,12 +240,17 @@ def _changed(mt: "MTurkProvider", remote_hits: list[dict[str, Any]]) -> list[dic
     return [h for h in remote_hits if seen.get(h["HITId"], {}).get("sync_fingerprint") != fingerprint(h)]
 
 
-def _assignments(mt: "MTurkProvider", hit_id: str) -> tuple[list[dict[str, Any]], int]:
+def _assignments(mt: "MTurkProvider", hit_id: str) -> tuple[list[dict[str, Any]] | None, int]:
+    """The HIT's assignments and the calls it took; None for the assignments of a HIT MTurk no longer has."""
     items, token, calls = [], None, 0
     while True:
-        page = call(mt.client, "ListAssignmentsForHIT", HITId=hit_id, MaxResults=100,
-                    **({"NextToken": token} if token else {}))
         calls += 1
+        try:
+            page = call(mt.client, "ListAssignmentsForHIT", HITId=hit_id, MaxResults=100,
+                        **({"NextToken": token} if token else {}))
+        except MTurkError as exc:
+            _gone(mt, hit_id, exc)
+            return None, calls
         items.extend(page.get("Assignments", []))
         token = page.get("NextToken")
         if not token:
@@ -244,19 +267,23 @@ def _record(mt: "MTurkProvider", batch: list[tuple[str, dict | None]], listed: l
         before = {row.assignment_id: row for row in s.execute(
             select(Assignment.assignment_id, Assignment.status, Assignment.hit_pk).where(
                 Assignment.provider == PROVIDER, Assignment.assignment_id.in_(ids)))} if ids else {}
-        values = []
+        values, refused = [], {}
         for a in sorted(found, key=lambda a: a["AssignmentId"]):
             hit, held = hit_rows[a["HITId"]], before.get(a["AssignmentId"])
             if held is not None and held.hit_pk not in (None, hit.id):
                 _conflict(s, mt, result, a, hit, held.hit_pk, actor)
                 continue
-            values.append(_assignment_values(a, hit, now))
+            remote, error = remote_assignment(a)
+            values.append(_assignment_values(remote, hit, now))
+            if error is not None:
+                refused[remote.assignment_id] = error
         for part in chunks(values, 500):
             stmt = dialect_insert(s)(Assignment).values(part)
             keep = ("status", "accept_time", "submit_time", "approval_time", "rejection_time", "auto_approval_time",
                     "answer_raw", "answer", "feedback", "worker_id", "hit_pk", "task_id", "updated_at")
             s.execute(stmt.on_conflict_do_update(index_elements=["provider", "assignment_id"],
                                                  set_={k: stmt.excluded[k] for k in keep}))
+        _record_refusals(s, refused)
         new = sum(1 for v in values if v["assignment_id"] not in before)
         updated = sum(1 for v in values
                       if v["assignment_id"] in before and before[v["assignment_id"]].status != v["status"])
@@ -327,24 +354,36 @@ def _new_hit_values(mt: "MTurkProvider", remote: dict[str, Any], slugs: dict[str
                          "requester_annotation": remote.get("RequesterAnnotation", "")})
 
 
-def remote_assignment(remote: dict[str, Any]) -> RemoteAssignment:
-    """MTurk's Assignment structure in the provider-neutral shape; a hostile or broken answer is kept raw only."""
+def remote_assignment(remote: dict[str, Any]) -> tuple[RemoteAssignment, dict[str, Any] | None]:
+    """MTurk's Assignment structure in the provider-neutral shape, and why its answer was refused (None if it was
+    not). A refused answer is kept raw, as far as a store can hold it (``answers.storable``), with no fields."""
     raw = remote.get("Answer") or ""
+    raw = raw if isinstance(raw, str) else json.dumps(raw, default=str)
     try:
-        answer = answers.parse(raw)
-    except ValidationError:
-        answer = {}  # kept raw; ingest reports the reason
+        answer, error = answers.parse(raw), None
+    except ValidationError as exc:
+        answer, error = {}, exc.to_dict()
     return RemoteAssignment(
         assignment_id=remote["AssignmentId"], hit_id=remote["HITId"], worker_id=remote["WorkerId"],
         status=ASSIGNMENT_STATUS.get(remote["AssignmentStatus"], "submitted"),
         accept_time=aware(remote.get("AcceptTime")), submit_time=aware(remote.get("SubmitTime")),
         approval_time=aware(remote.get("ApprovalTime")), rejection_time=aware(remote.get("RejectionTime")),
-        auto_approval_time=aware(remote.get("AutoApprovalTime")), answer_raw=raw, answer=answer,
-        feedback=remote.get("RequesterFeedback") or "")
+        auto_approval_time=aware(remote.get("AutoApprovalTime")), answer_raw=answers.storable(raw), answer=answer,
+        feedback=remote.get("RequesterFeedback") or ""), error
 
 
-def _assignment_values(remote: dict[str, Any], hit: HIT, now) -> dict[str, Any]:
-    values = asdict(remote_assignment(remote))
+def _record_refusals(s, refused: dict[str, dict[str, Any]]) -> None:
+    """Keep on each assignment why its answer was refused (``payload.answer_error``): ingest records it as invalid,
+    for review, and never reads the kept raw text again."""
+    if not refused:
+        return
+    for row in s.scalars(select(Assignment).where(Assignment.provider == PROVIDER,
+                                                   Assignment.assignment_id.in_(sorted(refused)))):
+        row.payload = {**(row.payload or {}), "answer_error": refused[row.assignment_id]}
+
+
+def _assignment_values(remote: RemoteAssignment, hit: HIT, now) -> dict[str, Any]:
+    values = asdict(remote)
     del values["hit_id"]
     return dict(values, provider=PROVIDER, hit_pk=hit.id, task_id=hit.task_id, payload={}, created_at=now,
                 updated_at=now)
