@@ -24,6 +24,16 @@ PG_ADMIN_URL = os.environ.get("WORKBENCH_TEST_PG", "postgresql+psycopg://postgre
 BACKENDS = ("sqlite", "postgresql")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _asset_roots(tmp_path_factory):
+    """Files a test makes under pytest's temporary folders may be registered as assets (the suite's default
+    configuration; ``WORKBENCH_ASSET_ROOTS`` in a real deployment). Session-wide, so that module fixtures, and
+    the servers they start, see it too. A test of the rule itself sets its own roots."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKBENCH_ASSET_ROOTS", str(tmp_path_factory.getbasetemp()))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _workbench_home(tmp_path, monkeypatch):
     """Each test gets its own WORKBENCH_HOME, and no store URL leaks in from the shell."""

@@ -3,12 +3,20 @@
 ``add`` registers many at once, as ``workbench assets add`` does: files, globs, folders and
 S3 keys or prefixes, each once per project. ``media_needed`` says which media a task type's
 plugin shows, so that an import can refuse tasks without it.
+
+A local file is an asset only inside one of its project's asset roots (``config.asset_roots``:
+``$WORKBENCH_HOME/assets``, ``$WORKBENCH_HOME/<project>/assets`` and ``WORKBENCH_ASSET_ROOTS``),
+checked on its real path, symlinks followed, when it is registered and again whenever it is
+served (``file_to_serve``): a file registered before the rule, or a symlink changed since,
+is not served. A path outside the roots is refused in the same words whether it exists or
+not.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import mimetypes
 import os
 import re
@@ -21,9 +29,9 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import events, plugins, projects, resources
+from . import config, events, plugins, projects, resources
 from .errors import ConflictError, NotFoundError, ValidationError
-from .store.models import Asset, TaskType
+from .store.models import Asset, Project, TaskType
 
 MEDIA_TYPES = ("image", "video_frame", "video", "audio", "text", "other")
 #: The manifest key by which a plugin may declare the media its tasks must have (null: none).
@@ -55,9 +63,10 @@ def sha256_of(path: Path) -> str:
 def register_file(session: Session, project: int | str, path: str | os.PathLike, *, media_type: str | None = None,
                   sha256: str | None = None, metadata: dict[str, Any] | None = None,
                   actor: str = events.SYSTEM) -> Asset:
-    """Register a local file. Its sha256 is computed; a given ``sha256`` must match it."""
-    file = Path(path).expanduser().resolve()
-    if not file.is_file():
+    """Register a local file inside the project's asset roots. Its sha256 is computed; a given ``sha256`` must
+    match it."""
+    file = local_file(projects.get(session, project).slug, path)
+    if not _is_file(file):
         raise ValidationError("path", f"no such file: {file}")
     digest = sha256_of(file)
     if sha256 is not None and sha256.lower() != digest:
@@ -136,34 +145,102 @@ def add(session: Session, project: int | str, sources: Iterable[str], *, media_t
             for k in _s3_keys(client, bucket, key, source) if not key or key.endswith("/") else [key]:
                 done.add(*_add_s3_object(session, owner.id, client, bucket, k, known, media_type, actor))
         else:
-            for file in local_files(source):
+            for file in local_files(source, config.asset_roots(owner.slug)):
                 done.add(*_add_file(session, owner.id, file, known, media_type, actor))
     if not done.assets:
         raise ValidationError("files", "name no file: give files, globs, folders or s3:// keys")
     return done
 
 
-def local_files(source: str) -> list[Path]:
-    """The files a path, glob or folder names, sorted; hidden files and folders below a folder are left out."""
-    path = Path(source).expanduser()
-    if path.is_file():
-        return [path.resolve()]
-    if path.is_dir():
-        roots = [path]
-    elif _GLOB.search(source):
-        roots = [Path(p) for p in sorted(glob.glob(os.path.expanduser(source), recursive=True))]
+def local_files(source: str, roots: list[Path]) -> list[Path]:
+    """The files a path, glob or folder inside ``roots`` names, sorted, as real paths; hidden files and folders below
+    a folder are left out. A source, or a file it leads to, outside the roots is refused."""
+    try:
+        path = Path(source).expanduser()
+    except RuntimeError:  # ~nosuchuser
+        raise ValidationError("path", _outside(source, roots)) from None
+    # A source whose fixed part (a glob's, up to its first wildcard) is outside the roots is refused unseen.
+    fixed = Path(*itertools.takewhile(lambda part: not _GLOB.search(part), path.parts)) if path.parts else path
+    if not _within(_real(fixed), roots, itself=True):
+        raise ValidationError("path", _outside(source, roots))
+    if _is_file(path):
+        files = [path]
     else:
-        raise ValidationError("path", f"no such file or folder: {source}")
-    files: list[Path] = []
-    for root in roots:
-        if root.is_dir():
-            files.extend(p for p in sorted(root.rglob("*"))
-                         if p.is_file() and not _hidden(p.relative_to(root).as_posix()))
-        elif root.is_file():
-            files.append(root)
-    if not files:
-        raise ValidationError("path", f"{source} {'holds' if path.is_dir() else 'matches'} no file")
-    return [f.resolve() for f in files]
+        if _is_dir(path):
+            tops = [path]
+        elif _GLOB.search(source):
+            tops = [Path(p) for p in sorted(glob.glob(os.path.expanduser(source), recursive=True))]
+        else:
+            raise ValidationError("path", f"no such file or folder: {source}")
+        files = []
+        for top in tops:
+            if _is_dir(top):
+                files.extend(p for p in sorted(top.rglob("*"))
+                             if _is_file(p) and not _hidden(p.relative_to(top).as_posix()))
+            elif _is_file(top):
+                files.append(top)
+        if not files:
+            raise ValidationError("path", f"{source} {'holds' if _is_dir(path) else 'matches'} no file")
+    real = [_real(f) for f in files]
+    for file, found in zip(files, real):
+        if not _within(found, roots):
+            raise ValidationError("path", _outside(str(file), roots))
+    return real
+
+
+def local_file(project_slug: str, path: str | os.PathLike, field: str = "path") -> Path:
+    """The real path (symlinks followed) of ``path`` if it lies inside one of the project's asset roots;
+    ValidationError naming ``field`` otherwise, in the same words whether or not it exists."""
+    roots = config.asset_roots(project_slug)
+    found = _real(path)
+    if not _within(found, roots):
+        raise ValidationError(field, _outside(path, roots))
+    return found
+
+
+def _outside(path: Any, roots: list[Path]) -> str:
+    """Why a path is refused: it says nothing of whether the path exists."""
+    shown = str(path)
+    shown = shown if len(shown) <= 200 else shown[:200] + "…"
+    return (f"{shown!r} is not inside an asset folder of the project ({', '.join(map(str, roots))}); put the file "
+            "there, or add its folder to WORKBENCH_ASSET_ROOTS")
+
+
+def file_to_serve(session: Session, asset_id: int) -> tuple[Asset, Path]:
+    """A local asset and its file's real path, if that file is still a regular file inside the project's asset roots
+    (a symlink is followed now, not when it was registered); NotFoundError otherwise, the same for every reason."""
+    asset = get(session, asset_id)
+    found = _real(asset.local_path) if asset.local_path else None
+    project = session.get(Project, asset.project_id)
+    if found is None or project is None or not _within(found, config.asset_roots(project.slug)) or not _is_file(found):
+        raise NotFoundError("asset file", asset_id)
+    return asset, found
+
+
+def _real(path: Any) -> Path | None:
+    try:
+        return Path(path).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError, TypeError):  # a NUL, a name too long, ~nosuchuser, a symlink loop
+        return None
+
+
+def _within(path: Path | None, roots: list[Path], *, itself: bool = False) -> bool:
+    """Whether ``path`` lies below one of ``roots`` (or is one, if ``itself``)."""
+    return path is not None and any(root in path.parents or (itself and path == root) for root in roots)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _add_file(session: Session, project_id: int, file: Path, known: dict[str, Asset], media_type: str | None,

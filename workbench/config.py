@@ -4,6 +4,11 @@
 executed notebooks and exports. ``WORKBENCH_DATABASE_URL`` points at PostgreSQL (or any
 SQLAlchemy URL) instead. Secrets never live here: they come from the environment or
 the standard AWS credential chain when they are needed.
+
+``WORKBENCH_ASSET_ROOTS`` names more folders (absolute paths, separated by ``os.pathsep``)
+that local asset files may come from, besides the home's ``assets`` folder and each
+project's ``<home>/<project>/assets`` (``asset_roots``). The server that serves the files
+must be given the same setting as the command or notebook that registered them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,22 @@ def home() -> Path:
     path = Path(os.environ.get("WORKBENCH_HOME") or Path.home() / ".workbench").expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def asset_roots(project: str) -> list[Path]:
+    """The folders, symlinks resolved, that ``project``'s local asset files may come from: ``<home>/assets``, the
+    project's own ``<home>/<project>/assets`` (where the demo writes its images), then each folder in
+    ``WORKBENCH_ASSET_ROOTS`` (relative ones are read from the current folder). A file is an asset only inside
+    one of them."""
+    from .errors import ValidationError
+
+    base = home()
+    try:
+        named = [Path(entry).expanduser() for entry in (os.environ.get("WORKBENCH_ASSET_ROOTS") or "").split(os.pathsep)
+                 if entry.strip()]
+        return [root.resolve() for root in (base / "assets", base / project / "assets", *named)]
+    except (OSError, RuntimeError, ValueError) as exc:  # ~nosuchuser, a loop of symlinks
+        raise ValidationError("WORKBENCH_ASSET_ROOTS", f"names a folder that cannot be read: {exc}") from None
 
 
 def database_url(url: str | None = None) -> str:

@@ -72,14 +72,18 @@ class AssetFileHandler(ApiHandler):
     async def get(self, asset_id: str) -> None:
         signing.verify(bundles.asset_message(int(asset_id)), self.get_query_argument("exp", None),
                        self.get_query_argument("sig", None))
-        asset = await self.read_store(assets.get, int(asset_id))
-        if not asset.local_path or not os.path.isfile(asset.local_path):
-            raise NotFoundError("asset file", asset_id)
+        # Checked against the asset roots now, on the file's real path: registered before the rule, or a symlink
+        # changed since, it is not served.
+        asset, path = await self.read_store(assets.file_to_serve, int(asset_id))
+        try:  # the checked path itself: a symlink put there since is not followed
+            handle = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+        except OSError:
+            raise NotFoundError("asset file", asset_id) from None
         self.set_header("Content-Type", bundles.mime_type(asset))
         # Served from this origin, an uploaded HTML or SVG file must not be able to run anything.
         self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
         self.set_header("Cache-Control", "private, max-age=3600")
-        with open(asset.local_path, "rb") as handle:
+        with handle:
             while chunk := handle.read(256 * 1024):
                 self.write(chunk)
                 await self.flush()

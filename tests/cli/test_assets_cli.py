@@ -53,6 +53,17 @@ def test_add_refusals_are_one_line(run, tmp_path):
     assert "no assets in birds yet" in run("assets", "list", "--project", "birds").output
 
 
+def test_add_outside_the_asset_folders_is_refused_in_one_line(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_ASSET_ROOTS", str(tmp_path / "photos"))
+    png(tmp_path / "photos" / "robin.png", (4, 4))
+    png(tmp_path / "elsewhere" / "secret.png", (4, 4))
+    for source in ("elsewhere/secret.png", "elsewhere/none.png", "photos/../elsewhere", "/etc/passwd"):
+        refused = run("assets", "add", str(tmp_path / source), "--project", "birds")
+        assert refused.exit_code == 1 and "not inside an asset folder" in refused.output, refused.output
+        assert len(refused.output.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    assert "1 new" in run("assets", "add", str(tmp_path / "photos"), "--project", "birds").output
+
+
 @mock_aws
 def test_add_s3_keys(run, monkeypatch, tmp_path):
     body = png(tmp_path / "cam.png", (64, 48)).read_bytes()

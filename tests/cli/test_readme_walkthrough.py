@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import shlex
 from pathlib import Path
@@ -43,6 +44,8 @@ def test_using_it_works_when_followed_literally(tmp_path, monkeypatch):
     [definition], [table], [script] = blocks(text, "json"), blocks(text, "csv"), blocks(text, "bash")
     assert "`definition.json`" in text and "`tasks.csv`" in text
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.delenv("WORKBENCH_ASSET_ROOTS")  # only what the README sets: the suite's own roots are not a reader's
     (tmp_path / "definition.json").write_text(definition)
     (tmp_path / "tasks.csv").write_text(table)
     rows = list(csv.DictReader(io.StringIO(table)))
@@ -53,6 +56,10 @@ def test_using_it_works_when_followed_literally(tmp_path, monkeypatch):
     outputs = {}
     commands = [shlex.split(line, comments=True) for line in script.splitlines()]
     for argv in filter(None, commands):
+        if argv[0] == "export":
+            name, _, value = argv[1].partition("=")
+            monkeypatch.setenv(name, os.path.expandvars(value))
+            continue
         assert argv[0] == "workbench", argv
         result = runner.invoke(cli, argv[1:], catch_exceptions=False)
         assert result.exit_code == 0, f"{shlex.join(argv)}\n{result.output}"
