@@ -22,6 +22,9 @@ from functools import lru_cache
 from typing import Any
 
 import jsonschema
+import re2
+import referencing
+import referencing.exceptions
 from jsonschema.exceptions import best_match
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,11 +144,13 @@ def check_definition(definition: Any) -> dict[str, Any]:
     schema = definition.get("label_schema")
     if not isinstance(schema, dict):
         raise ValidationError("definition.label_schema", "must be a JSON Schema object")
+    check_storable(definition, "definition")
     try:
         jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise ValidationError("definition.label_schema" + _path(exc.absolute_path),
                               f"is not a valid JSON Schema: {exc.message}") from None
+    check_label_schema(schema)
     check_ui_config(ui_config)
     return {**definition, "label_schema": held_to_ui_config(schema, ui_config)}
 
@@ -319,7 +324,12 @@ def validate_result(definition: TaskDefinition, result: Any, *, field: str = "re
 
 def check_result(definition_id: int, version: str, schema_json: str, result: Any, *, field: str = "result") -> None:
     """``validate_result`` for a definition given by its id, version and schema (as sorted JSON text)."""
-    error = best_match(_validator(definition_id, schema_json).iter_errors(result))
+    try:
+        error = best_match(_validator(definition_id, schema_json).iter_errors(result))
+    except referencing.exceptions.Unresolvable:
+        # Never the reference itself: it may name a file or a host, and this error may reach a worker.
+        raise ValidationError("definition.label_schema", "has a reference that does not resolve inside it; "
+                              "the definition must be fixed", schema_version=version) from None
     if error is not None:
         raise ValidationError(field + _path(error.absolute_path), error.message, schema_version=version)
 
@@ -327,10 +337,112 @@ def check_result(definition_id: int, version: str, schema_json: str, result: Any
 @lru_cache(maxsize=256)
 def _validator(definition_id: int, schema_json: str) -> jsonschema.protocols.Validator:
     # Keyed by the schema text too, so an edit of an unused definition is seen at once.
-    schema = json.loads(schema_json)
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(schema)
+    return result_validator(json.loads(schema_json))
+
+
+def result_validator(label_schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+    """A jsonschema validator of results that runs only what ``check_label_schema`` allows: patterns on RE2 (linear
+    time), and no reference resolved outside the schema. A stored schema that breaks those rules fails closed: its
+    check raises ValidationError(field="definition.label_schema…") for every result."""
+    check_label_schema(label_schema)
+    cls = jsonschema.validators.validator_for(label_schema, default=jsonschema.Draft202012Validator)
+    return _linear(cls)(label_schema, registry=LOCAL_ONLY)
 
 
 def _path(parts) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+# -- label schemas: what a worker's input may make the server run ---------------------
+#: Keywords that refer to another schema: only local ones (``#…``) are followed.
+REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+#: Keywords whose values are data, not schemas: a ``$ref`` or a ``pattern`` key inside them means nothing.
+DATA_KEYWORDS = ("enum", "const", "default", "examples")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+def check_label_schema(schema: Any, field: str = "definition.label_schema") -> None:
+    """Refuse, naming the keyword, a schema that would make the server reach outside it or take more than linear
+    time on a worker's input: a ``$ref`` that is not local (``#/$defs/…``), a ``pattern`` or ``patternProperties``
+    regular expression RE2 cannot run (backreferences, lookarounds), or ``unevaluatedProperties`` beside
+    ``patternProperties`` (jsonschema matches those with Python's backtracking engine)."""
+    stack, keywords = [(schema, field)], set()
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        keywords.update(node)
+        for key, value in node.items():
+            if key in REF_KEYWORDS and isinstance(value, str) and not value.startswith("#"):
+                raise ValidationError(f"{path}.{key}", "must be a local reference such as #/$defs/label; the "
+                                                       "server fetches no schema from a URL or a file")
+            if key == "pattern" and isinstance(value, str):
+                regex(value, f"{path}.{key}")
+            if key == "patternProperties" and isinstance(value, dict):
+                for pattern in value:
+                    regex(pattern, f"{path}.{key}")
+            if key not in DATA_KEYWORDS:
+                stack.append((value, f"{path}.{key}"))
+    if {"unevaluatedProperties", "patternProperties"} <= keywords:
+        raise ValidationError(f"{field}.unevaluatedProperties", "cannot be used with patternProperties; list the "
+                                                                "properties, or use additionalProperties")
+
+
+def regex(pattern: str, field: str = "pattern") -> Any:
+    """``pattern`` compiled by RE2, which matches in time linear in the input; ValidationError naming ``field`` when
+    RE2 cannot run it."""
+    try:
+        return _re2(pattern)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValidationError(field, f"is not a regular expression the workbench can run in linear time ({reason}); "
+                                     "use RE2 syntax: no backreferences, lookahead or lookbehind") from None
+
+
+@lru_cache(maxsize=1024)
+def _re2(pattern: str) -> Any:
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def _refuse_retrieval(uri: str) -> referencing.Resource:
+    raise referencing.exceptions.NoSuchResource(ref=uri)
+
+
+#: Where a result validator looks up references: the schema itself, and nothing is ever retrieved.
+LOCAL_ONLY = referencing.Registry(retrieve=_refuse_retrieval)
+
+
+def _pattern(validator, pattern: str, instance: Any, schema: dict[str, Any]):
+    if validator.is_type(instance, "string") and not regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, patterns: dict[str, Any], instance: Any, schema: dict[str, Any]):
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if regex(pattern).search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+@lru_cache(maxsize=None)
+def _linear(cls: type) -> type:
+    """``cls`` with every keyword that matches a regular expression on input matching it with RE2."""
+    additional = cls.VALIDATORS.get("additionalProperties")
+
+    def additional_properties(validator, allowed, instance, schema):
+        # Properties the patterns match count as listed, so jsonschema's own check never runs a pattern itself.
+        if validator.is_type(instance, "object") and schema.get("patternProperties"):
+            matched = {key: True for key in instance
+                       if any(regex(pattern).search(key) for pattern in schema["patternProperties"])}
+            schema = {**schema, "properties": {**schema.get("properties", {}), **matched}, "patternProperties": {}}
+        yield from additional(validator, allowed, instance, schema)
+
+    overrides = {"pattern": _pattern, "patternProperties": _pattern_properties,
+                 "additionalProperties": additional_properties}
+    return jsonschema.validators.extend(cls, {k: v for k, v in overrides.items() if k in cls.VALIDATORS})
