@@ -145,12 +145,12 @@ def check_definition(definition: Any) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise ValidationError("definition.label_schema", "must be a JSON Schema object")
     check_storable(definition, "definition")
+    check_label_schema(schema)
     try:
         jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise ValidationError("definition.label_schema" + _path(exc.absolute_path),
                               f"is not a valid JSON Schema: {exc.message}") from None
-    check_label_schema(schema)
     check_ui_config(ui_config)
     return {**definition, "label_schema": held_to_ui_config(schema, ui_config)}
 
@@ -367,6 +367,9 @@ def check_label_schema(schema: Any, field: str = "definition.label_schema") -> N
     time on a worker's input: a ``$ref`` that is not local (``#/$defs/…``), a ``pattern`` or ``patternProperties``
     regular expression RE2 cannot run (backreferences, lookarounds), or ``unevaluatedProperties`` beside
     ``patternProperties`` (jsonschema matches those with Python's backtracking engine)."""
+    if isinstance(schema, dict) and not isinstance(schema.get("$schema", ""), str):
+        raise ValidationError(f"{field}.$schema", "must be the URI of a JSON Schema dialect, such as "
+                                                   "https://json-schema.org/draft/2020-12/schema")
     stack, keywords = [(schema, field)], set()
     while stack:
         node, path = stack.pop()

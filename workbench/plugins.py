@@ -40,6 +40,8 @@ ENTRY_POINT_GROUP = "workbench.plugins"
 REQUIRED = ("name", "task_type", "version", "root", "js", "css", "result_schema_version")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+#: The longest file or folder name most file systems take, in bytes.
+NAME_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ def validate_manifest(manifest: Any, plugins_root: str | Path) -> Found:
     """Check a manifest against the seed's rules; the error names the field and the reason."""
     if not isinstance(manifest, dict):
         raise ValidationError("manifest", "must be a JSON object")
+    definitions.check_storable(manifest, "manifest")  # it is stored as JSON; nothing below walks it unbounded
     for key in REQUIRED:
         if key not in manifest:
             raise ValidationError(f"manifest.{key}", "is required")
@@ -70,7 +73,7 @@ def validate_manifest(manifest: Any, plugins_root: str | Path) -> Found:
             raise ValidationError(f"manifest.{key}", "must be 1-32 characters of letters, digits and . - _ +")
     base = Path(plugins_root).resolve()
     root = _inside(base, base.parent, manifest["root"], "manifest.root")
-    if root == base or not root.is_dir():
+    if root == base or not _is(root, Path.is_dir):
         raise ValidationError("manifest.root", "must be a plugin folder inside the plugins root")
     for key in ("js", "css"):
         files = manifest[key]
@@ -80,7 +83,7 @@ def validate_manifest(manifest: Any, plugins_root: str | Path) -> Found:
         for index, name in enumerate(files):
             field = f"manifest.{key}[{index}]"
             path = _inside(root, root, name, field)
-            if not path.is_file():
+            if not _is(path, Path.is_file):
                 raise ValidationError(field, f"no such file in the plugin folder: {name}")
             if not path.resolve().is_relative_to(base):
                 raise ValidationError(field, "leads outside the plugins root")
@@ -101,6 +104,8 @@ def _inside(limit: Path, start: Path, value: Any, field: str) -> Path:
     if "\\" in value or "\x00" in value or SCHEME.match(value):
         raise ValidationError(field, "must be a plain relative path (no backslash, no scheme)")
     pure = PurePosixPath(value)
+    if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in pure.parts):
+        raise ValidationError(field, f"has a file or folder name over {NAME_MAX} bytes")
     if pure.is_absolute():
         raise ValidationError(field, "must be relative, not absolute")
     if ".." in pure.parts:
@@ -109,6 +114,14 @@ def _inside(limit: Path, start: Path, value: Any, field: str) -> Path:
     if not path.is_relative_to(limit):
         raise ValidationError(field, "leads outside the plugins root")
     return path
+
+
+def _is(path: Path, kind) -> bool:
+    """``kind(path)`` (``Path.is_file``, ``Path.is_dir``), False where the file system cannot even look it up."""
+    try:
+        return kind(path)
+    except (OSError, ValueError):
+        return False
 
 
 # -- discovery ----------------------------------------------------------------------
