@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from workbench import submissions
+from workbench.errors import ValidationError
 from workbench.mturk_sim.answers import ANSWERS_NS
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers import WorkSpec
+from workbench.providers.mturk import answers
 from workbench.store.models import HIT, Annotation, Assignment, Event
 from workbench.store.types import utcnow
 
@@ -149,3 +151,21 @@ def test_an_answer_that_reached_the_page_and_a_hostile_form_on_mturk(mt, sim, st
         row = s.scalars(select(Assignment)).one()
         assert row.payload["answer_error"]["field"] == "answer.result"
     assert json.loads(json.dumps(row.payload))  # the recorded error is plain JSON
+
+
+@pytest.mark.parametrize("declaration, refused", [
+    ("", False), ('<?xml version="1.0" encoding="ASCII"?>', False), ("<?xml version='1.0' encoding='utf-8'?>", False),
+    ('<?xml version="1.0" encoding="UTF-7"?>', True), ('\ufeff<?xml version="1.0" encoding="UTF-7"?>', True),
+    ('<?xml version="1.0" encoding="UTF-16"?>', True), ('<?xml version="1.0" encoding="x-nonsense"?>', True),
+    ('<?xml version="1.0" encoding="latin-1"?>', True),  # it was read as Latin-1: "é" became "Ã©"
+])
+def test_an_answer_is_read_as_the_text_it_came_as(declaration, refused):
+    """boto3 hands the answer over as text: a declaration of another encoding than MTurk's is refused, not obeyed."""
+    text = (f'{declaration}<QuestionFormAnswers xmlns="{ANSWERS_NS}"><Answer><QuestionIdentifier>note'
+            '</QuestionIdentifier><FreeText>café</FreeText></Answer></QuestionFormAnswers>')
+    if refused:
+        with pytest.raises(ValidationError) as caught:
+            answers.parse(text)
+        assert caught.value.field == "answer" and "encoding" in caught.value.reason
+    else:
+        assert answers.parse(text) == {"note": "café"}

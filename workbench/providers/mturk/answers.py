@@ -29,7 +29,7 @@ NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-0
 MAX_BYTES = 1_000_000
 #: The encodings an answer may declare: MTurk writes ASCII, and the text we read is Unicode (UTF-8 on the wire).
 TEXT_ENCODINGS = ("ascii", "us-ascii", "utf-8", "utf8")
-_DECLARATION = re.compile(r"<\?xml\s[^>]*?\bencoding\s*=\s*([\"'])(.*?)\1")
+_DECLARATION = re.compile(r"\ufeff?<\?xml\s[^>]*?\bencoding\s*=\s*([\"'])(.*?)\1")
 _ENCODING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,39}$")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -46,7 +46,7 @@ def parse(xml_text: Any) -> dict[str, Any]:
         data = xml_text.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError("answer", "holds an unpaired surrogate (not text)") from None
-    declared = _DECLARATION.match(xml_text)
+    declared = _DECLARATION.match(xml_text[:256])  # a declaration comes first, and is short
     if declared and declared.group(2).strip().lower() not in TEXT_ENCODINGS:
         name = declared.group(2) if _ENCODING_NAME.match(declared.group(2)) else "another encoding"
         raise ValidationError("answer", f"declares encoding {name}; MTurk's answers are ASCII or UTF-8 text")
