@@ -23,7 +23,7 @@ from workbench import bundles, config, logs, open_store, plugins, resources
 from workbench.errors import ValidationError
 from workbench.store import Store
 
-from . import csp
+from . import csp, gate
 from .group_commit import SubmissionWriter
 from .ratelimit import TokenBuckets
 
@@ -117,8 +117,13 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         2 * 86400, min=60,
         help="Seconds a worker page's submission token stays valid (it stands in for a cookie, which a page framed "
              "by MTurk does not get). A worker who keeps the page open longer is asked to reload it.").tag(config=True)
-    max_body_bytes = Int(64 * 1024, help="Largest submission body accepted (bytes); larger ones get 413."
-                         ).tag(config=True)
+    max_body_bytes = Int(64 * 1024,
+                         help="Largest body a public route accepts (bytes; a submission is the largest there is): a "
+                              "larger Content-Length gets 413 before the body is read, and a chunked body is cut "
+                              "off past it.").tag(config=True)
+    max_api_body_bytes = Int(16 * 1024 * 1024,
+                             help="Largest body a researcher route of the workbench accepts (bytes), checked the "
+                                  "same way before it is read.").tag(config=True)
     rate_limit_ip = Float(20.0, help="Submissions per second allowed from one IP address (0: no limit)."
                           ).tag(config=True)
     rate_limit_ip_burst = Int(60, help="Submissions one IP address may make at once before the rate applies."
@@ -155,6 +160,7 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
             raise self._config_error
         self.public_base_url  # noqa: B018 - its default comes from the environment: checked now, not at a request
         self._install_request_log()
+        gate.install(self.serverapp.web_app, self)
         self.store = open_store(self.database_url)
         self.executor = ThreadPoolExecutor(max_workers=max(1, self.store_threads), thread_name_prefix="workbench")
         self.ip_limits = TokenBuckets(self.rate_limit_ip, self.rate_limit_ip_burst)

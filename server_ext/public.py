@@ -14,6 +14,7 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from traitlets import default
 
 from .app import WorkbenchApp
+from .handlers.base import ApiNotFoundHandler
 
 
 class NoFilesContentsManager(AsyncLargeFileManager):
@@ -68,6 +69,11 @@ class PublicWorkbenchApp(WorkbenchApp):
         await super()._start_jupyter_server_extension(serverapp)
         gc.collect()
         gc.freeze()
+
+    def initialize_handlers(self) -> None:
+        super().initialize_handlers()
+        # Jupyter's /api tells anyone the server's version: here it is a path like any unknown one.
+        self.handlers.append((r"/api", ApiNotFoundHandler))
 
     @classmethod
     def get_extension_package(cls) -> str:

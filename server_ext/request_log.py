@@ -3,9 +3,10 @@
 ``RequestIdTransform`` runs for every request the server answers (Jupyter's own routes
 and 404s included): it takes nginx's ``X-Request-Id`` when well formed, else makes one,
 sets it in ``workbench.logs.request_id`` for the handler's task, and echoes it in the
-``X-Request-Id`` response header. ``access_log`` replaces the server's log function: it
-logs the path without its query string (MTurk and login query strings carry worker ids
-and tokens), the status, the time taken, the client address and the request id. In JSON
+``X-Request-Id`` response header; it also drops tornado's ``Server`` header, which names
+its version. ``access_log`` replaces the server's log function: it logs the path without
+its query string (MTurk and login query strings carry worker ids and tokens), the status,
+the time taken, the client address and the request id. In JSON
 mode every request is an INFO line, for log aggregation; in text mode successes stay at
 DEBUG, as Jupyter logs them.
 """
@@ -33,6 +34,7 @@ class RequestIdTransform(web.OutputTransform):
     def transform_first_chunk(self, status_code: int, headers: httputil.HTTPHeaders, chunk: bytes,
                               finishing: bool) -> tuple[int, httputil.HTTPHeaders, bytes]:
         headers[HEADER] = self.request_id
+        headers.pop("Server", None)  # tornado's name and version: of use to no client, and to attackers
         return status_code, headers, chunk
 
 

@@ -14,6 +14,8 @@ from .store.models import ASSIGNMENT_STATUSES, TASK_STATUSES, Annotation, Assign
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 EDITABLE = ("name", "description")
+#: The largest id the store's INTEGER columns hold on every backend (PostgreSQL's are 32-bit).
+MAX_ID = 2**31 - 1
 
 
 def _check_slug(slug: Any) -> str:
@@ -25,6 +27,10 @@ def _check_slug(slug: Any) -> str:
 
 def get(session: Session, key: int | str) -> Project:
     """A project by id or slug."""
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
+        raise ValidationError("project", "must be a project's slug or id")
+    if isinstance(key, int) and not 0 < key <= MAX_ID:
+        raise NotFoundError("project", key)
     stmt = select(Project).where(Project.id == key if isinstance(key, int) else Project.slug == key)
     project = session.scalars(stmt).one_or_none()
     if project is None:
@@ -42,14 +48,18 @@ def create(session: Session, slug: str, name: str | None = None, description: st
     if session.scalars(select(Project.id).where(Project.slug == slug)).first() is not None:
         raise ConflictError(f"a project with slug {slug!r} already exists", field="slug",
                             reason="already exists")
-    project = Project(slug=slug, name=_text("name", name or slug, 200), description=_text("description", description))
+    name = _text("name", slug if name is None else name, 200) or slug  # an empty name is the slug
+    project = Project(slug=slug, name=name, description=_text("description", description))
     session.add(project)
     session.flush()
     events.record(session, "project.created", actor=actor, project_id=project.id, slug=slug)
     return project
 
 
-def update(session: Session, key: int | str, *, actor: str = events.SYSTEM, **changes: Any) -> Project:
+def update(session: Session, key: int | str, fields: dict[str, Any] | None = None, /, *,
+           actor: str = events.SYSTEM, **changes: Any) -> Project:
+    """Change the ``EDITABLE`` fields given in ``fields`` (a request's body, whatever its keys) or as keywords."""
+    changes = {**(fields or {}), **changes}
     project = get(session, key)
     unknown = set(changes) - set(EDITABLE)
     if unknown:

@@ -23,7 +23,7 @@ EDITABLE = ("priority", "payload", "target_annotations")
 
 
 def get(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id) if isinstance(task_id, int) and not isinstance(task_id, bool) else None
+    task = session.get(Task, task_id) if is_id(task_id) else None
     if task is None:
         raise NotFoundError("task", task_id)
     return task
@@ -46,8 +46,11 @@ def create(session: Session, project: int | str, definition: int | str, *, asset
            payload: dict[str, Any] | None = None, priority: int = 0, target_annotations: int = 1,
            actor: str = events.SYSTEM) -> Task:
     owner = projects.get(session, project)
-    spec = definitions.get_definition(session, definition)
-    if asset_id is not None and assets.get(session, asset_id).project_id != owner.id:
+    if isinstance(definition, bool) or not isinstance(definition, (int, str)):
+        raise ValidationError("definition", "must be TYPE:VERSION or a definition's id")
+    spec = definitions.get_definition(session, check_id("definition", definition) if isinstance(definition, int)
+                                      else definition)
+    if asset_id is not None and assets.get(session, check_id("asset_id", asset_id)).project_id != owner.id:
         raise ValidationError("asset_id", f"asset {asset_id} belongs to another project")
     task = Task(project_id=owner.id, definition_id=spec.id, asset_id=asset_id, payload=check_payload(payload),
                 priority=check_int("priority", priority), target_annotations=check_target(target_annotations),
@@ -58,7 +61,10 @@ def create(session: Session, project: int | str, definition: int | str, *, asset
     return task
 
 
-def update(session: Session, task_id: int, *, actor: str = events.SYSTEM, **changes: Any) -> Task:
+def update(session: Session, task_id: int, fields: dict[str, Any] | None = None, /, *,
+           actor: str = events.SYSTEM, **changes: Any) -> Task:
+    """Change the ``EDITABLE`` fields given in ``fields`` (a request's body, whatever its keys) or as keywords."""
+    changes = {**(fields or {}), **changes}
     task = get(session, task_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -167,7 +173,7 @@ def _check_move(task_id: int, before: str, after: str) -> None:
 def duplicate(session: Session, task_id: int, *, asset_id: int | None = None, actor: str = events.SYSTEM) -> Task:
     """A new pending task like ``task_id``, on another asset of the same project if given."""
     source = get(session, task_id)
-    if asset_id is not None and assets.get(session, asset_id).project_id != source.project_id:
+    if asset_id is not None and assets.get(session, check_id("asset_id", asset_id)).project_id != source.project_id:
         raise ValidationError("asset_id", f"asset {asset_id} belongs to another project")
     copy = Task(project_id=source.project_id, definition_id=source.definition_id,
                 asset_id=source.asset_id if asset_id is None else asset_id, payload=dict(source.payload),
@@ -195,8 +201,22 @@ def check_payload(payload: Any) -> dict[str, Any]:
 
 
 def check_int(field: str, value: Any) -> int:
+    """An integer the store's INTEGER columns hold on every backend."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field, "must be an integer")
+    if not -projects.MAX_ID <= value <= projects.MAX_ID:
+        raise ValidationError(field, f"must be between {-projects.MAX_ID} and {projects.MAX_ID}")
+    return value
+
+
+def is_id(value: Any) -> bool:
+    """Whether ``value`` can be a row's id: a positive integer the store's columns hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= projects.MAX_ID
+
+
+def check_id(field: str, value: Any) -> int:
+    if not is_id(value):
+        raise ValidationError(field, f"must be an id (an integer from 1 to {projects.MAX_ID})")
     return value
 
 

@@ -6,9 +6,10 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from workbench import annotations, worker_sessions
+from workbench.tasks import check_id
 from workbench.errors import ValidationError
 
-from .base import ApiHandler, route
+from .base import ID, ApiHandler, route
 
 
 class AnnotationsHandler(ApiHandler):
@@ -23,9 +24,7 @@ class AnnotationsHandler(ApiHandler):
     @authorized
     async def post(self) -> None:
         body = self.json_object()
-        task_id = body.get("task_id")
-        if isinstance(task_id, bool) or not isinstance(task_id, int):
-            raise ValidationError("task_id", "must be an integer")
+        task_id = check_id("task_id", body.get("task_id"))
         if "result" not in body:
             raise ValidationError("result", "is required")
         actor = self.current_user.username
@@ -58,6 +57,6 @@ class CompletionCodeCheckHandler(ApiHandler):
 
 default_handlers = [
     (route("/annotations"), AnnotationsHandler),
-    (route(r"/annotations/(?P<annotation_id>\d+)"), AnnotationHandler),
+    (route(f"/annotations/(?P<annotation_id>{ID})"), AnnotationHandler),
     (route("/completion-codes/check"), CompletionCodeCheckHandler),
 ]

@@ -7,13 +7,16 @@ from tornado import web
 
 from workbench import assets
 from workbench.errors import ValidationError
+from workbench.tasks import check_int
 
-from .base import ApiHandler, route
+from .base import ID, ApiHandler, route
 
 FIELDS = {"project", "path", "s3_key", "bucket", "media_type", "sha256", "width", "height", "metadata"}
+TEXT = ("s3_key", "bucket", "media_type", "sha256")
 
 
-def _register(session, body, actor):
+def _check_shape(body: dict) -> None:
+    """Each field's type; what the path or key leads to, and whether it may, is for ``assets`` to check."""
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise ValidationError(unknown[0], f"is not an asset field ({', '.join(sorted(FIELDS))})")
@@ -21,11 +24,23 @@ def _register(session, body, actor):
         raise ValidationError("project", "is required")
     if ("path" in body) == ("s3_key" in body):
         raise ValidationError("path", "give either path (a local file) or s3_key (an S3 object)")
+    if "path" in body and (not isinstance(body["path"], str) or not body["path"]):
+        raise ValidationError("path", "must be a file path")
+    for field in TEXT:
+        if body.get(field) is not None and not isinstance(body[field], str):
+            raise ValidationError(field, "must be a string")
+    for field in ("width", "height"):
+        if body.get(field) is not None:
+            check_int(field, body[field])
+    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+        raise ValidationError("metadata", "must be a JSON object")
+
+
+def _register(session, body, actor):
+    _check_shape(body)
     common = {"media_type": body.get("media_type"), "sha256": body.get("sha256"), "metadata": body.get("metadata"),
               "actor": actor}
     if "path" in body:
-        if not isinstance(body["path"], str) or not body["path"]:
-            raise ValidationError("path", "must be a file path")
         return assets.register_file(session, body["project"], body["path"], **common).to_dict()
     common["media_type"] = common["media_type"] or "image"
     return assets.register_s3(session, body["project"], body["s3_key"], bucket=body.get("bucket"),
@@ -64,5 +79,5 @@ class AssetHandler(ApiHandler):
 
 default_handlers = [
     (route("/assets"), AssetsHandler),
-    (route(r"/assets/(?P<asset_id>\d+)"), AssetHandler),
+    (route(f"/assets/(?P<asset_id>{ID})"), AssetHandler),
 ]

@@ -1,14 +1,19 @@
 """What every workbench handler shares: the app and store, JSON in and out, and one error mapping.
 
-``WorkbenchError`` becomes its status with ``to_dict()`` as the body; malformed JSON is a
-400 naming the field ``body``; anything else is a 500 without a traceback. Researcher
+``WorkbenchError`` becomes its status with ``to_dict()`` as the body; malformed JSON, JSON
+nested deeper than ``MAX_DEPTH`` and (for researcher bodies) values no backend stores
+alike are a 400 naming the field; anything else is a 500 without a traceback. Researcher
 handlers derive from ``ApiHandler`` and mark every method ``@web.authenticated`` then
 ``@authorized``; the few public worker handlers mark theirs ``@allow_unauthenticated``.
+Ids in URLs match ``ID``, which no store column overflows; unknown paths under the
+workbench end at ``default_handlers`` here (JSON under the API, a plain page elsewhere).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +22,69 @@ from jupyter_server.extension.handler import ExtensionHandlerJinjaMixin, Extensi
 from tornado import web
 
 from workbench import WorkbenchError
-from workbench.errors import ValidationError
+from workbench.errors import NotFoundError, ValidationError, WorkbenchError as _Error
 from workbench.store.types import json_default
 
 AUTH_RESOURCE = "workbench"
 API = "/workbench/api"
 MAX_PAGE = 500
+#: Largest id or integer a query may name: the store's INTEGER columns are 32-bit on PostgreSQL.
+MAX_INT = 2**31 - 1
+#: An id in a URL: at most nine digits, so always below MAX_INT; a longer one matches no route (404).
+ID = "[0-9]{1,9}"
+#: Deepest nesting of arrays and objects a JSON body may have; a result or a definition needs far less.
+MAX_DEPTH = 64
+_INTEGER = re.compile(r"-?[0-9]{1,10}")
+
+
+class Forbidden(_Error):
+    status = 403
+    code = "forbidden"
+
+
+def parse_json(raw: bytes | str, field: str = "body", *, plain: bool = False) -> Any:
+    """JSON text as Python, or a ValidationError naming ``field``: malformed, or nested over ``MAX_DEPTH``.
+
+    ``plain`` also refuses what the backends do not store alike (the researcher API's bodies):
+    NaN and infinities, NUL characters and unpaired surrogates, each named by its path.
+    """
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ValidationError(field, f"is nested more than {MAX_DEPTH} levels deep") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(field, f"is not valid JSON: {exc}") from None
+    _check_tree(value, field, plain)
+    return value
+
+
+def _check_tree(value: Any, field: str, plain: bool) -> None:
+    """Walk the parsed document without recursion: its depth, and with ``plain`` its leaves."""
+    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise ValidationError(field, f"is nested more than {MAX_DEPTH} levels deep")
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                if plain and isinstance(key, str):
+                    _check_text(key, path or field)
+                stack.append((child, depth + 1, f"{path}.{key}" if path and isinstance(key, str)
+                              else key if isinstance(key, str) else f"{path or field}[{key}]"))
+        elif plain and isinstance(node, str):
+            _check_text(node, path or field)
+        elif plain and isinstance(node, float) and not math.isfinite(node):
+            raise ValidationError(path or field, "must be a finite number (not NaN or Infinity)")
+
+
+def _check_text(text: str, path: str) -> None:
+    if "\x00" in text:
+        raise ValidationError(path, "must not contain a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(path, "must not contain an unpaired surrogate") from None
 
 
 class WorkbenchMixin(ExtensionHandlerMixin):
@@ -47,21 +109,35 @@ class WorkbenchMixin(ExtensionHandlerMixin):
         else:
             super().log_exception(typ, value, tb)
 
+    def check_xsrf_cookie(self) -> None:
+        """Jupyter's check, answered in plain words: an anonymous caller is told it is not logged in, not
+        that an ``_xsrf`` argument is missing from a POST it may not have sent."""
+        try:
+            super().check_xsrf_cookie()
+        except web.HTTPError as exc:
+            if exc.status_code != 403:
+                raise
+            if self.current_user is None:
+                raise Forbidden("log in, or send a token (Authorization: token ...)", field="Authorization",
+                                reason="not authenticated") from None
+            raise Forbidden("a browser session's request must carry its _xsrf cookie's value in X-XSRFToken",
+                            field="X-XSRFToken", reason="missing or wrong") from None
+
     def error_body(self, status_code: int, exc: BaseException | None) -> tuple[int, dict[str, Any]]:
         if isinstance(exc, WorkbenchError):
             return exc.status, exc.to_dict()
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(allowed_methods(type(self))))
         if isinstance(exc, web.HTTPError):
             message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
-            return status_code, {"error": "http_error", "message": message or self._reason}
+            return status_code, {"error": ERROR_CODES.get(status_code, "http_error"),
+                                 "message": message or self._reason}
         if status_code >= 500:
             return status_code, {"error": "internal_error", "message": "internal error; it has been logged"}
-        return status_code, {"error": "http_error", "message": self._reason}
-
-
-class ApiHandler(WorkbenchMixin, APIHandler):
-    """JSON in, JSON out."""
+        return status_code, {"error": ERROR_CODES.get(status_code, "http_error"), "message": self._reason}
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors as JSON (``PageHandler`` writes a page instead)."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status, body = self.error_body(status_code, exc)
         self.set_status(status)
@@ -71,16 +147,29 @@ class ApiHandler(WorkbenchMixin, APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
-    def json_body(self) -> Any:
+
+#: The ``error`` word of answers tornado or Jupyter raised, as ``WorkbenchError`` subclasses name theirs.
+ERROR_CODES = {400: "validation_error", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+def allowed_methods(handler_class: type) -> list[str]:
+    """The methods a handler class implements, for the ``Allow`` header of a 405."""
+    return [m for m in handler_class.SUPPORTED_METHODS
+            if getattr(handler_class, m.lower(), None) is not getattr(web.RequestHandler, m.lower(), None)]
+
+
+class ApiHandler(WorkbenchMixin, APIHandler):
+    """JSON in, JSON out."""
+
+    def json_body(self, *, plain: bool = False) -> Any:
+        """The request's JSON body (the one reader of every JSON route); see ``parse_json``."""
         if not self.request.body:
             raise ValidationError("body", "is empty; send a JSON object")
-        try:
-            return json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValidationError("body", f"is not valid JSON: {exc}") from None
+        return parse_json(self.request.body, plain=plain)
 
     def json_object(self) -> dict[str, Any]:
-        body = self.json_body()
+        """A researcher's JSON object: its values are stored as they are, so they must be plain."""
+        body = self.json_body(plain=True)
         if not isinstance(body, dict):
             raise ValidationError("body", "must be a JSON object")
         return body
@@ -95,22 +184,22 @@ class ApiHandler(WorkbenchMixin, APIHandler):
         self.finish(text)
 
     # -- query parameters -----------------------------------------------------------
-    def int_arg(self, name: str, default: int | None = None, *, minimum: int | None = None,
-                maximum: int | None = None) -> int | None:
+    def int_arg(self, name: str, default: int | None = None, *, minimum: int = -MAX_INT,
+                maximum: int = MAX_INT) -> int | None:
+        """An integer query argument within [minimum, maximum] (by default what the store's columns hold)."""
         raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
+        if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValidationError(name, "must be an integer") from None
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        if not _INTEGER.fullmatch(raw):
+            raise ValidationError(name, "must be an integer")
+        value = int(raw)
+        if not minimum <= value <= maximum:
             raise ValidationError(name, f"must be between {minimum} and {maximum}")
         return value
 
     def time_arg(self, name: str) -> datetime | None:
         raw = self.get_query_argument(name, None)
-        if not raw:
+        if raw is None:
             return None
         try:
             value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -121,8 +210,7 @@ class ApiHandler(WorkbenchMixin, APIHandler):
         return value
 
     def page(self) -> tuple[int, int]:
-        return (self.int_arg("limit", 100, minimum=1, maximum=MAX_PAGE), self.int_arg("offset", 0, minimum=0,
-                                                                                       maximum=10**9))
+        return (self.int_arg("limit", 100, minimum=1, maximum=MAX_PAGE), self.int_arg("offset", 0, minimum=0))
 
     async def send_page(self, lister, *args, **kwargs) -> None:
         """Call ``lister(session, *args, limit=, offset=, **kwargs)`` and send one page of its rows."""
@@ -148,6 +236,10 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
 
         from .files import static_url  # files imports this module
 
+        if not hasattr(self, "_jupyter_current_user"):
+            # An error before ``prepare`` (a path or body tornado could not decode) knows no user yet, and
+            # Jupyter's template namespace would raise asking for one.
+            self.current_user = self._jupyter_current_user = None
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status, body = self.error_body(status_code, exc)
         self.set_status(status)
@@ -159,6 +251,39 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
                                          worker_css=static_url(self, "worker.css")))
 
 
+class SafeStaticMixin:
+    """For ``StaticFileHandler``s: a path the file system cannot name (a NUL byte) is no file, not a 500."""
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if "\x00" in absolute_path:
+            raise web.HTTPError(404)
+        return super().validate_absolute_path(root, absolute_path)  # type: ignore[misc]
+
+
+class ApiNotFoundHandler(ApiHandler):
+    """Any other path under the API (or the signed asset links, which answer JSON too): a JSON 404 for every
+    method, to anyone (no route is secret: the spec lists them all). It answers in ``prepare``, before
+    authentication, so it has no method to decorate."""
+
+    async def prepare(self) -> None:
+        raise NotFoundError("API path", self.request.path, hint="/workbench/api/openapi.json lists the routes")
+
+
+class PageNotFoundHandler(PageHandler):
+    """Any other path under /workbench/: the plain 404 page, not a redirect to the login."""
+
+    async def prepare(self) -> None:
+        self.current_user = self._jupyter_current_user = None
+        raise NotFoundError("page", self.request.path)
+
+
 def route(path: str) -> str:
     """A URL pattern under the API prefix."""
     return API + path
+
+
+#: Last of all the workbench's routes (``handlers.all_handlers``).
+default_handlers = [
+    ("/workbench/(?:api|assets)(?:/.*)?", ApiNotFoundHandler),
+    (r"/workbench(?:/.*)?", PageNotFoundHandler),
+]

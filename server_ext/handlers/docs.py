@@ -2,12 +2,14 @@
 
 ``/health`` and ``/health/ready`` answer 200 only when the store serves (ready: and its
 schema is the code's); ``/health/live`` says the process answers. None of them says why
-not: the reason goes to the log, never to the public.
+not: the reason goes to the log, never to the public, in one line (a probe polls: a
+traceback each time would bury the log, at start-up most of all).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 import yaml
@@ -17,7 +19,7 @@ from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 from tornado import web
 
-from .base import AUTH_RESOURCE, ApiHandler, PageHandler, route
+from .base import ApiHandler, PageHandler, SafeStaticMixin, WorkbenchMixin, route
 
 SPEC = Path(__file__).resolve().parents[1] / "openapi.yaml"
 
@@ -35,7 +37,9 @@ class OpenAPIHandler(ApiHandler):
 
 
 class DocsHandler(PageHandler):
-    """Swagger UI, from the swagger-ui-bundle package (no CDN)."""
+    """Swagger UI, from the swagger-ui-bundle package (no CDN). Under the API, its errors are JSON."""
+
+    write_error = WorkbenchMixin.write_error
 
     @web.authenticated
     @authorized
@@ -43,10 +47,8 @@ class DocsHandler(PageHandler):
         self.finish(self.render_template("docs.html", spec_url=self.base_url + "workbench/api/openapi.json"))
 
 
-class DocsStaticHandler(JupyterHandler, web.StaticFileHandler):
-    """Swagger UI's files, for logged-in researchers only."""
-
-    auth_resource = AUTH_RESOURCE
+class DocsStaticHandler(SafeStaticMixin, WorkbenchMixin, JupyterHandler, web.StaticFileHandler):
+    """Swagger UI's files, for logged-in researchers only (errors in JSON, as everywhere under the API)."""
 
     @web.authenticated
     @authorized
@@ -57,6 +59,10 @@ class DocsStaticHandler(JupyterHandler, web.StaticFileHandler):
     @authorized
     def get(self, path: str, include_body: bool = True):
         return web.StaticFileHandler.get(self, path, include_body=include_body)
+
+
+class NotReady(Exception):
+    """An expected reason not to serve yet (logged at INFO)."""
 
 
 class HealthHandler(ApiHandler):
@@ -72,8 +78,9 @@ class HealthHandler(ApiHandler):
         self.set_header("Cache-Control", "no-store")
         try:
             await self.wb.run(self.check)
-        except Exception:  # noqa: BLE001 - any failure means the store cannot serve
-            self.log.warning("health check %s: unavailable", self.request.path, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - any failure means the store cannot serve
+            level = logging.INFO if isinstance(exc, NotReady) else logging.WARNING
+            self.log.log(level, "health check %s: unavailable: %s: %s", self.request.path, type(exc).__name__, exc)
             self.send({"status": "unavailable"}, 503)
             return
         self.send({"status": "ok"})
@@ -86,7 +93,7 @@ class ReadyHandler(HealthHandler):
     def check(self) -> None:
         self.wb.store.check_current()
         if not self.wb.submission_writer.ready:
-            raise RuntimeError("the submission writer is not running yet")
+            raise NotReady("the submission writer is not running yet")
 
 
 class LiveHandler(ApiHandler):

@@ -11,7 +11,7 @@ from tornado import web
 from workbench import assets, bundles, signing
 from workbench.errors import NotFoundError
 
-from .base import ApiHandler
+from .base import ApiHandler, SafeStaticMixin
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 YEAR = 365 * 24 * 3600
@@ -23,7 +23,7 @@ def static_url(handler: web.RequestHandler, path: str) -> str:
     return f"{handler.settings.get('base_url', '/')}workbench/static/{path}?v={version}"
 
 
-class WorkerStaticHandler(web.StaticFileHandler):
+class WorkerStaticHandler(SafeStaticMixin, web.StaticFileHandler):
     """The worker page's own files (``?v=<hash>`` URLs are cached for a year)."""
 
     @allow_unauthenticated
@@ -35,7 +35,7 @@ class WorkerStaticHandler(web.StaticFileHandler):
         return super().get(path, include_body=include_body)
 
 
-class PluginFileHandler(web.StaticFileHandler):
+class PluginFileHandler(SafeStaticMixin, web.StaticFileHandler):
     """A file of a plugin version, from that plugin's own folder and nowhere else."""
 
     def initialize(self, path: str = "", default_filename: str | None = None) -> None:

@@ -19,14 +19,20 @@ from workbench.providers import WorkSpec, get_provider
 from workbench.providers.mturk import costs, listing
 from workbench.providers.mturk.client import check_production, endpoint, environment
 from workbench.providers.mturk.hits import list_hits
+from workbench.tasks import check_id, check_int
 
 from .base import ApiHandler, route
 
 _lock = threading.Lock()
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() in ("1", "true", "yes"))
+def _flag(name: str, value: Any) -> bool:
+    """A boolean: JSON's true or false in a body, the words true or false in a query."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValidationError(name, "must be true or false")
 
 
 class MTurkHandler(ApiHandler):
@@ -50,8 +56,11 @@ class MTurkHandler(ApiHandler):
         return self.get_query_argument(name, default)
 
     def environment(self) -> str:
-        env = environment(self.option("environment"))
-        check_production(env, _truthy(self.option("confirm_production", False)))
+        name = self.option("environment")
+        if name is not None and not isinstance(name, str):
+            raise ValidationError("environment", "must be local, sandbox or production")
+        env = environment(name)
+        check_production(env, _flag("confirm_production", self.option("confirm_production", False)))
         return env
 
     def provider(self):
@@ -76,10 +85,7 @@ class MTurkHandler(ApiHandler):
         return value
 
     def integer(self, name: str, default: int | None = None) -> int:
-        value = self.body().get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(name, "must be an integer")
-        return value
+        return check_int(name, self.body().get(name, default))
 
 
 def _rows(rows) -> list[dict[str, Any]]:
@@ -104,6 +110,9 @@ class HITsHandler(MTurkHandler):
         task_ids = body.get("task_ids")
         if not isinstance(task_ids, list) or not task_ids:
             raise ValidationError("task_ids", "must be a non-empty list of task ids (null: one link-out HIT)")
+        for index, task_id in enumerate(task_ids):
+            if task_id is not None:
+                check_id(f"task_ids[{index}]", task_id)
         spec = body.get("spec")
         if not isinstance(spec, dict):
             raise ValidationError("spec", "must be an object with title, description, reward_cents, …")
@@ -131,8 +140,8 @@ class HITActionHandler(MTurkHandler):
         else:
             project = self.text("project")
             task_id = self.body().get("task_id")
-            if task_id is not None and (isinstance(task_id, bool) or not isinstance(task_id, int)):
-                raise ValidationError("task_id", "must be an integer or null")
+            if task_id is not None:
+                check_id("task_id", task_id)
             row = await self.act(lambda p: p.associate(hit_id, project, task_id, actor=actor))
         self.send(row.to_dict())
 
@@ -156,7 +165,7 @@ class ReviewHandler(MTurkHandler):
     async def post(self, assignment_id: str) -> None:
         actor = self.current_user.username
         if self.action == "approve":
-            feedback, override = self.text("feedback", required=False), _truthy(self.body().get("override", False))
+            feedback, override = self.text("feedback", required=False), _flag("override", self.body().get("override", False))
             row = await self.act(lambda p: p.approve(assignment_id, feedback=feedback, override=override, actor=actor))
         elif self.action == "reject":
             feedback = self.text("feedback")
@@ -174,7 +183,7 @@ class WorkersHandler(MTurkHandler):
         limit, offset = self.page()
         project = self.get_query_argument("project", None)
         blocked = self.get_query_argument("blocked", None)
-        flag = None if blocked is None else _truthy(blocked)
+        flag = None if blocked is None else _flag("blocked", blocked)
         items = await self.read_store(lambda s: listing.workers(s, project=project, blocked=flag, limit=limit + 1,
                                                                  offset=offset))
         self.send({"items": items[:limit], "limit": limit, "offset": offset,

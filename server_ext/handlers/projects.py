@@ -39,7 +39,7 @@ class ProjectHandler(ApiHandler):
     async def patch(self, slug: str) -> None:
         changes = self.json_object()
         actor = self.current_user.username
-        self.send(await self.write_store(lambda s: projects.update(s, slug, actor=actor, **changes).to_dict()))
+        self.send(await self.write_store(lambda s: projects.update(s, slug, changes, actor=actor).to_dict()))
 
     @web.authenticated
     @authorized
@@ -64,7 +64,8 @@ class ProjectExportHandler(ApiHandler):
     async def get(self, slug: str) -> None:
         fmt = project_export.check_format(self.get_query_argument("format", "json"))
         rows, after = await self.read_store(project_export.page, slug)  # a missing project fails before any byte
-        self.set_header("Content-Type", "application/json" if fmt == "json" else "application/x-ndjson")
+        content_type = "application/json" if fmt == "json" else "application/x-ndjson"
+        self.set_header("Content-Type", content_type)
         self.set_header("Content-Disposition", f'attachment; filename="{slug}.{fmt}"')
         if fmt == "json":
             self.write("[")
@@ -83,7 +84,8 @@ class ProjectExportHandler(ApiHandler):
             rows, after = await self.read_store(project_export.page, slug, after=after)
         if fmt == "json":
             self.write("]")
-        self.finish()
+        # Jupyter's API handlers say JSON when they finish unless told: an empty export has sent no header yet.
+        self.finish(set_content_type=content_type)
 
 
 default_handlers = [

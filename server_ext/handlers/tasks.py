@@ -8,7 +8,7 @@ from tornado import web
 from workbench import bundles, tasks
 from workbench.errors import ValidationError
 
-from .base import ApiHandler, route
+from .base import ID, ApiHandler, route
 
 CREATE_FIELDS = {"project", "definition", "asset_id", "payload", "priority", "target_annotations"}
 
@@ -30,7 +30,7 @@ def _change(session, task_id, body, actor):
     changes = dict(body)
     status = changes.pop("status", None)
     if changes:
-        tasks.update(session, task_id, actor=actor, **changes)
+        tasks.update(session, task_id, changes, actor=actor)
     if status is not None:
         tasks.set_status(session, task_id, status, actor=actor, reason="researcher API")
     return tasks.get(session, task_id).to_dict()
@@ -94,7 +94,7 @@ class TaskDuplicateHandler(ApiHandler):
 
 default_handlers = [
     (route("/tasks"), TasksHandler),
-    (route(r"/tasks/(?P<task_id>\d+)"), TaskHandler),
-    (route(r"/tasks/(?P<task_id>\d+)/bundle"), TaskBundleHandler),
-    (route(r"/tasks/(?P<task_id>\d+)/duplicate"), TaskDuplicateHandler),
+    (route(f"/tasks/(?P<task_id>{ID})"), TaskHandler),
+    (route(f"/tasks/(?P<task_id>{ID})/bundle"), TaskBundleHandler),
+    (route(f"/tasks/(?P<task_id>{ID})/duplicate"), TaskDuplicateHandler),
 ]

@@ -24,7 +24,7 @@ from workbench.errors import ValidationError
 from workbench.store.models import WorkerSession
 
 from .. import csp
-from .base import PageHandler
+from .base import ID, PageHandler
 from .files import static_url
 
 PREVIEW = worker_sessions.PREVIEW_ASSIGNMENT
@@ -167,6 +167,6 @@ class LoginHandler(WorkerPageHandler):
 
 
 default_handlers = [
-    (r"/workbench/annotate/(?P<task_id>\d+)", AnnotateHandler),
+    (f"/workbench/annotate/(?P<task_id>{ID})", AnnotateHandler),
     (r"/workbench/login", LoginHandler),
 ]
