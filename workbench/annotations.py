@@ -1,4 +1,10 @@
-"""Annotations: validated against their definition before anything is written, idempotent per submission."""
+"""Annotations: validated against their definition before anything is written, idempotent per submission.
+
+Before the schema, a result must be something every store keeps as it is and every export writes back as JSON
+(``definitions.check_storable``: finite numbers, no NUL, no unpaired surrogate, bounded depth), and its task id
+one the store's id column holds (``tasks.check_id``): a value the database would refuse fails its own request with
+a 400 naming the field, never the transaction it shares with others.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +60,7 @@ def submit(session: Session, task_id: int, result: Any, *, actor: str = "", subm
     ``duplicate=True`` and writes nothing. A missing submission_id is generated. The
     result is checked against the task's definition before anything is written.
     """
-    task = tasks.get(session, task_id)
+    task = tasks.get(session, tasks.check_id("task_id", task_id))
     _check_short("actor", actor)
     if submission_id is not None:
         _check_short("submission_id", submission_id)
@@ -64,6 +70,7 @@ def submit(session: Session, task_id: int, result: Any, *, actor: str = "", subm
         if existing is not None:
             return Submission(existing, True)
     _check_short("tool_version", tool_version, 64)
+    definitions.check_storable(result)
     definitions.validate_result(task.definition, result)
     annotation = Annotation(task_id=task.id, result=result, schema_version=task.definition.version,
                             tool_version=tool_version, actor=actor, submission_id=submission_id or uuid.uuid4().hex,
@@ -103,3 +110,4 @@ def _check_short(field: str, value: Any, limit: int = 128) -> None:
         raise ValidationError(field, "must be a string")
     if len(value) > limit:
         raise ValidationError(field, f"must be at most {limit} characters")
+    definitions.check_storable(value, field)

@@ -15,7 +15,10 @@ batch, in order, holding one outcome per item, either ``{"status": 201, "json": 
 here so that the server's event loop sends it as it is) or ``{"error": status, "body":
 error.to_dict()}``. Submissions the store could not take at all (the database unreachable
 or locked past its timeout) are answered with a 503 each, and the traceback goes to
-standard error, which is the server's log.
+standard error, which is the server's log. A transaction that fails for any other reason
+is one item the database refused: the batch is then stored item by item
+(``submissions.submit_each``), so that only that item hears of it (a 400 for a value the
+store cannot keep, a 503 of its own otherwise) and its neighbours are stored.
 
 Before the first batch the writer checks the store's schema, compiles its queries and the
 result checks of definitions with open tasks, and writes one line,
@@ -36,7 +39,7 @@ import sys
 from typing import Any, BinaryIO
 
 from . import logs, submissions
-from .errors import WorkbenchError
+from .errors import StoreError, WorkbenchError
 from .store import Store
 from .store.types import json_default
 
@@ -46,17 +49,37 @@ UNAVAILABLE = {"error": "unavailable", "message": "the store could not take the 
 
 
 def answer(store: Store, batch: list[tuple[dict[str, Any], str | None]], *, provider: str) -> list[dict[str, Any]]:
-    """One outcome per item of ``batch``, after its transaction committed (or failed as a whole)."""
+    """One outcome per item of ``batch``, after its transaction committed: the batch's, or if that failed while
+    the store could be used, the one of its items stored one by one."""
     try:
         with store.transaction() as session:
             outcomes = submissions.submit_many(session, batch, provider=provider)
-    except WorkbenchError as exc:
-        return [{"error": exc.status, "body": exc.to_dict()}] * len(batch)
-    except Exception:  # noqa: BLE001 - the transaction was rolled back; every request hears of it, the log has why
-        log.exception("a batch of %d submission(s) was not stored", len(batch))
-        return [{"error": 503, "body": UNAVAILABLE}] * len(batch)
-    return [{"error": o.status, "body": o.to_dict()} if isinstance(o, WorkbenchError) else stored(o)
-            for o in outcomes]
+    except Exception as exc:  # noqa: BLE001 - rolled back; the store unreachable, or one item it refused
+        if submissions.store_unreachable(exc):
+            return _unavailable(batch)
+        log.warning("a batch of %d submission(s) failed (%s); storing them one by one", len(batch),
+                    submissions.describe(exc))
+        try:
+            with store.transaction() as session:
+                outcomes = submissions.submit_each(session, batch, provider=provider)
+        except Exception:  # noqa: BLE001
+            return _unavailable(batch)
+    return [_outcome(o) for o in outcomes]
+
+
+def _outcome(outcome: dict[str, Any] | WorkbenchError) -> dict[str, Any]:
+    if isinstance(outcome, dict):
+        return stored(outcome)
+    if isinstance(outcome, StoreError):  # one item the store failed on: as the whole batch's 503 would say
+        return {"error": 503, "body": UNAVAILABLE}
+    return {"error": outcome.status, "body": outcome.to_dict()}
+
+
+def _unavailable(batch: list) -> list[dict[str, Any]]:
+    """Every item hears that the store could not take it (each may retry: submissions are idempotent); the log
+    has why. Called in an ``except`` block."""
+    log.exception("a batch of %d submission(s) was not stored", len(batch))
+    return [{"error": 503, "body": UNAVAILABLE}] * len(batch)
 
 
 def stored(annotation: dict[str, Any]) -> dict[str, Any]:

@@ -9,25 +9,35 @@ and answers with it; the assignment's row is recorded or linked as the submissio
 (``assignments.link_arrivals``). A preview (MTurk's
 placeholder assignment) cannot submit. An assignment that belongs to a link-out session
 may only submit from that session's browser, for that session's tasks. ``submit_many``
-does the same for a batch in one transaction, for the server's group commit.
+does the same for a batch in one transaction, for the server's group commit, and
+``submit_each`` for a batch one item at a time, so that an item the database refuses fails
+alone.
+
+``parse`` is the door: it bounds the ids and refuses a result no store keeps as it is
+(``definitions.check_storable``: NaN, Infinity, NUL, unpaired surrogates, deep nesting),
+naming the field, so that nothing it lets through can fail a batch it shares with others.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import annotations, assignments, events, fast_validation, signing, tasks, worker_sessions
+from . import annotations, assignments, definitions, events, fast_validation, signing, tasks, worker_sessions
 from .annotations import Submission
 from .assignments import Arrival, link_arrivals
-from .errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
+from .errors import ConflictError, NotFoundError, StoreError, ValidationError, WorkbenchError
 from .signing import SignatureError
 from .store.models import Annotation, Task, TaskDefinition, WorkerSession
 from .store.types import utcnow
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("task_id", "assignment_id", "hit_id", "worker_id", "result")
 #: The request header a worker page sends its ``page_token`` in.
@@ -56,18 +66,20 @@ def parse(body: Any) -> dict[str, Any]:
         raise ValidationError("body", "must be a JSON object")
     unknown = sorted(set(body) - set(FIELDS) - {"tool_version"})
     if unknown:
-        raise ValidationError(unknown[0], f"is not a submission field (fields: {', '.join(FIELDS)})")
+        # The field named is the key itself only when it is short and printable: an error is echoed and logged.
+        name = unknown[0] if unknown[0].isprintable() and 0 < len(unknown[0]) <= 64 else "body"
+        raise ValidationError(name, f"is not a submission field (fields: {', '.join(FIELDS)})")
     task_id = body.get("task_id")
-    if isinstance(task_id, str) and task_id.isdigit():
-        task_id = int(task_id)
-    if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 1:
-        raise ValidationError("task_id", "must be a positive integer")
+    if isinstance(task_id, str) and task_id.isascii() and task_id.isdigit() and len(task_id) <= 10:
+        task_id = int(task_id)  # ASCII only: int() also reads other scripts' digits, and str.isdigit takes "²"
+    tasks.check_id("task_id", task_id)
     if "result" not in body:
         raise ValidationError("result", "is required")
     worker_sessions.check_ids(body.get("assignment_id"), body.get("worker_id"), body.get("hit_id", ""))
     tool_version = body.get("tool_version", "")
-    if not isinstance(tool_version, str) or len(tool_version) > 64:
-        raise ValidationError("tool_version", "must be a string of at most 64 characters")
+    if not isinstance(tool_version, str) or len(tool_version) > 64 or not tool_version.isprintable():
+        raise ValidationError("tool_version", "must be at most 64 printable characters")
+    definitions.check_storable(body["result"], "result")
     return {"task_id": task_id, "assignment_id": body["assignment_id"], "hit_id": body.get("hit_id", ""),
             "worker_id": body["worker_id"], "result": body["result"], "tool_version": tool_version}
 
@@ -145,11 +157,20 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     ``duplicate``), or the WorkbenchError that refused it. A refused item leaves the
     others untouched. The work is done in a handful of statements for the whole batch; if
     the insert meets a concurrent writer (a unique-key clash), the batch falls back to
-    one savepoint per item.
+    one savepoint per item (``submit_each``).
+
+    Each item meets ``parse``'s rules again before any statement names it: the batch
+    comes down a pipe, and one value the database refuses would fail every item with it.
     """
     outcomes: list[dict[str, Any] | WorkbenchError | None] = [None] * len(batch)
-    assignment_ids = sorted({item["assignment_id"] for item, _ in batch})
-    task_ids = sorted({item["task_id"] for item, _ in batch})
+    items: list[tuple[int, dict[str, Any], str | None]] = []
+    for index, (item, token) in enumerate(batch):
+        try:
+            items.append((index, parse(item), token))
+        except ValidationError as exc:
+            outcomes[index] = exc
+    assignment_ids = sorted({item["assignment_id"] for _, item, _ in items})
+    task_ids = sorted({item["task_id"] for _, item, _ in items})
     run = session.connection().execute
     visits = {row.assignment_id: row for row in run(_VISITS, {"provider": provider, "ids": assignment_ids})}
     task_rows = {row.id: row for row in run(_TASK_ROWS, {"task_ids": task_ids})}
@@ -161,7 +182,7 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
     rows: list[dict[str, Any]] = []
     arrivals: list[Arrival] = []
     first_of: dict[tuple[int, str], int] = {}
-    for index, (item, token) in enumerate(batch):
+    for index, item, token in items:
         key = (item["task_id"], item["assignment_id"])
         try:
             task = task_rows.get(item["task_id"])
@@ -195,17 +216,17 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
         for row in rows:
             row["assignment_pk"] = linked[row["submission_id"]]
         try:
-            with session.begin_nested():
-                created = run(_INSERT_ANNOTATIONS, rows).scalars().all()
+            with session.begin_nested():  # its SAVEPOINT is sent when the session's connection is asked for
+                created = session.connection().execute(_INSERT_ANNOTATIONS, rows).scalars().all()
         except IntegrityError:
-            return _one_by_one(session, batch, provider)
+            return submit_each(session, batch, provider=provider)
         _record_created(session, rows, created, task_rows)
     new = {(row["task_id"], row["submission_id"]): _as_dict(row, pk) for row, pk in zip(rows, created)}
-    old_ids = {existing[(item["task_id"], item["assignment_id"])] for index, (item, _) in enumerate(batch)
+    old_ids = {existing[(item["task_id"], item["assignment_id"])] for index, item, _ in items
                if outcomes[index] is None and (item["task_id"], item["assignment_id"]) in existing}
     old = {a.id: a.to_dict() for a in session.scalars(select(Annotation).where(Annotation.id.in_(old_ids)))} \
         if old_ids else {}
-    for index, (item, _) in enumerate(batch):
+    for index, item, _ in items:
         if outcomes[index] is None:
             key = (item["task_id"], item["assignment_id"])
             stored = new[key] if key in new else old[existing[key]]
@@ -269,12 +290,51 @@ def _record_created(session: Session, rows: list[dict[str, Any]], created: list[
                        reason="annotation received")
 
 
-def _one_by_one(session: Session, batch, provider: str) -> list[dict[str, Any] | WorkbenchError]:
+def submit_each(session: Session, batch: list[tuple[dict[str, Any], str | None]], *,
+                provider: str = "mturk") -> list[dict[str, Any] | WorkbenchError]:
+    """``submit_many``'s outcomes, item by item, a savepoint each: for a batch whose one transaction failed.
+
+    An item the database refuses fails alone: a refusal of its data (a value out of range, a constraint that is
+    no duplicate) is a 400 naming the body, any other failure a StoreError (503) of its own. Only a store that
+    cannot be used at all (``store_unreachable``) is raised, for then no item can be stored.
+    """
     out: list[dict[str, Any] | WorkbenchError] = []
     for item, token in batch:
         try:
             with session.begin_nested():
-                out.append(submit_from_worker(session, item, provider=provider, session_token=token).to_dict())
+                out.append(submit_from_worker(session, parse(item), provider=provider, session_token=token).to_dict())
         except WorkbenchError as exc:
             out.append(exc)
+        except Exception as exc:  # noqa: BLE001 - one item's failure, whatever it is, is that item's outcome
+            if store_unreachable(exc):
+                raise
+            out.append(_refused_by_store(exc))
     return out
+
+
+#: What the database (or its driver, binding a value) raises for a value it will not take.
+_DATA_ERRORS = (sa_exc.DataError, sa_exc.IntegrityError, OverflowError, ValueError)
+
+
+def _refused_by_store(exc: Exception) -> WorkbenchError:
+    if isinstance(exc, _DATA_ERRORS):
+        log.warning("the store refused a submission's data: %s", describe(exc))
+        return ValidationError("body", "holds a value the store cannot keep")
+    log.error("the store failed on one submission", exc_info=exc)
+    return StoreError("the store could not take the submission just now; submit again", reason="store error")
+
+
+def store_unreachable(exc: BaseException) -> bool:
+    """The store cannot be used at all just now (connection lost, locked past its timeout, no connection free):
+    every submission would fail, so none is tried on its own."""
+    if isinstance(exc, WorkbenchError):
+        return exc.status == 503
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                            sa_exc.DisconnectionError)) or bool(getattr(exc, "connection_invalidated", False))
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the log: the driver's own message, escaped (it may quote the value, and a lone surrogate or a
+    NUL must not reach the log's stream), without the statement and its parameters."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {(text[0] if text else '')[:200]!r}"
