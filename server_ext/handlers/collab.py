@@ -6,9 +6,10 @@ this seat; in an assisted-labelling session the page also carries the task's bun
 loads its annotation plugin (through ``plugin_host.js``, as the annotate page does).
 ``/workbench/collab/ws/{session_id}`` is the session's socket: its first frame must be
 ``{"type": "hello", "token": …}``; a token that proves no seat in that session is refused
-with close code 4403 and no detail. Frames over ``MAX_FRAME`` bytes, malformed JSON and
-frames that break the schema get an error frame on that socket only (carrying the
-frame's ``client_id``, so the page can tell which submit was refused).
+with close code 4403 and no detail. Frames over ``MAX_FRAME`` bytes, malformed JSON, JSON
+nested deeper than ``base.MAX_DEPTH``, and frames that break the schema or hold what no
+store keeps (``live.check_frame``) get an error frame on that socket only (carrying the
+frame's ``client_id``, so the page can tell which submit was refused); the socket stays.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from workbench.collab import briefing, sessions, task_page
-from workbench.collab.live import UNREADABLE
+from workbench.collab.live import UNREADABLE, check_frame
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.store.types import utcnow
 
 from .. import csp
+from .base import ID, parse_json
 from .worker import script_json
 
 HERE = Path(__file__).parent.parent
@@ -128,9 +130,9 @@ class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
                                              message="Too much at once: wait a moment, then try again."))
             return
         try:
-            frame = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            hub.reject(self, ValidationError("frame", "is not valid JSON", message=UNREADABLE))
+            frame = parse_json(raw, "frame")
+        except ValidationError as exc:
+            hub.reject(self, ValidationError(exc.field, exc.reason, message=UNREADABLE))
             return
         if self.member_id is None:
             await self._hello(frame)
@@ -138,7 +140,11 @@ class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         hub.receive(self.session_id, self.member_id, frame)
 
     async def _hello(self, frame: Any) -> None:
-        if not isinstance(frame, dict) or frame.get("type") != "hello":
+        try:
+            frame = check_frame(frame)
+        except ValidationError:
+            frame = None
+        if frame is None or frame["type"] != "hello":
             self.close(CLOSE_FORBIDDEN, "forbidden")
             return
         try:
@@ -188,7 +194,7 @@ class CollabStaticHandler(JupyterHandler, web.StaticFileHandler):
 
 default_handlers = [
     (r"/workbench/collab/join", CollabPageHandler),
-    (r"/workbench/collab/ws/(?P<session_id>\d{1,12})", CollabSocketHandler),
+    (rf"/workbench/collab/ws/(?P<session_id>{ID})", CollabSocketHandler),
     (r"/workbench/collab/static/(?P<path>collab\.css|collab\.js|plugin_host\.js)", CollabStaticHandler,
      {"path": str(HERE / "static")}),
 ]

@@ -16,6 +16,7 @@ import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from ..definitions import check_storable
 from ..errors import ValidationError
 from ..store.models import CollabSession
 from . import paradigms
@@ -41,9 +42,16 @@ UNREADABLE = "The session could not read what the page sent; reload the page and
 
 
 def check_frame(frame: Any) -> dict[str, Any]:
-    """A client's frame, or ValidationError naming what is wrong with it (its message in plain words)."""
+    """A client's frame, or ValidationError naming what is wrong with it (its message in plain words).
+
+    What a frame carries becomes events and state, written in batches that every session in play shares: a
+    value no store keeps (``definitions.check_storable``) is refused here, or it would fail them all."""
     if not isinstance(frame, dict):
         raise ValidationError("frame", "must be a JSON object", message=UNREADABLE)
+    try:
+        check_storable(frame, "frame")
+    except ValidationError as exc:
+        raise ValidationError(exc.field, exc.reason, message=UNREADABLE) from None
     try:
         _fast_frames(frame)
         error = None
