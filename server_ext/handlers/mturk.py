@@ -24,6 +24,7 @@ from workbench.tasks import check_id, check_int
 from .base import ApiHandler, route
 
 _lock = threading.Lock()
+_ABSENT = object()
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -56,10 +57,10 @@ class MTurkHandler(ApiHandler):
         return self.get_query_argument(name, default)
 
     def environment(self) -> str:
-        name = self.option("environment")
-        if name is not None and not isinstance(name, str):
+        name = self.option("environment", _ABSENT)
+        if name is not _ABSENT and (not isinstance(name, str) or not name):  # null and "" are no environment
             raise ValidationError("environment", "must be local, sandbox or production")
-        env = environment(name)
+        env = environment(None if name is _ABSENT else name)
         check_production(env, _flag("confirm_production", self.option("confirm_production", False)))
         return env
 

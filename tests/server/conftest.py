@@ -61,19 +61,22 @@ def jp_server_config(wb_store, wb_config):
     })
 
 
-@pytest.fixture
-def image(tmp_path):
+def make_image(folder: Path) -> Path:
     from PIL import Image
 
-    path = tmp_path / "cat.png"
+    path = folder / "cat.png"
     Image.new("RGB", (64, 48), (200, 10, 10)).save(path)
     return path
 
 
 @pytest.fixture
-def study(wb_store, image):
+def image(tmp_path):
+    return make_image(tmp_path)
+
+
+def make_study(store, image: Path) -> SimpleNamespace:
     """Project "cats", type "classification" (the built-in plugin's type), definition 1.0, an image, two tasks."""
-    with wb_store.transaction() as s:
+    with store.transaction() as s:
         project = projects.create(s, "cats", "Cats")
         definitions.create_type(s, "classification", "Classification")
         spec = definitions.create_definition(s, "classification", "1.0",
@@ -81,7 +84,12 @@ def study(wb_store, image):
         asset = assets.register_file(s, project.id, image, metadata={"alt": "a red square"})
         task_ids = [tasks.create(s, "cats", "classification:1.0", asset_id=asset.id, payload={"text": "Which?"}).id
                     for _ in range(2)]
-    return SimpleNamespace(store=wb_store, project=project, definition=spec, asset=asset, task_ids=task_ids)
+    return SimpleNamespace(store=store, project=project, definition=spec, asset=asset, task_ids=task_ids)
+
+
+@pytest.fixture
+def study(wb_store, image):
+    return make_study(wb_store, image)
 
 
 def body_of(response) -> dict:

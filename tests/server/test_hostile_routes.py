@@ -87,6 +87,7 @@ async def test_an_annotate_page_past_the_store_is_the_404_page(fetch_json, study
     ("workbench/api/tasks", "definition_id", HUGE), ("workbench/api/projects", "offset", HUGE),
     ("workbench/api/annotations", "task_id", "1_000"), ("workbench/api/annotations", "task_id", "١٢"),
     ("workbench/api/projects", "limit", ""), ("workbench/api/events", "until", ""),
+    ("workbench/api/mturk/hits", "environment", ""), ("workbench/api/mturk/workers", "blocked", "yes"),
 ])
 async def test_a_query_number_past_the_store_or_not_a_number_is_a_400_naming_it(fetch_json, study, path, name, value):
     status, data, _ = await fetch_json(*path.split("/"), params={name: value})
@@ -164,6 +165,7 @@ LONG = "a" * 300
                                        "js": ["plugin.js"], "css": [f"{LONG}.css"], "result_schema_version": "1.0"},
      "manifest.css[0]"),
     ("POST", "workbench/api/mturk/sync", {"environment": ["local"]}, "environment"),
+    ("POST", "workbench/api/mturk/ingest", {"environment": None}, "environment"),
     ("POST", "workbench/api/mturk/sync", {"confirm_production": "yes"}, "confirm_production"),
     ("POST", "workbench/api/mturk/assignments/A1/approve", {"override": "1"}, "override"),
 ])
