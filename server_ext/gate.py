@@ -1,4 +1,4 @@
-"""What the server decides from a request's headers alone, before tornado reads its body.
+"""What the server decides before a handler runs: on a request's headers, before tornado reads its body.
 
 ``install`` puts ``Gate`` at the head of the server's routes. It finds the handler the request
 would reach (the routing is not done twice: that handler is what it returns), and:
@@ -9,8 +9,10 @@ would reach (the routing is not done twice: that handler is what it returns), an
   log a traceback writing their error page; and a ``PUT`` on a static file would be refused by the
   XSRF check, 403 instead of 405. A handler with no method of its own (a catch-all 404 answering
   in ``prepare``) is left to answer;
-- a ``multipart/form-data`` body tornado could never parse (no boundary, a content encoding) gets
-  400 for the same reason: the error would reach those pages before any user is known;
+- a form body tornado cannot parse gets 400 for the same reason: the error would reach those pages
+  before any user is known. A ``multipart/form-data`` type without a boundary is refused on the
+  headers; for Jupyter's HTML pages (its login, its 404, the collaboration join page), a form body
+  is also parsed once it has arrived, and refused here if it does not parse (``FormChecked``);
 - a body the route does not take is refused by its ``Content-Length`` with 413 before a byte of
   it is read, and a body sent without one (chunked) is cut off at the same limit: tornado drops
   the connection past it. The limit is ``WorkbenchApp.max_body_bytes`` for public routes (those
@@ -27,6 +29,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import httputil, routing, web
 
 from .handlers.base import WorkbenchMixin, allowed_methods
@@ -59,6 +62,37 @@ class Refusal(web.RequestHandler):
         """The body of a refused request is never read: the connection closes after the answer."""
 
 
+class FormChecked(httputil.HTTPMessageDelegate):
+    """A Jupyter page's request with a form body: the body is parsed as tornado will parse it before the page's
+    handler exists, and a body that does not parse is answered 400 here."""
+
+    def __init__(self, gate: Gate, request: httputil.HTTPServerRequest, inner: httputil.HTTPMessageDelegate) -> None:
+        self.gate, self.request, self.inner = gate, request, inner
+        self.chunks: list[bytes] = []
+
+    def headers_received(self, start_line: Any, headers: httputil.HTTPHeaders) -> Any:
+        self.start = (start_line, headers)
+        return self.inner.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Any:
+        self.chunks.append(chunk)
+        return self.inner.data_received(chunk)
+
+    def finish(self) -> None:
+        try:
+            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), b"".join(self.chunks), {}, {},
+                                          self.request.headers)
+        except httputil.HTTPInputError:
+            refusal = self.gate._refuse(self.request, 400, "body", "cannot be parsed", "the form's body cannot be parsed")
+            refusal.headers_received(*self.start)
+            refusal.finish()
+            return
+        self.inner.finish()
+
+    def on_connection_close(self) -> None:
+        self.inner.on_connection_close()
+
+
 class Gate(routing.Router):
     """The first rule of the server's router (see the module's docstring)."""
 
@@ -88,6 +122,8 @@ class Gate(routing.Router):
             connection = request.connection
             if hasattr(connection, "set_max_body_size"):
                 connection.set_max_body_size(limit)  # a chunked body too: tornado stops reading past it
+        if _is_page(handler) and request.headers.get("Content-Type", "").startswith(FORMS):
+            return FormChecked(self, request, delegate)
         return delegate
 
     def _limit(self, handler: type, method: str) -> int | None:
@@ -117,6 +153,14 @@ class Gate(routing.Router):
                 allow: list[str] | None = None) -> httputil.HTTPMessageDelegate:
         return self.web_app.get_handler_delegate(request, Refusal, {
             "status": status, "field": field, "reason": reason, "message": message, "allow": allow})
+
+
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _is_page(handler: type) -> bool:
+    """A Jupyter handler whose error page asks for the user (the workbench's own and the APIs' do not)."""
+    return issubclass(handler, JupyterHandler) and not issubclass(handler, (WorkbenchMixin, APIHandler))
 
 
 def _unparsable_form(headers: httputil.HTTPHeaders) -> bool:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from . import events
 from .errors import ConflictError, NotFoundError, ValidationError
-from .projects import SLUG
+from .projects import SLUG, text
 from .store.models import Task, TaskDefinition, TaskType
 
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_+]{0,31}$")
@@ -56,7 +56,8 @@ def create_type(session: Session, slug: str, name: str | None = None, descriptio
         raise ValidationError("slug", "must be 1-64 characters of lower-case letters, digits and '-'")
     if session.scalars(select(TaskType.id).where(TaskType.slug == slug)).first() is not None:
         raise ConflictError(f"a task type with slug {slug!r} already exists", field="slug", reason="already exists")
-    task_type = TaskType(slug=slug, name=name or slug, description=description or "")
+    name = text("name", slug if name is None else name, 200) or slug  # an empty name is the slug
+    task_type = TaskType(slug=slug, name=name, description=text("description", description))
     session.add(task_type)
     session.flush()
     events.record(session, "task_type.created", actor=actor, task_type_id=task_type.id, slug=slug)

@@ -48,8 +48,8 @@ def create(session: Session, slug: str, name: str | None = None, description: st
     if session.scalars(select(Project.id).where(Project.slug == slug)).first() is not None:
         raise ConflictError(f"a project with slug {slug!r} already exists", field="slug",
                             reason="already exists")
-    name = _text("name", slug if name is None else name, 200) or slug  # an empty name is the slug
-    project = Project(slug=slug, name=name, description=_text("description", description))
+    name = text("name", slug if name is None else name, 200) or slug  # an empty name is the slug
+    project = Project(slug=slug, name=name, description=text("description", description))
     session.add(project)
     session.flush()
     events.record(session, "project.created", actor=actor, project_id=project.id, slug=slug)
@@ -65,7 +65,7 @@ def update(session: Session, key: int | str, fields: dict[str, Any] | None = Non
     if unknown:
         raise ValidationError(sorted(unknown)[0], f"cannot be changed; editable fields are {', '.join(EDITABLE)}")
     for field, value in changes.items():
-        setattr(project, field, _text(field, value, 200 if field == "name" else None))
+        setattr(project, field, text(field, value, 200 if field == "name" else None))
     events.record(session, "project.updated", actor=actor, project_id=project.id, changes=changes)
     return project
 
@@ -101,7 +101,8 @@ def stats(session: Session, key: int | str) -> dict[str, Any]:
     }
 
 
-def _text(field: str, value: Any, max_length: int | None = None) -> str:
+def text(field: str, value: Any, max_length: int | None = None) -> str:
+    """``value`` if it is a string of at most ``max_length`` characters, else a ValidationError on ``field``."""
     if not isinstance(value, str):
         raise ValidationError(field, "must be a string")
     if max_length and len(value) > max_length:

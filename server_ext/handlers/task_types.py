@@ -22,7 +22,7 @@ class TaskTypesHandler(ApiHandler):
         body = self.json_object()
         actor = self.current_user.username
         self.send(await self.write_store(lambda s: definitions.create_type(
-            s, body.get("slug"), body.get("name"), body.get("description", "") or "", actor=actor).to_dict()), 201)
+            s, body.get("slug"), body.get("name"), body.get("description", ""), actor=actor).to_dict()), 201)
 
 
 class TaskTypeHandler(ApiHandler):
