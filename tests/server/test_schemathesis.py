@@ -35,7 +35,7 @@ from .processes import TOKEN, get, public_server
 SEED = 20261201
 # Fuzzed cases per operation, besides the examples and coverage cases: with ~70 operations the whole run
 # stays within two to three minutes on two cores.
-FUZZED = 100
+FUZZED = 50
 AUTH = {"Authorization": f"token {TOKEN}"}
 TABLES = ("projects", "tasks", "annotations", "assets", "events")
 NO_AWS = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None,
