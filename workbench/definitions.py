@@ -286,26 +286,32 @@ def _count(value: Any) -> bool:
 MAX_DEPTH = 64
 
 
-def check_storable(value: Any, field: str = "result") -> None:
+def check_storable(value: Any, field: str = "result", *, plain: bool = True, by_keys: bool = False) -> None:
     """Refuse, naming the field, what no store keeps as JSON: a number that is not finite (NaN, Infinity), a NUL
     or an unpaired surrogate in a string or a key, nesting deeper than ``MAX_DEPTH``. Walked without recursion, so
-    a deep value cannot exhaust the stack."""
-    stack = [(value, field, 0)]
+    a deep value cannot exhaust the stack.
+
+    A value inside is named ``field.key[0]``; with ``by_keys`` by its keys alone (``payload.x[1]``: a request
+    body's fields), and too deep a nesting is then said of ``field`` itself. Without ``plain`` only the depth is
+    checked."""
+    stack = [(value, "" if by_keys else field, 0)]
     while stack:
         node, path, depth = stack.pop()
-        if isinstance(node, float) and not math.isfinite(node):
-            raise ValidationError(path, "must be a finite number, not NaN or Infinity")
+        if plain and isinstance(node, float) and not math.isfinite(node):
+            raise ValidationError(path or field, "must be a finite number, not NaN or Infinity")
         if isinstance(node, str):
-            _check_text(node, path, "holds")
+            if plain:
+                _check_text(node, path or field, "holds")
         elif isinstance(node, (dict, list)):
             if depth >= MAX_DEPTH:
-                raise ValidationError(path, f"nests deeper than {MAX_DEPTH} levels")
+                raise ValidationError(field if by_keys else path, f"nests deeper than {MAX_DEPTH} levels")
             if isinstance(node, dict):
-                for key in node:
-                    _check_text(key, path, "has a key holding")
-                stack.extend((child, f"{path}.{key}", depth + 1) for key, child in node.items())
+                if plain:
+                    for key in node:
+                        _check_text(key, path or field, "has a key holding")
+                stack.extend((child, f"{path}.{key}" if path else str(key), depth + 1) for key, child in node.items())
             else:
-                stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(node))
+                stack.extend((child, f"{path or field}[{index}]", depth + 1) for index, child in enumerate(node))
 
 
 def _check_text(text: str, field: str, says: str) -> None:

@@ -12,7 +12,6 @@ workbench end at ``default_handlers`` here (JSON under the API, a plain page els
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from jupyter_server.extension.handler import ExtensionHandlerJinjaMixin, Extensi
 from tornado import web
 
 from workbench import WorkbenchError
+from workbench.definitions import MAX_DEPTH, check_storable
 from workbench.errors import NotFoundError, ValidationError, WorkbenchError as _Error
 from workbench.store.types import json_default
 
@@ -32,8 +32,6 @@ MAX_PAGE = 500
 MAX_INT = 2**31 - 1
 #: An id in a URL: at most nine digits, so always below MAX_INT; a longer one matches no route (404).
 ID = "[0-9]{1,9}"
-#: Deepest nesting of arrays and objects a JSON body may have; a result or a definition needs far less.
-MAX_DEPTH = 64
 _INTEGER = re.compile(r"-?[0-9]{1,10}")
 
 
@@ -46,45 +44,17 @@ def parse_json(raw: bytes | str, field: str = "body", *, plain: bool = False) ->
     """JSON text as Python, or a ValidationError naming ``field``: malformed, or nested over ``MAX_DEPTH``.
 
     ``plain`` also refuses what the backends do not store alike (the researcher API's bodies):
-    NaN and infinities, NUL characters and unpaired surrogates, each named by its path.
+    NaN and infinities, NUL characters and unpaired surrogates, each named by its path
+    (``definitions.check_storable``).
     """
     try:
         value = json.loads(raw)
     except RecursionError:
-        raise ValidationError(field, f"is nested more than {MAX_DEPTH} levels deep") from None
+        raise ValidationError(field, f"nests deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(field, f"is not valid JSON: {exc}") from None
-    _check_tree(value, field, plain)
+    check_storable(value, field, plain=plain, by_keys=True)
     return value
-
-
-def _check_tree(value: Any, field: str, plain: bool) -> None:
-    """Walk the parsed document without recursion: its depth, and with ``plain`` its leaves."""
-    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
-    while stack:
-        node, depth, path = stack.pop()
-        if isinstance(node, (dict, list)):
-            if depth >= MAX_DEPTH:
-                raise ValidationError(field, f"is nested more than {MAX_DEPTH} levels deep")
-            items = node.items() if isinstance(node, dict) else enumerate(node)
-            for key, child in items:
-                if plain and isinstance(key, str):
-                    _check_text(key, path or field)
-                stack.append((child, depth + 1, f"{path}.{key}" if path and isinstance(key, str)
-                              else key if isinstance(key, str) else f"{path or field}[{key}]"))
-        elif plain and isinstance(node, str):
-            _check_text(node, path or field)
-        elif plain and isinstance(node, float) and not math.isfinite(node):
-            raise ValidationError(path or field, "must be a finite number (not NaN or Infinity)")
-
-
-def _check_text(text: str, path: str) -> None:
-    if "\x00" in text:
-        raise ValidationError(path, "must not contain a NUL character")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(path, "must not contain an unpaired surrogate") from None
 
 
 class WorkbenchMixin(ExtensionHandlerMixin):

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import fastjsonschema
@@ -117,6 +118,26 @@ def test_a_stored_definition_with_a_remote_ref_fails_closed_in_both_validators(s
                 said = json.dumps(caught.value.to_dict())
                 assert caught.value.field.startswith("definition.label_schema"), said
                 assert "TOP-SECRET" not in said and url not in said and "secret" not in said
+    assert seen == []
+
+
+def test_a_collaboration_answer_is_checked_without_fetching_or_backtracking(listener, secret_file):
+    """The collaboration page's answers (assisted labelling) go through the same validator as submissions."""
+    from workbench.collab.live import LiveSession, Member
+
+    url, seen = listener
+    annotator = Member(1, "human", "annotator", "W1")
+    schemas = [_schema(ref) for ref in _refs(url, secret_file)]
+    schemas.append({"type": "object", "properties": {"label": {"type": "string", "pattern": "(a)\\1"}}})
+    for schema in schemas:
+        game = {"task_id": 1, "label_schema": schema, "proposal": None, "current": None, "final": None,
+                "turn": "annotator", "result": None}
+        live = LiveSession(1, "s", "assisted_labelling", {}, {}, "active", {"game": game}, {1: annotator})
+        with pytest.raises(ValidationError) as caught:
+            live.act(annotator, {"kind": "submit", "result": {"label": "aa"}}, datetime.now(timezone.utc))
+        said = json.dumps(caught.value.to_dict())
+        assert caught.value.field.startswith("definition.label_schema"), said
+        assert "TOP-SECRET" not in said and url not in said
     assert seen == []
 
 

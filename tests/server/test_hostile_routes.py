@@ -41,7 +41,7 @@ async def test_deep_json_is_a_400_on_the_body_of_every_json_route(fetch_json, st
     before = row_counts(study.store)
     status, data, _ = await fetch_json(*url_of(path), method=method, body=DEEP)
     assert (status, data["field"], data["error"]) == (400, "body", "validation_error"), data
-    assert "nested more than 64 levels" in data["reason"]
+    assert "nests deeper than 64 levels" in data["reason"]
     assert row_counts(study.store) == before
 
 

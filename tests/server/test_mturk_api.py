@@ -31,6 +31,35 @@ def submit(sim, hit_id: str, worker_id: str, result) -> str:
 
 
 @BOTH
+async def test_sync_and_ingest_over_http_survive_hostile_answers(fetch_json, study, sim, wb_store):
+    """Issue 14, defect 2: a result of 3,000 nested brackets (or a lone surrogate) posted to externalSubmit made
+    every later POST /api/mturk/sync answer 500. Now it is an invalid answer on its own assignment."""
+    api = "workbench/api/mturk"
+    spec = {**SPEC, "max_assignments": 3}
+    status, created, _ = await fetch_json(api, "hits", method="POST",
+                                          body={"project": "cats", "task_ids": study.task_ids[:1], "spec": spec})
+    assert status == 201
+    [hit_id] = created["hit_ids"]
+    submit(sim, hit_id, "A1HONEST", {"labels": ["cat"]})
+    for worker_id, result in (("A1DEEP", "[" * 3000 + "]" * 3000), ("A1SURROGATE", '{"labels": ["\\ud800"]}')):
+        worker = SimulatedWorker(sim.url, worker_id)
+        assert worker.submit_to_mturk(worker.accept(hit_id)["AssignmentId"], {"result": result}) == 200
+    outcomes = []
+    for _ in range(2):  # and again: nothing is left that fails every later run
+        for method in ("reviewable", "poll"):
+            status, synced, _ = await fetch_json(api, "sync", method="POST", body={"method": method})
+            assert status == 200, synced
+        status, ingested, _ = await fetch_json(api, "ingest", method="POST", body={})
+        assert status == 200, ingested
+        outcomes.append((ingested["ingested"], ingested["invalid"]))
+    assert outcomes == [(1, 2), (0, 0)]  # each assignment taken up once: the honest one stored, two for review
+    status, page, _ = await fetch_json(api, "assignments", params={"project": "cats", "status": "submitted"})
+    assert sorted(a["worker_id"] for a in page["items"]) == ["A1DEEP", "A1HONEST", "A1SURROGATE"]
+    with wb_store.session() as s:
+        assert [a.actor for a in s.query(Annotation)] == ["A1HONEST"]
+
+
+@BOTH
 async def test_hits_sync_ingest_review_through_the_api(fetch_json, study, sim, wb_store):
     api = "workbench/api/mturk"
     status, created, _ = await fetch_json(api, "hits", method="POST",

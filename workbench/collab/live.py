@@ -16,7 +16,7 @@ import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from ..definitions import check_storable
+from ..definitions import check_storable, result_validator
 from ..errors import ValidationError
 from ..store.models import CollabSession
 from . import paradigms
@@ -191,7 +191,8 @@ class LiveSession:
         schema = (self.game or {}).get("label_schema")
         if not schema:
             return
-        error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(result))
+        # the definition's own rules: RE2 patterns, no reference followed outside the schema
+        error = best_match(result_validator(schema).iter_errors(result))
         if error is not None:
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             raise ValidationError("action.result" + where, error.message, message=plain_result_error(error))
