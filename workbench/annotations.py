@@ -1,7 +1,7 @@
 """Annotations: validated against their definition before anything is written, idempotent per submission.
 
 Before the schema, a result must be something every store keeps as it is and every export writes back as JSON
-(``definitions.check_storable``: finite numbers, no NUL, no unpaired surrogate, bounded depth), and its task id
+(``json_safety.check_storable``: finite numbers, no NUL, no unpaired surrogate, bounded depth), and its task id
 one the store's id column holds (``tasks.check_id``): a value the database would refuse fails its own request with
 a 400 naming the field, never the transaction it shares with others.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import definitions, events, projects, tasks
+from . import definitions, events, json_safety, projects, tasks
 from .errors import NotFoundError, ValidationError
 from .store.models import Annotation, Task
 
@@ -70,7 +70,7 @@ def submit(session: Session, task_id: int, result: Any, *, actor: str = "", subm
         if existing is not None:
             return Submission(existing, True)
     _check_short("tool_version", tool_version, 64)
-    definitions.check_storable(result)
+    json_safety.check_storable(result)
     definitions.validate_result(task.definition, result)
     annotation = Annotation(task_id=task.id, result=result, schema_version=task.definition.version,
                             tool_version=tool_version, actor=actor, submission_id=submission_id or uuid.uuid4().hex,
@@ -110,4 +110,4 @@ def _check_short(field: str, value: Any, limit: int = 128) -> None:
         raise ValidationError(field, "must be a string")
     if len(value) > limit:
         raise ValidationError(field, f"must be at most {limit} characters")
-    definitions.check_storable(value, field)
+    json_safety.check_storable(value, field)

@@ -95,9 +95,9 @@ def register_s3(session: Session, project: int | str, key: str, *, bucket: str |
         raise ValidationError("s3_key", "must be a relative S3 key of 1-1024 characters")
     if sha256 is not None and (len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256.lower())):
         raise ValidationError("sha256", "must be 64 hexadecimal characters")
-    for field, value in (("width", width), ("height", height)):
+    for name, value in (("width", width), ("height", height)):
         if value is not None and (not isinstance(value, int) or value <= 0):
-            raise ValidationError(field, "must be a positive integer")
+            raise ValidationError(name, "must be a positive integer")
     _check_media_type(media_type)
     return _add(session, project, actor=actor, media_type=media_type, s3_bucket=bucket, s3_key=key,
                 sha256=sha256 and sha256.lower(), width=width, height=height, meta=_metadata(metadata))

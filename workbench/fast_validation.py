@@ -7,7 +7,7 @@ lengths, ranges, combinators); anything else is checked by ``jsonschema`` alone.
 the compiled check refuses is checked again by ``definitions.check_result``, so the
 error that names the field and the reason is always jsonschema's.
 
-The compiled check runs only what ``definitions.check_label_schema`` allows, as jsonschema's
+The compiled check runs only what ``json_safety.check_label_schema`` allows, as jsonschema's
 does: it resolves no reference outside the schema (every URI scheme is refused, so a stored
 schema with a remote ``$ref`` is never fetched), and its patterns match with RE2 in linear
 time. fastjsonschema compiles patterns with Python's ``re``; the compiled ones are swapped for
@@ -25,7 +25,7 @@ from typing import Any
 
 import fastjsonschema
 
-from . import definitions
+from . import definitions, json_safety
 from .errors import ValidationError
 
 #: Keywords whose meaning draft-07 and draft 2020-12 share.
@@ -65,7 +65,7 @@ def _compiled(schema: Any) -> Callable[[Any], Any] | None:
     if not isinstance(schema, dict) or not _portable(schema):
         return None
     try:
-        definitions.check_label_schema(schema)
+        json_safety.check_label_schema(schema)
     except ValidationError:
         return None  # jsonschema's check refuses every result, naming the definition's fault
     schema = {k: v for k, v in schema.items() if k != "$schema"}
@@ -84,7 +84,7 @@ def _on_re2(compiled: Callable[[Any], Any]) -> Callable[[Any], Any] | None:
         return None
     for pattern in list(patterns):
         try:
-            patterns[pattern] = definitions.regex(pattern)
+            patterns[pattern] = json_safety.regex(pattern)
         except ValidationError:
             return None
     return compiled

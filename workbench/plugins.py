@@ -30,7 +30,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import definitions, events
+from . import definitions, events, json_safety
 from .errors import ConflictError, NotFoundError, ValidationError
 from .store.models import Plugin, TaskType
 
@@ -61,7 +61,7 @@ def validate_manifest(manifest: Any, plugins_root: str | Path) -> Found:
     """Check a manifest against the seed's rules; the error names the field and the reason."""
     if not isinstance(manifest, dict):
         raise ValidationError("manifest", "must be a JSON object")
-    definitions.check_storable(manifest, "manifest")  # it is stored as JSON; nothing below walks it unbounded
+    json_safety.check_storable(manifest, "manifest")  # it is stored as JSON; nothing below walks it unbounded
     for key in REQUIRED:
         if key not in manifest:
             raise ValidationError(f"manifest.{key}", "is required")

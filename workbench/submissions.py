@@ -14,7 +14,7 @@ does the same for a batch in one transaction, for the server's group commit, and
 alone.
 
 ``parse`` is the door: it bounds the ids and refuses a result no store keeps as it is
-(``definitions.check_storable``: NaN, Infinity, NUL, unpaired surrogates, deep nesting),
+(``json_safety.check_storable``: NaN, Infinity, NUL, unpaired surrogates, deep nesting),
 naming the field, so that nothing it lets through can fail a batch it shares with others.
 """
 
@@ -29,7 +29,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import annotations, assignments, definitions, events, fast_validation, signing, tasks, worker_sessions
+from . import annotations, assignments, events, fast_validation, json_safety, signing, tasks, worker_sessions
 from .annotations import Submission
 from .assignments import Arrival, link_arrivals
 from .errors import ConflictError, NotFoundError, StoreError, ValidationError, WorkbenchError
@@ -79,7 +79,7 @@ def parse(body: Any) -> dict[str, Any]:
     tool_version = body.get("tool_version", "")
     if not isinstance(tool_version, str) or len(tool_version) > 64 or not tool_version.isprintable():
         raise ValidationError("tool_version", "must be at most 64 printable characters")
-    definitions.check_storable(body["result"], "result")
+    json_safety.check_storable(body["result"], "result")
     return {"task_id": task_id, "assignment_id": body["assignment_id"], "hit_id": body.get("hit_id", ""),
             "worker_id": body["worker_id"], "result": body["result"], "tool_version": tool_version}
 

@@ -21,7 +21,7 @@ from jupyter_server.extension.handler import ExtensionHandlerJinjaMixin, Extensi
 from tornado import web
 
 from workbench import WorkbenchError
-from workbench.definitions import MAX_DEPTH, check_storable
+from workbench.json_safety import MAX_DEPTH, check_storable
 from workbench.errors import NotFoundError, ValidationError, WorkbenchError as _Error
 from workbench.store.types import json_default
 
@@ -45,7 +45,7 @@ def parse_json(raw: bytes | str, field: str = "body", *, plain: bool = False) ->
 
     ``plain`` also refuses what the backends do not store alike (the researcher API's bodies):
     NaN and infinities, NUL characters and unpaired surrogates, each named by its path
-    (``definitions.check_storable``).
+    (``json_safety.check_storable``).
     """
     try:
         value = json.loads(raw)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
-from workbench import annotations, definitions, submission_writer, submissions, tasks, worker_sessions
+from workbench import annotations, definitions, json_safety, submission_writer, submissions, tasks, worker_sessions
 from workbench.errors import ValidationError
 from workbench.store.models import Annotation, Assignment, Event
 
@@ -126,7 +126,7 @@ def test_parse_refuses_results_no_store_can_keep_naming_the_field(result, field)
 def test_parse_refuses_results_nested_beyond_the_limit_and_takes_them_up_to_it():
     assert refusal(body(result={"labels": ["cat"], "note": _nest(70)})).field.startswith("result.note")
     assert refusal(body(result=_nest(100_000))).field.startswith("result")  # no recursion: no RecursionError
-    nested = _nest(definitions.MAX_DEPTH - 1)
+    nested = _nest(json_safety.MAX_DEPTH - 1)
     assert submissions.parse(body(result={"labels": ["cat"], "note": nested}))["result"]["note"] == nested
 
 
@@ -377,7 +377,7 @@ def test_fuzz_the_result_check_refuses_exactly_what_postgresql_refuses(postgresq
     with postgresql.connect() as conn:
         try:
             conn.execute(text("SELECT CAST(:doc AS jsonb)"), {"doc": json.dumps(value)})
-            taken = _depth(value) <= definitions.MAX_DEPTH
+            taken = _depth(value) <= json_safety.MAX_DEPTH
         except Exception:  # noqa: BLE001 - whatever PostgreSQL refused, for whatever reason
             taken = False
     try:

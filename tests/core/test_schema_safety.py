@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import referencing.exceptions
 
-from workbench import definitions, fast_validation
+from workbench import definitions, fast_validation, json_safety
 from workbench.errors import ValidationError
 from workbench.store.models import TaskDefinition
 
@@ -145,7 +145,7 @@ def test_result_validators_retrieve_nothing_even_when_asked(listener, secret_fil
     """The registry behind the result validators refuses every retrieval, whatever reaches it."""
     url, seen = listener
     for ref in _refs(url, secret_file):
-        validator = jsonschema.Draft202012Validator(_schema(ref), registry=definitions.LOCAL_ONLY)
+        validator = jsonschema.Draft202012Validator(_schema(ref), registry=json_safety.LOCAL_ONLY)
         with pytest.raises(referencing.exceptions.Unresolvable) as caught:
             list(validator.iter_errors({"label": "cat"}))
         assert "TOP-SECRET" not in str(caught.value)
@@ -238,7 +238,7 @@ def test_a_catastrophic_pattern_finishes_in_both_validators(schema, good, bad, c
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["jsonschema"] == out["submission check"] == [True, False]
     assert out.get("compiled") == ([True, False] if compiled else None)
-    definitions.check_label_schema(schema)  # and a definition may say it: RE2 runs it
+    json_safety.check_label_schema(schema)  # and a definition may say it: RE2 runs it
 
 
 def test_the_submission_check_refuses_a_catastrophic_mismatch_with_the_field(store):

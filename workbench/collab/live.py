@@ -16,7 +16,7 @@ import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from ..definitions import check_storable, result_validator
+from ..json_safety import check_storable, result_validator
 from ..errors import ValidationError
 from ..store.models import CollabSession
 from . import paradigms
@@ -45,7 +45,7 @@ def check_frame(frame: Any) -> dict[str, Any]:
     """A client's frame, or ValidationError naming what is wrong with it (its message in plain words).
 
     What a frame carries becomes events and state, written in batches that every session in play shares: a
-    value no store keeps (``definitions.check_storable``) is refused here, or it would fail them all."""
+    value no store keeps (``json_safety.check_storable``) is refused here, or it would fail them all."""
     if not isinstance(frame, dict):
         raise ValidationError("frame", "must be a JSON object", message=UNREADABLE)
     try:

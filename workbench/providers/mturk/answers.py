@@ -6,7 +6,7 @@ instead of being expanded. It reaches us as text (boto3 decodes MTurk's JSON), s
 read as UTF-8 whatever its declaration says, and a declaration of another encoding than
 MTurk's (ASCII, or UTF-8) is refused. The worker page sends its result as JSON in the
 ``result`` field, which is decoded here and held to what every store keeps
-(``definitions.check_storable``); a link-out HIT sends ``completion_code``.
+(``json_safety.check_storable``); a link-out HIT sends ``completion_code``.
 
 ``parse`` raises ValidationError, and nothing else, for any text: sync keeps a refused
 answer raw (``storable``) with the reason, and ingest records it as invalid for review.
@@ -22,7 +22,7 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as DET
 
-from ...definitions import MAX_DEPTH, check_storable
+from ...json_safety import MAX_DEPTH, check_storable
 from ...errors import ValidationError
 
 NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"
