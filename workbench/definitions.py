@@ -23,16 +23,14 @@ from functools import lru_cache
 from typing import Any
 
 import jsonschema
-import referencing.exceptions
-from jsonschema.exceptions import best_match
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import events
 from .errors import ConflictError, NotFoundError, ValidationError
 # Their home until the split; still importable from here.
-from .json_safety import (LOCAL_ONLY, MAX_DEPTH, check_label_schema, check_storable, regex,  # noqa: F401
-                          result_validator)
+from .json_safety import (LOCAL_ONLY, MAX_DEPTH, check_label_schema, check_storable, first_error,  # noqa: F401
+                          regex, result_validator)
 from .projects import SLUG, text
 from .store.models import Task, TaskDefinition, TaskType
 
@@ -292,12 +290,7 @@ def validate_result(definition: TaskDefinition, result: Any, *, field: str = "re
 
 def check_result(definition_id: int, version: str, schema_json: str, result: Any, *, field: str = "result") -> None:
     """``validate_result`` for a definition given by its id, version and schema (as sorted JSON text)."""
-    try:
-        error = best_match(_validator(definition_id, schema_json).iter_errors(result))
-    except referencing.exceptions.Unresolvable:
-        # Never the reference itself: it may name a file or a host, and this error may reach a worker.
-        raise ValidationError("definition.label_schema", "has a reference that does not resolve inside it; "
-                              "the definition must be fixed", schema_version=version) from None
+    error = first_error(_validator(definition_id, schema_json), result, schema_version=version)
     if error is not None:
         raise ValidationError(field + _path(error.absolute_path), error.message, schema_version=version)
 

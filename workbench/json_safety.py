@@ -10,6 +10,7 @@ allows only what cannot reach outside the schema or take more than linear time, 
 from __future__ import annotations
 
 import math
+import urllib.parse
 from functools import lru_cache
 from typing import Any
 
@@ -17,6 +18,7 @@ import jsonschema
 import re2
 import referencing
 import referencing.exceptions
+from jsonschema.exceptions import best_match
 
 from .errors import ValidationError
 
@@ -75,17 +77,23 @@ def result_validator(label_schema: dict[str, Any]) -> jsonschema.protocols.Valid
 # -- label schemas: what a worker's input may make the server run ---------------------
 #: Keywords that refer to another schema: only local ones (``#…``) are followed.
 REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
-#: Keywords whose values are data, not schemas: a ``$ref`` or a ``pattern`` key inside them means nothing.
-DATA_KEYWORDS = ("enum", "const", "default", "examples")
+#: Keywords that apply their schemas to the very value they sit on: a reference that comes back through only
+#: these (and other references) never reaches the end of the answer, so the check would go on forever.
+IN_PLACE = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 
 
 def check_label_schema(schema: Any, field: str = "definition.label_schema") -> None:
     """Refuse, naming the keyword, a schema that would make the server reach outside it or take more than linear
-    time on a worker's input: a ``$ref`` that is not local (``#/$defs/…``), a ``pattern`` or ``patternProperties``
-    regular expression RE2 cannot run (backreferences, lookarounds), or ``unevaluatedProperties`` beside
-    ``patternProperties`` (jsonschema matches those with Python's backtracking engine)."""
+    time on a worker's input: a ``$ref`` that is not local (``#/$defs/…``), a local one that comes back to where it
+    started without reading into the answer (``{"$ref": "#"}``), a ``pattern`` or ``patternProperties`` regular
+    expression RE2 cannot run (backreferences, lookarounds), or ``unevaluatedProperties`` beside
+    ``patternProperties`` (jsonschema matches those with Python's backtracking engine).
+
+    Every object in the schema is looked at, also inside ``enum``, ``const`` or ``default`` and under property
+    names that look like keywords: a local reference can point anywhere, and what it points at is run as a
+    schema."""
     if isinstance(schema, dict) and not isinstance(schema.get("$schema", ""), str):
         raise ValidationError(f"{field}.$schema", "must be the URI of a JSON Schema dialect, such as "
                                                    "https://json-schema.org/draft/2020-12/schema")
@@ -107,11 +115,96 @@ def check_label_schema(schema: Any, field: str = "definition.label_schema") -> N
             if key == "patternProperties" and isinstance(value, dict):
                 for pattern in value:
                     regex(pattern, f"{path}.{key}")
-            if key not in DATA_KEYWORDS:
-                stack.append((value, f"{path}.{key}"))
+            stack.append((value, f"{path}.{key}"))
     if {"unevaluatedProperties", "patternProperties"} <= keywords:
         raise ValidationError(f"{field}.unevaluatedProperties", "cannot be used with patternProperties; list the "
                                                                 "properties, or use additionalProperties")
+    _check_no_ref_cycle(schema, field)
+
+
+def _check_no_ref_cycle(schema: Any, field: str) -> None:
+    """Refuse a local reference from which the check comes back to the same schema, at the same place in the
+    answer, through references and ``IN_PLACE`` keywords only. (A reference under ``properties`` or ``items``
+    reads one level further into the answer each time: a tree's schema may refer to itself that way.)"""
+    nodes: dict[str, tuple[dict[str, Any], str, str]] = {}  # JSON pointer: (schema, its path in words, its resource)
+    anchors: dict[tuple[str, str], str] = {}
+    stack: list[tuple[Any, str, str, str]] = [(schema, "", field, "")]
+    while stack:
+        node, pointer, path, resource = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, f"{pointer}/{i}", f"{path}[{i}]", resource) for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("$id"), str):
+            resource = pointer  # "#…" inside it is read from here (a base URI of its own)
+        nodes[pointer] = (node, path, resource)
+        for key in ("$anchor", "$dynamicAnchor"):
+            if isinstance(node.get(key), str):
+                anchors[(resource, node[key])] = pointer
+        for key, value in node.items():
+            escaped = str(key).replace("~", "~0").replace("/", "~1")
+            stack.append((value, f"{pointer}/{escaped}", f"{path}.{key}", resource))
+
+    def target(ref: str, resource: str) -> str | None:
+        fragment = urllib.parse.unquote(ref[1:])
+        if fragment and not fragment.startswith("/"):
+            return anchors.get((resource, fragment))
+        return resource + fragment
+
+    def next_in_place(pointer: str) -> list[tuple[str, str]]:
+        node, path, resource = nodes[pointer]
+        out = []
+        for key in REF_KEYWORDS:
+            if isinstance(node.get(key), str) and (to := target(node[key], resource)) in nodes:
+                out.append((to, f"{path}.{key}"))
+        for key in IN_PLACE:
+            value = node.get(key)
+            children = (range(len(value)) if isinstance(value, list) else value if isinstance(value, dict)
+                        and key == "dependentSchemas" else [None])
+            for child in children:
+                if child is None:
+                    to = f"{pointer}/{key}"
+                else:
+                    to = f"{pointer}/{key}/{str(child).replace('~', '~0').replace('/', '~1')}"
+                if to in nodes:
+                    out.append((to, nodes[to][1]))
+        return out
+
+    state: dict[str, int] = {}  # 1: on the current walk, 2: done
+    for start in nodes:
+        if start in state:
+            continue
+        state[start] = 1
+        walk = [(start, iter(next_in_place(start)))]
+        while walk:
+            pointer, edges = walk[-1]
+            step = next(edges, None)
+            if step is None:
+                state[pointer] = 2
+                walk.pop()
+                continue
+            to, path = step
+            if state.get(to) == 1:
+                raise ValidationError(path, "leads back to a schema it came from without reading any further "
+                                            "into the answer, so no answer could ever be checked; refer to a "
+                                            "schema only under properties or items to repeat it")
+            if to not in state:
+                state[to] = 1
+                walk.append((to, iter(next_in_place(to))))
+
+
+def first_error(validator: jsonschema.protocols.Validator, result: Any, **context: Any) -> Any:
+    """jsonschema's best error for ``result``, or None. A schema that cannot be run (a reference that leads
+    nowhere, or comes back without end in a schema stored before the rules) fails closed: ValidationError on
+    ``definition.label_schema``, which names no file or host and lets the caller go on with other work."""
+    try:
+        return best_match(validator.iter_errors(result))
+    except referencing.exceptions.Unresolvable:
+        reason = "has a reference that does not resolve inside it"
+    except RecursionError:
+        reason = "refers to itself without end"
+    raise ValidationError("definition.label_schema", f"{reason}; the definition must be fixed", **context)
 
 
 def regex(pattern: str, field: str = "pattern") -> Any:

@@ -251,3 +251,86 @@ def test_the_submission_check_refuses_a_catastrophic_mismatch_with_the_field(sto
     with pytest.raises(ValidationError) as caught:
         check({"code": "a" * 26 + "!"})
     assert caught.value.field == "result.code" and "does not match" in caught.value.reason
+
+
+# -- found by review: keyword-named properties, and references that never reach the end of the answer ---------
+@pytest.mark.parametrize("schema, field", [
+    ({"type": "object", "properties": {"enum": {"type": "object", "patternProperties": {"^(a+)+$": {}},
+                                                "unevaluatedProperties": False}}},
+     "definition.label_schema.unevaluatedProperties"),
+    ({"type": "object", "properties": {"const": {"$ref": "http://127.0.0.1:9/label.json"}}},
+     "definition.label_schema.properties.const.$ref"),
+    ({"type": "object", "properties": {"default": {"type": "string", "pattern": "(a)\\1"}}},
+     "definition.label_schema.properties.default.pattern"),
+    ({"$ref": "#/enum/0", "enum": [{"pattern": "(?=a)"}]}, "definition.label_schema.enum[0].pattern"),
+])
+def test_a_schema_under_a_keyword_like_name_is_checked_too(store, schema, field):
+    with store.transaction() as s:
+        _task_type(s)
+        with pytest.raises(ValidationError) as caught:
+            definitions.create_definition(s, "classification", "1.0", {"label_schema": schema})
+    assert caught.value.field == field
+
+
+CYCLES = [
+    ({"$ref": "#"}, "definition.label_schema.$ref"),
+    ({"allOf": [{"$ref": "#"}]}, "definition.label_schema.allOf[0].$ref"),
+    ({"$ref": "#/$defs/a", "$defs": {"a": {"anyOf": [{"$ref": "#/$defs/b"}]}, "b": {"not": {"$ref": "#/$defs/a"}}}},
+     None),
+    ({"$defs": {"x": {"$anchor": "x", "if": {"$ref": "#x"}}}, "$ref": "#/$defs/x"}, None),
+]
+
+
+@pytest.mark.parametrize("schema, field", CYCLES)
+def test_a_reference_that_comes_back_without_reading_the_answer_is_refused(store, schema, field):
+    with store.transaction() as s:
+        _task_type(s)
+        with pytest.raises(ValidationError) as caught:
+            definitions.create_definition(s, "classification", "1.0", {"label_schema": schema})
+    assert caught.value.field.startswith("definition.label_schema") and caught.value.field.endswith("$ref")
+    assert field is None or caught.value.field == field
+    assert "without reading" in caught.value.reason
+
+
+def test_a_schema_may_refer_to_itself_one_level_down_the_answer(store):
+    tree = {"type": "object", "required": ["label"], "properties": {
+        "label": {"enum": ["cat", "dog"]}, "parts": {"type": "array", "items": {"$ref": "#"}}}}
+    with store.transaction() as s:
+        _task_type(s)
+        made = definitions.create_definition(s, "classification", "1.0", {"label_schema": tree})
+        definitions.validate_result(made, {"label": "cat", "parts": [{"label": "dog", "parts": [{"label": "cat"}]}]})
+        with pytest.raises(ValidationError) as caught:
+            definitions.validate_result(made, {"label": "cat", "parts": [{"label": "cow"}]})
+    assert caught.value.field == "result.parts[0].label"
+
+
+@pytest.mark.parametrize("schema", [schema for schema, _ in CYCLES])
+def test_a_stored_schema_that_refers_to_itself_fails_closed(store, schema):
+    """Stored before the rule: every result is refused on the definition (a 400, never a RecursionError)."""
+    from workbench.collab.live import LiveSession, Member
+
+    with store.transaction() as s:
+        row = TaskDefinition(task_type_id=_task_type(s).id, version="9.0", definition={"label_schema": schema})
+        s.add(row)
+        s.flush()
+        check = fast_validation.checker(row.id, row.version, row.label_schema)
+        for validate in (lambda result: definitions.validate_result(row, result), check):
+            with pytest.raises(ValidationError) as caught:
+                validate({"label": "cat"})
+            assert caught.value.field.startswith("definition.label_schema")
+    annotator = Member(1, "human", "annotator", "W1")
+    game = {"task_id": 1, "label_schema": schema, "proposal": None, "current": None, "final": None,
+            "turn": "annotator", "result": None}
+    live = LiveSession(1, "s", "assisted_labelling", {}, {}, "active", {"game": game}, {1: annotator})
+    with pytest.raises(ValidationError) as caught:
+        live.act(annotator, {"kind": "submit", "result": {"label": "cat"}}, datetime.now(timezone.utc))
+    assert caught.value.field.startswith("definition.label_schema")
+
+
+def test_a_schema_that_recurses_at_run_time_fails_closed_not_with_a_recursion_error():
+    """What the creation check cannot see (a dynamic scope, say) is still no RecursionError when it runs."""
+    validator = jsonschema.Draft202012Validator({"$ref": "#"}, registry=json_safety.LOCAL_ONLY)
+    with pytest.raises(ValidationError) as caught:
+        json_safety.first_error(validator, {"label": "cat"}, schema_version="1.0")
+    assert (caught.value.field, caught.value.to_dict()["schema_version"]) == ("definition.label_schema", "1.0")
+    assert "itself without end" in caught.value.reason

@@ -16,7 +16,7 @@ import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from ..json_safety import check_storable, result_validator
+from ..json_safety import check_storable, first_error, result_validator
 from ..errors import ValidationError
 from ..store.models import CollabSession
 from . import paradigms
@@ -192,7 +192,7 @@ class LiveSession:
         if not schema:
             return
         # the definition's own rules: RE2 patterns, no reference followed outside the schema
-        error = best_match(result_validator(schema).iter_errors(result))
+        error = first_error(result_validator(schema), result)
         if error is not None:
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             raise ValidationError("action.result" + where, error.message, message=plain_result_error(error))
