@@ -161,6 +161,8 @@ def local_files(source: str, roots: list[Path]) -> list[Path]:
         raise ValidationError("path", _outside(source, roots)) from None
     # A source whose fixed part (a glob's, up to its first wildcard) is outside the roots is refused unseen.
     fixed = Path(*itertools.takewhile(lambda part: not _GLOB.search(part), path.parts)) if path.parts else path
+    if ".." in path.parts[len(fixed.parts):]:  # it could leave the fixed part, and say what exists outside
+        raise ValidationError("path", "a glob may not go up a folder (..) after its first wildcard")
     if not _within(_real(fixed), roots, itself=True):
         raise ValidationError("path", _outside(source, roots))
     if _is_file(path):

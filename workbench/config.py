@@ -27,14 +27,17 @@ def home() -> Path:
 def asset_roots(project: str) -> list[Path]:
     """The folders, symlinks resolved, that ``project``'s local asset files may come from: ``<home>/assets``, the
     project's own ``<home>/<project>/assets`` (where the demo writes its images), then each folder in
-    ``WORKBENCH_ASSET_ROOTS`` (relative ones are read from the current folder). A file is an asset only inside
-    one of them."""
+    ``WORKBENCH_ASSET_ROOTS`` (absolute paths; a relative one is refused). A file is an asset only inside one of
+    them."""
     from .errors import ValidationError
 
     base = home()
     try:
         named = [Path(entry).expanduser() for entry in (os.environ.get("WORKBENCH_ASSET_ROOTS") or "").split(os.pathsep)
                  if entry.strip()]
+        relative = next((str(root) for root in named if not root.is_absolute()), None)
+        if relative is not None:  # read from the current folder, the CLI's and the server's roots would differ
+            raise ValidationError("WORKBENCH_ASSET_ROOTS", f"names a relative folder ({relative}); give absolute paths")
         return [root.resolve() for root in (base / "assets", base / project / "assets", *named)]
     except (OSError, RuntimeError, ValueError) as exc:  # ~nosuchuser, a loop of symlinks
         raise ValidationError("WORKBENCH_ASSET_ROOTS", f"names a folder that cannot be read: {exc}") from None

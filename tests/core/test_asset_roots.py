@@ -103,6 +103,26 @@ def test_the_default_roots_are_the_homes_assets_folder_and_the_projects(cats, mo
         assert assets.register_file(s, "cats", beside).local_path == str(beside)
 
 
+def test_a_relative_root_is_refused_naming_the_variable(cats, monkeypatch, tmp_path):
+    """Read from the current folder, "images:." would be / for a server started there (found by review)."""
+    png(tmp_path / "x.png", (4, 4))
+    monkeypatch.chdir(tmp_path)
+    for value in (".", f"{tmp_path}{os.pathsep}images"):
+        monkeypatch.setenv("WORKBENCH_ASSET_ROOTS", value)
+        refusal = _refusal(cats, str(tmp_path / "x.png"))
+        assert refusal.field == "WORKBENCH_ASSET_ROOTS" and "relative" in refusal.reason
+
+
+def test_a_glob_that_goes_up_after_its_wildcard_is_refused_unseen(cats, places):
+    """Else the answer told whether a file outside the roots exists (found by review)."""
+    media, private = places
+    (media / "shots").mkdir(parents=True)
+    climb = "/".join([".."] * (len(media.parts)))
+    said = {_refusal(cats, f"{media}/*/{climb}{target}", add=True).message
+            for target in (private / "secret.png", private / "nothing.png")}
+    assert len(said) == 1 and "wildcard" in said.pop()
+
+
 @pytest.mark.parametrize("path", ["a\x00b.png", "~nosuchuser-4419/x.png", "x" * 300 + ".png", ""])
 def test_a_path_no_file_can_have_is_refused_naming_the_field(cats, places, path):
     assert _refusal(cats, path).field == "path"
