@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import random
+import subprocess
+import threading
 
 import pytest
 
@@ -24,6 +27,7 @@ from .test_worker import post_submission, token_for
 pytestmark = pytest.mark.parametrize("wb_backend", ["sqlite", "postgresql"])
 
 UNLIMITED = {"rate_limit_ip": 0, "rate_limit_worker": 0}
+WRITER_TIMEOUT = 60  # seconds the writer process may take to answer; only ever reached when it hangs
 
 
 @pytest.fixture
@@ -134,18 +138,30 @@ def _items_past_parse(task_ids):
     return ("[" + ", ".join(items) + "]\n").encode(), fields
 
 
+def read_line(process: subprocess.Popen, timeout: float = WRITER_TIMEOUT) -> bytes:
+    """The next line the writer prints; the test fails, rather than hangs, when none comes in ``timeout`` seconds."""
+    lines: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        pytest.fail(f"the submission writer printed no line in {timeout:.0f}s")
+
+
 def test_the_writer_process_stores_the_honest_neighbours_of_poisoned_items(free):
     line, fields = _items_past_parse(free.task_ids)
     process = _writer(free.store.url)
     try:
-        assert "ready" in json.loads(process.stdout.readline())
+        assert "ready" in json.loads(read_line(process))
         process.stdin.write(line)
         process.stdin.flush()
-        answers = json.loads(process.stdout.readline())
+        answers = json.loads(read_line(process))
+        _, stderr = process.communicate(timeout=WRITER_TIMEOUT)  # its input closed: the writer ends
     finally:
-        process.stdin.close()
-        process.wait(timeout=30)
-    stderr = process.stderr.read().decode()
+        if process.poll() is None:  # whatever happened above, no writer outlives the test
+            process.kill()
+        process.wait()
+    stderr = stderr.decode()
     assert [a.get("status") or (a["error"], a["body"]["field"]) for a in answers] == [
         201 if field is None else (400, field) for field in fields]
     with free.store.session() as s:
