@@ -36,7 +36,17 @@ class OpenAPIHandler(ApiHandler):
         self.send(spec())
 
 
-class DocsHandler(PageHandler):
+class NoLoginRedirect:
+    """Under the API an anonymous GET is refused with 403 in JSON, as the spec says, not sent to the login page
+    (what Jupyter's APIHandler does too)."""
+
+    def get_login_url(self) -> str:
+        if not self.current_user:
+            raise web.HTTPError(403)
+        return super().get_login_url()
+
+
+class DocsHandler(NoLoginRedirect, PageHandler):
     """Swagger UI, from the swagger-ui-bundle package (no CDN). Under the API, its errors are JSON."""
 
     write_error = WorkbenchMixin.write_error
@@ -47,7 +57,7 @@ class DocsHandler(PageHandler):
         self.finish(self.render_template("docs.html", spec_url=self.base_url + "workbench/api/openapi.json"))
 
 
-class DocsStaticHandler(SafeStaticMixin, WorkbenchMixin, JupyterHandler, web.StaticFileHandler):
+class DocsStaticHandler(NoLoginRedirect, SafeStaticMixin, WorkbenchMixin, JupyterHandler, web.StaticFileHandler):
     """Swagger UI's files, for logged-in researchers only (errors in JSON, as everywhere under the API)."""
 
     @web.authenticated
