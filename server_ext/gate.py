@@ -9,32 +9,67 @@ would reach (the routing is not done twice: that handler is what it returns), an
   log a traceback writing their error page; and a ``PUT`` on a static file would be refused by the
   XSRF check, 403 instead of 405. A handler with no method of its own (a catch-all 404 answering
   in ``prepare``) is left to answer;
-- a form body tornado cannot parse gets 400 for the same reason: the error would reach those pages
-  before any user is known. A ``multipart/form-data`` type without a boundary is refused on the
-  headers; for Jupyter's HTML pages (its login, its 404, the collaboration join page), a form body
-  is also parsed once it has arrived, and refused here if it does not parse (``FormChecked``);
-- a body the route does not take is refused by its ``Content-Length`` with 413 before a byte of
-  it is read, and a body sent without one (chunked) is cut off at the same limit: tornado drops
-  the connection past it. The limit is ``WorkbenchApp.max_body_bytes`` for public routes (those
-  whose method is ``@allow_unauthenticated``, Jupyter's login page included) and
-  ``max_api_body_bytes`` for the workbench's researcher routes; Jupyter's other routes keep the
-  server's own (``ServerApp.max_body_size``), which file uploads need.
+- framing tornado would refuse with a bare ``400`` and no body gets a JSON 400 naming the header: a
+  ``Content-Length`` that is not ASCII digits (``str.isdigit`` takes "²", which ``int`` refuses),
+  two different lengths, or a ``Transfer-Encoding`` other than ``chunked`` or beside a length;
+- a ``token`` query argument that is not UTF-8 gets 400 naming it, on Jupyter's handlers and other
+  extensions': Jupyter's identity provider decodes it to find the user, and the error would reach
+  Jupyter's error page before any user is known, which then fails asking for one. Other arguments
+  are decoded by the handler once it knows its user. The workbench's handlers name any argument that
+  does not decode in their own 400, a page or JSON (``WorkbenchMixin.decode_argument``);
+- a form body tornado cannot parse gets 400 for the same reason. A ``multipart/form-data`` type
+  without a boundary is refused on the headers; on the other Jupyter handlers a form body is parsed
+  once it has arrived (from the buffer tornado keeps for the handler, not a copy of it), and refused
+  here if it does not parse or carries a ``token`` that is not UTF-8 (``BodyChecked``);
+- a body the route does not take is refused by its ``Content-Length`` with 413 before a byte of it
+  is read, and a body sent without one (chunked) is answered 413 once it passes the limit, the rest
+  unread (``BodyChecked``). The limit is ``WorkbenchApp.max_body_bytes`` for what anyone may send:
+  the public routes (those whose method is ``@allow_unauthenticated``, Jupyter's login page
+  included) and the handlers that answer in ``prepare`` (catch-all 404s), which read no body at all.
+  On every other route it is the limit for callers the server's identity provider does not know,
+  checked on the headers before the body is read (``Gate.authenticated``); a known researcher may
+  send up to ``max_api_body_bytes`` to the workbench's researcher routes and up to the server's own
+  limit (``ServerApp.max_body_size``) to Jupyter's, which file uploads and nbconvert need.
 
 Without it tornado buffers every body up to ``max_body_size`` (512 MB in Jupyter) before any
-handler code runs.
+handler code runs. One answer stays tornado's: a chunked body to a handler that streams its body
+(the workbench has none) is cut off by tornado itself past the limit, which then closes the
+connection after a bare ``400`` the gate cannot word, the handler having taken the body already.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from typing import Any
 
-from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.base.handlers import JupyterHandler
 from tornado import httputil, routing, web
 
 from .handlers.base import WorkbenchMixin, allowed_methods
 
 ERRORS = {400: "validation_error", 405: "method_not_allowed", 413: "payload_too_large"}
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+#: Decoded by Jupyter's identity provider to find the user, before any handler code runs.
+TOKEN = "token"
+_DIGITS = re.compile(r"[0-9]+")
+_REPEATED = re.compile(r",[ \t]*")  # tornado's reading of one length repeated by a proxy: "5, 5"
+
+
+def declared_length(headers: httputil.HTTPHeaders) -> int | None:
+    """A request's ``Content-Length`` as tornado reads it, or None without one.
+
+    ValueError if tornado would refuse it: anything but ASCII digits, or two different lengths.
+    """
+    value = headers.get("Content-Length")
+    if value is None:
+        return None
+    lengths = set(_REPEATED.split(value))
+    length = lengths.pop()
+    if lengths or not _DIGITS.fullmatch(length):
+        raise ValueError(f"Content-Length {value!r} is not a number of bytes")
+    return int(length)  # ValueError past Python's 4,300 digits too
 
 
 @web.stream_request_body
@@ -62,35 +97,73 @@ class Refusal(web.RequestHandler):
         """The body of a refused request is never read: the connection closes after the answer."""
 
 
-class FormChecked(httputil.HTTPMessageDelegate):
-    """A Jupyter page's request with a form body: the body is parsed as tornado will parse it before the page's
-    handler exists, and a body that does not parse is answered 400 here."""
+class BodyChecked(httputil.HTTPMessageDelegate):
+    """A request the gate follows past its headers, in front of the delegate tornado gave (``inner``), which
+    buffers the body for a handler that does not stream it:
 
-    def __init__(self, gate: Gate, request: httputil.HTTPServerRequest, inner: httputil.HTTPMessageDelegate) -> None:
-        self.gate, self.request, self.inner = gate, request, inner
-        self.chunks: list[bytes] = []
+    - ``anonymous``, ``known``: the most its body may hold if the identity provider does not know the caller,
+      and if it does (None: the server's own limit); asked once the headers are in, before the body is read;
+    - the body is counted as it arrives, and answered 413 past the limit (a body sent without a length);
+    - ``form``: once it has arrived, the body is parsed as tornado will parse it before the handler can answer
+      with a user, and refused if it does not parse or its ``token`` is not UTF-8.
 
-    def headers_received(self, start_line: Any, headers: httputil.HTTPHeaders) -> Any:
+    A refusal takes the place of ``inner``, which never runs its handler.
+    """
+
+    def __init__(self, gate: Gate, request: httputil.HTTPServerRequest, inner: Any, *, anonymous: int,
+                 known: int | None, form: bool) -> None:
+        self.gate, self.request, self.inner, self.target = gate, request, inner, inner
+        self.limit, self.known, self.form = anonymous, known, form
+        self.received = 0
+
+    async def headers_received(self, start_line: Any, headers: httputil.HTTPHeaders) -> None:
         self.start = (start_line, headers)
-        return self.inner.headers_received(start_line, headers)
+        if self.limit != self.known and await self.gate.authenticated(self.request):
+            self.limit = self.known
+        declared = declared_length(headers)  # the gate has checked it reads
+        if self.limit is not None and declared is not None and declared > self.limit:
+            self._refuse(413, "body", "too large", f"the body is larger than {self.limit} bytes")
+            return
+        answer = self.inner.headers_received(start_line, headers)
+        if answer is not None:
+            await answer
 
     def data_received(self, chunk: bytes) -> Any:
-        self.chunks.append(chunk)
+        if self.target is not self.inner:
+            return None  # refused: the rest is not kept
+        self.received += len(chunk)
+        if self.limit is not None and self.received > self.limit:
+            self._refuse(413, "body", "too large", f"the body is larger than {self.limit} bytes")
+            return None
         return self.inner.data_received(chunk)
 
     def finish(self) -> None:
-        try:
-            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), b"".join(self.chunks), {}, {},
-                                          self.request.headers)
-        except httputil.HTTPInputError:
-            refusal = self.gate._refuse(self.request, 400, "body", "cannot be parsed", "the form's body cannot be parsed")
-            refusal.headers_received(*self.start)
-            refusal.finish()
+        if self.target is not self.inner:
+            return
+        if self.form and not self._form_is_readable():
             return
         self.inner.finish()
 
     def on_connection_close(self) -> None:
-        self.inner.on_connection_close()
+        self.target.on_connection_close()
+
+    def _form_is_readable(self) -> bool:
+        body = self.inner.chunks  # the buffer tornado keeps for the handler (a bytearray), read here, not copied
+        arguments: dict[str, list[bytes]] = {}
+        try:
+            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), body, arguments, {},
+                                          self.request.headers)
+        except httputil.HTTPInputError:
+            self._refuse(400, "body", "cannot be parsed", "the form's body cannot be parsed")
+            return False
+        if not _decodes(arguments.get(TOKEN, [])):
+            self._refuse(400, TOKEN, "is not valid UTF-8", "the token in the form's body is not valid UTF-8")
+            return False
+        return True
+
+    def _refuse(self, status: int, field: str, reason: str, message: str) -> None:
+        self.target = self.gate._refuse(self.request, status, field, reason, message)
+        self.target.headers_received(*self.start)
 
 
 class Gate(routing.Router):
@@ -111,27 +184,67 @@ class Gate(routing.Router):
         if method not in allow and not (answers_in_prepare and method in handler.SUPPORTED_METHODS):
             return self._refuse(request, 405, "method", "not allowed", f"{method} is not a method of this URL",
                                 allow=allow)
-        if _unparsable_form(request.headers):
+        headers = request.headers
+        try:
+            declared = declared_length(headers)
+        except ValueError:
+            return self._refuse(request, 400, "Content-Length", "must be a number of bytes",
+                                "the body's Content-Length is not a number of bytes")
+        chunked = "Transfer-Encoding" in headers
+        if chunked and (declared is not None or headers["Transfer-Encoding"].lower() != "chunked"):
+            return self._refuse(request, 400, "Transfer-Encoding", "must be chunked, without a Content-Length",
+                                "the body's Transfer-Encoding cannot be read")
+        if _unparsable_form(headers):
             return self._refuse(request, 400, "Content-Type", "multipart/form-data without a boundary, or encoded",
                                 "the body's Content-Type cannot be parsed")
-        limit = self._limit(handler, method)
-        if limit is not None:
-            declared = request.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
+        jupyter = issubclass(handler, JupyterHandler)
+        # The workbench's own handlers name the argument themselves, in their own kind of answer (a page or JSON).
+        if jupyter and not issubclass(handler, WorkbenchMixin) and not _decodes(request.query_arguments.get(TOKEN, [])):
+            return self._refuse(request, 400, TOKEN, "is not valid UTF-8", "the token in the query is not valid UTF-8")
+        anonymous, known = self._limits(handler, method, answers_in_prepare)
+        if anonymous == known and declared is not None and declared > anonymous:
+            return self._refuse(request, 413, "body", "too large", f"the body is larger than {anonymous} bytes")
+        if getattr(delegate, "stream_request_body", True):
+            # The handler reads the body itself, as it arrives: no buffer to spare, and no caller is asked for.
+            limit = anonymous if anonymous == known else known
+            if limit is not None and declared is not None and declared > limit:
                 return self._refuse(request, 413, "body", "too large", f"the body is larger than {limit} bytes")
-            connection = request.connection
-            if hasattr(connection, "set_max_body_size"):
-                connection.set_max_body_size(limit)  # a chunked body too: tornado stops reading past it
-        if _is_page(handler) and request.headers.get("Content-Type", "").startswith(FORMS):
-            return FormChecked(self, request, delegate)
+            if limit is not None and chunked and hasattr(request.connection, "set_max_body_size"):
+                request.connection.set_max_body_size(limit)  # tornado stops reading past it (docstring)
+            return delegate
+        form = jupyter and headers.get("Content-Type", "").startswith(FORMS)
+        over = chunked or (declared is not None and declared > anonymous)
+        if form or over:
+            return BodyChecked(self, request, delegate, anonymous=anonymous, known=known if over else anonymous,
+                               form=form)
         return delegate
 
-    def _limit(self, handler: type, method: str) -> int | None:
-        if getattr(getattr(handler, method.lower(), None), "__allow_unauthenticated", False):
-            return self.workbench.max_body_bytes
+    def _limits(self, handler: type, method: str, answers_in_prepare: bool) -> tuple[int, int | None]:
+        """The most a body may hold from a caller the identity provider does not know, and from one it does
+        (None: the server's own limit)."""
+        public = self.workbench.max_body_bytes
+        if answers_in_prepare or getattr(getattr(handler, method.lower(), None), "__allow_unauthenticated", False):
+            return public, public
         if issubclass(handler, WorkbenchMixin):
-            return self.workbench.max_api_body_bytes
-        return None
+            return public, self.workbench.max_api_body_bytes
+        return public, None
+
+    async def authenticated(self, request: httputil.HTTPServerRequest) -> bool:
+        """Whether the server's identity provider knows who sends ``request``, from its headers and query (its
+        token or login cookie), asked as the handler will ask it in ``prepare``."""
+        probe = JupyterHandler(self.web_app, request)
+        try:
+            user = probe.identity_provider.get_user(probe)
+            if inspect.isawaitable(user):
+                user = await user
+        except Exception:  # noqa: BLE001 - whatever it cannot read proves no one; the handler will say why
+            user = None
+        finally:
+            # The probe's construction made it the connection's listener; the handler tornado makes will be.
+            forget = getattr(request.connection, "set_close_callback", None)
+            if forget is not None:
+                forget(None)
+        return user is not None
 
     def _route(self, request: httputil.HTTPServerRequest) -> httputil.HTTPMessageDelegate | None:
         """The delegate the rest of the server's rules give, as ``RuleRouter.find_handler`` finds it."""
@@ -155,12 +268,14 @@ class Gate(routing.Router):
             "status": status, "field": field, "reason": reason, "message": message, "allow": allow})
 
 
-FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-def _is_page(handler: type) -> bool:
-    """A Jupyter handler whose error page asks for the user (the workbench's own and the APIs' do not)."""
-    return issubclass(handler, JupyterHandler) and not issubclass(handler, (WorkbenchMixin, APIHandler))
+def _decodes(values: list[bytes]) -> bool:
+    """Whether tornado can decode these argument values (``RequestHandler.decode_argument``)."""
+    try:
+        for value in values:
+            value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _unparsable_form(headers: httputil.HTTPHeaders) -> bool:

@@ -79,6 +79,14 @@ class WorkbenchMixin(ExtensionHandlerMixin):
         else:
             super().log_exception(typ, value, tb)
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """An argument as text; one that is not UTF-8 is a 400 naming it (tornado's own names it only in its
+        message). Jupyter's identity provider decodes ``token`` through this too, before any user is known."""
+        try:
+            return super().decode_argument(value, name)
+        except web.HTTPError:
+            raise ValidationError(name or "path", "is not valid UTF-8") from None
+
     def check_xsrf_cookie(self) -> None:
         """Jupyter's check, answered in plain words: an anonymous caller is told it is not logged in, not
         that an ``_xsrf`` argument is missing from a POST it may not have sent."""

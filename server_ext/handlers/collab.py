@@ -57,6 +57,13 @@ class CollabPageHandler(JupyterHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if not hasattr(self, "_jupyter_current_user"):
+            # An error before ``prepare`` knows no user yet, and Jupyter's error page would raise asking for one
+            # (as ``PageHandler.write_error``).
+            self.current_user = self._jupyter_current_user = None
+        super().write_error(status_code, **kwargs)
+
     @allow_unauthenticated
     async def get(self) -> None:
         args = {name: self.get_query_argument(name, "") for name in ("study", "workerId", "assignmentId", "hitId")}

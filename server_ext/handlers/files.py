@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from tornado import web
@@ -15,6 +18,7 @@ from .base import ApiHandler, SafeStaticMixin
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 YEAR = 365 * 24 * 3600
+CHUNK = 256 * 1024  # bytes of an asset file read and sent at a time
 
 
 def static_url(handler: web.RequestHandler, path: str) -> str:
@@ -75,19 +79,51 @@ class AssetFileHandler(ApiHandler):
         # Checked against the asset roots now, on the file's real path: registered before the rule, or a symlink
         # changed since, it is not served.
         asset, path = await self.read_store(assets.file_to_serve, int(asset_id))
-        try:  # the checked path itself: a symlink put there since is not followed
-            handle = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
-        except OSError:
-            raise NotFoundError("asset file", asset_id) from None
-        self.set_header("Content-Type", bundles.mime_type(asset))
-        # Served from this origin, an uploaded HTML or SVG file must not be able to run anything.
-        self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-        self.set_header("Cache-Control", "private, max-age=3600")
+        # Off the event loop: a slow disk, or a FIFO put in the file's place, holds one thread, not the server.
+        loop = asyncio.get_running_loop()
+        handle = await loop.run_in_executor(None, open_checked, path)
+        if handle is None:
+            raise NotFoundError("asset file", asset_id)
         with handle:
-            while chunk := handle.read(256 * 1024):
+            self.set_header("Content-Type", bundles.mime_type(asset))
+            # Served from this origin, an uploaded HTML or SVG file must not be able to run anything.
+            self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+            self.set_header("Cache-Control", "private, max-age=3600")
+            while chunk := await loop.run_in_executor(None, handle.read, CHUNK):
                 self.write(chunk)
                 await self.flush()
         self.finish()
+
+
+def open_checked(path: Path) -> BinaryIO | None:
+    """The regular file at ``path`` (a real path, just checked) open for reading, or None if ``path`` no longer
+    leads to one: a symlink put in its place, or in place of a folder above it, is not followed to another file.
+
+    ``O_NOFOLLOW`` refuses a symlink as the last component only; the open file is then compared with what the
+    path names: the same device and inode as ``path`` has now, and (where ``/proc`` shows it) the path the open
+    file really has. ``O_NONBLOCK``: opening a FIFO would wait for a writer; it is refused as no regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        opened, now = os.fstat(fd), os.stat(path)
+        if stat.S_ISREG(opened.st_mode) and (opened.st_dev, opened.st_ino) == (now.st_dev, now.st_ino) \
+                and _opened_path(fd) in (None, str(path)):
+            return os.fdopen(fd, "rb")
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _opened_path(fd: int) -> str | None:
+    """The path the kernel resolved for an open file (Linux), or None where it does not say."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
 
 
 default_handlers = [

@@ -18,7 +18,9 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench import WorkbenchError, submissions
+from workbench.errors import ValidationError
 
+from ..gate import declared_length
 from ..ratelimit import retry_after
 from .base import ApiHandler, route
 from .worker import session_cookie
@@ -41,8 +43,11 @@ class SubmissionsHandler(ApiHandler):
     async def prepare(self) -> None:
         await super().prepare()
         limit = self.wb.max_body_bytes
-        declared = self.request.headers.get("Content-Length", "")
-        if (declared.isdigit() and int(declared) > limit) or len(self.request.body or b"") > limit:
+        try:
+            declared = declared_length(self.request.headers) or 0
+        except ValueError:
+            raise ValidationError("Content-Length", "must be a number of bytes") from None
+        if declared > limit or len(self.request.body or b"") > limit:
             raise PayloadTooLarge(f"the submission is larger than {limit} bytes", field="body", reason="too large")
         self._limit(self.wb.ip_limits, self.request.remote_ip or "", "ip")
 

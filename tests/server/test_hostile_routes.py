@@ -8,8 +8,13 @@ the server does not have, and what the server tells strangers about itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import socket
+import threading
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -126,8 +131,10 @@ async def test_a_nul_in_a_file_path_is_a_404(http_server_client, jp_base_url, jp
 
 
 async def test_a_signature_that_is_not_ascii_is_a_403_naming_sig(fetch_json, study):
+    # As long as a real one (an HMAC-SHA256 in hex: 64 characters), so that no length check stops it before the
+    # comparison, which raises on text that is not ASCII.
     status, data, _ = await fetch_json("workbench", "assets", str(study.asset.id), headers=dict(ANON),
-                                       params={"exp": "99999999999", "sig": "é" * 43})
+                                       params={"exp": "99999999999", "sig": "é" * 64})
     assert (status, data["field"]) == (403, "sig")
 
 
@@ -235,6 +242,7 @@ def test_every_operation_documents_the_refusals_it_can_get():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             codes = set(op["responses"])
+            assert "400" in codes, (method, path)  # a request no route can read (Content-Length, a token not UTF-8)
             if op.get("security") != []:
                 assert "403" in codes, (method, path)
             if op.get("requestBody") or op.get("security") == []:
@@ -251,10 +259,11 @@ def served(make_store, tmp_path):
 
 def raw_request(base: str, head: str, body: bytes = b"") -> bytes:
     """Send ``head`` (and ``body``) on a socket and read the answer until the server closes the connection or
-    answers it; a server waiting for a body it was promised would leave the read to time out."""
+    answers it; a server waiting for a body it was promised would leave the read to time out. ``head`` is sent
+    as Latin-1, so that "²" is the one byte 0xB2 a client may put in a header."""
     parts = urlsplit(base)
     with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
-        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        sock.sendall(head.replace("\n", "\r\n").encode("latin-1") + b"\r\n")
         try:
             if body:
                 sock.sendall(body)
@@ -264,6 +273,20 @@ def raw_request(base: str, head: str, body: bytes = b"") -> bytes:
         except (ConnectionResetError, BrokenPipeError):
             answer = b"<reset>"
     return answer
+
+
+#: One 64 KB chunk of a body sent without a length (Transfer-Encoding: chunked), as the client frames it.
+CHUNK = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
+
+
+def json_answer(answer: bytes) -> tuple[int | None, str | None]:
+    """The status of a raw answer and the field its JSON body names (None for what is not there)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1 ") else None
+    try:
+        return status, json.loads(body)["field"]
+    except (ValueError, KeyError, TypeError):
+        return status, None
 
 
 def test_a_body_over_the_limit_is_refused_on_its_length_before_it_is_sent(served):
@@ -279,11 +302,11 @@ def test_a_body_over_the_limit_is_refused_on_its_length_before_it_is_sent(served
     answer = raw_request(base, "POST /workbench/api/projects HTTP/1.1\nHost: x\n"
                                f"Authorization: token {TOKEN}\nContent-Length: 100000000\n")
     assert answer.startswith(b"HTTP/1.1 413 ")
-    # a body sent without a length is cut off at the limit: the connection closes, nothing is taken
-    chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
-    answer = raw_request(base, "POST /workbench/api/submissions HTTP/1.1\nHost: x\nContent-Type: application/json\n"
-                               "Transfer-Encoding: chunked\n", chunk * 3)
-    assert answer == b"<reset>" or answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    # a body sent without a length is cut off at the limit, and answered in JSON too: the rest is not read
+    for route in ("POST /workbench/api/submissions", "POST /nosuch", "POST /login"):
+        answer = raw_request(base, f"{route} HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+                                   "Transfer-Encoding: chunked\n", CHUNK * 3)
+        assert json_answer(answer) == (413, "body"), (route, answer[:300])
     assert "Traceback" not in log.read_text()
 
 
@@ -319,3 +342,219 @@ def test_the_public_server_says_nothing_about_itself_and_logs_no_traceback_for_r
         assert answer.startswith(b"HTTP/1.1 400 "), (route, content_type, answer[:200])
     # start-up's readiness polls (503 until the submission writer runs) and the refusals above: no traceback
     assert "Traceback" not in log.read_text()
+
+
+# -- review of issue 14's fixes: what still reached a traceback, a bare answer or a full buffer ------------------
+def test_a_token_that_is_not_utf8_is_a_400_naming_it_before_any_user_is_known(served):
+    """Jupyter's identity provider decodes ``token`` before a handler knows its user; Jupyter's error page then
+    failed asking for one: a logged traceback and an empty 400."""
+    base, log = served
+    for path in ("/login", "/workbench/collab/join", "/workbench/collab/ws/1", "/nosuch", "/lab", "/api/status",
+                 "/workbench/api/health", "/workbench/assets/1"):
+        answer = raw_request(base, f"GET {path}?token=%ff HTTP/1.1\nHost: x\nConnection: close\n")
+        assert json_answer(answer) == (400, "token"), (path, answer[:300])
+    # in a form's body too, where the identity provider looks as well
+    body = b"token=%ff"
+    answer = raw_request(base, "POST /login HTTP/1.1\nHost: x\nContent-Type: application/x-www-form-urlencoded\n"
+                               f"Connection: close\nContent-Length: {len(body)}\n", body)
+    assert json_answer(answer) == (400, "token"), answer[:300]
+    # the worker's page answers with the worker's error page, as for any query that does not decode
+    answer = raw_request(base, "GET /workbench/annotate/1?token=%ff HTTP/1.1\nHost: x\nConnection: close\n")
+    assert answer.startswith(b"HTTP/1.1 400 ") and b'data-field="token"' in answer, answer[:300]
+    assert "Traceback" not in log.read_text()
+
+
+async def test_the_collaboration_page_writes_its_error_page_for_an_error_before_prepare(
+        study, http_server_client, jp_base_url, monkeypatch):
+    """The gate refuses the one such error known (above); were another to reach the page, its error page still
+    renders, as the worker pages' do (``PageHandler.write_error``)."""
+    from server_ext import gate
+
+    monkeypatch.setattr(gate, "_decodes", lambda values: True)  # let the token through to the page
+    logged = Remember()
+    logging.getLogger("tornado.application").addHandler(logged)
+    try:
+        response = await http_server_client.fetch(f"{jp_base_url}workbench/collab/join?token=%ff", raise_error=False)
+    finally:
+        logging.getLogger("tornado.application").removeHandler(logged)
+    assert response.code == 400 and b"<html" in (response.body or b"").lower()
+    assert not [record for record in logged.records if record.exc_info], [r.getMessage() for r in logged.records]
+
+
+class Remember(logging.Handler):
+    """The records a logger passed on, traceback or not."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("length, body", [
+    ("\u00b2", b"x"), ("\u00b9\u00b2", b"x"), ("1\u00b2", b"x"),  # digits to str.isdigit, not to int
+    ("+5", b"12345"), ("5, 6", b"12345"), ("0x5", b"12345"), ("9" * 5000, b""),
+])
+def test_a_content_length_that_is_not_a_number_of_bytes_is_a_400_naming_it(served, length, body):
+    base, log = served
+    for route in ("POST /workbench/api/submissions", "POST /workbench/api/projects", "POST /login", "POST /nosuch"):
+        answer = raw_request(base, f"{route} HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+                                   f"Content-Length: {length}\n", body)
+        assert json_answer(answer) == (400, "Content-Length"), (route, answer[:300])
+    assert "Traceback" not in log.read_text()
+
+
+def test_framing_tornado_reads_is_read_and_framing_it_refuses_is_a_json_400(served):
+    base, log = served
+    # one length repeated, as proxies sometimes send it, is that length: the body is read (and is no JSON)
+    answer = raw_request(base, "POST /workbench/api/submissions HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+                               "Content-Length: 5, 5\n", b"12 34")
+    assert json_answer(answer) == (400, "body"), answer[:300]
+    for encoding in ("gzip", "chunked\nContent-Length: 5"):
+        answer = raw_request(base, "POST /workbench/api/submissions HTTP/1.1\nHost: x\n"
+                                   f"Transfer-Encoding: {encoding}\n", b"12345")
+        assert json_answer(answer) == (400, "Transfer-Encoding"), (encoding, answer[:300])
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("value, length", [("0", 0), ("65536", 65536), ("5, 5", 5), ("5,5", 5)])
+def test_declared_length_reads_what_tornado_reads(value, length):
+    from tornado.httputil import HTTPHeaders
+
+    from server_ext.gate import declared_length
+
+    assert declared_length(HTTPHeaders({"Content-Length": value})) == length
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "1\u00b2", "\u0661", "+5", "-5", "5.0", "", "5, 6", "9" * 5000])
+def test_declared_length_refuses_what_tornado_refuses(value):
+    from tornado.httputil import HTTPHeaders
+
+    from server_ext.gate import declared_length
+
+    with pytest.raises(ValueError):
+        declared_length(HTTPHeaders({"Content-Length": value}))
+
+
+def test_a_body_no_route_takes_from_a_stranger_is_refused_before_it_is_read(served):
+    """Catch-all 404s and Jupyter's own routes kept tornado's 512 MB: a stranger's body was read whole (a form's
+    twice) before the 403 or 404."""
+    base, log = served
+    # catch-alls, Jupyter's shutdown (for a researcher only) and its trailing-slash redirect
+    for route in ("POST /nosuch", "PUT /nosuch/deeper", "POST /api/nosuch", "POST /api/shutdown", "POST /x/"):
+        answer = raw_request(base, f"{route} HTTP/1.1\nHost: x\nContent-Type: application/x-www-form-urlencoded\n"
+                                   "Content-Length: 150000000\n")  # promised, never sent
+        assert json_answer(answer) == (413, "body"), (route, answer[:300])
+        answer = raw_request(base, f"{route} HTTP/1.1\nHost: x\nContent-Type: application/octet-stream\n"
+                                   "Transfer-Encoding: chunked\n", CHUNK * 3)
+        assert json_answer(answer) == (413, "body"), (route, answer[:300])
+    assert "Traceback" not in log.read_text()
+
+
+async def test_jupyter_s_own_api_takes_a_large_body_from_a_researcher_only(fetch_json, study):
+    """Uploads through the contents API keep the server's own limit for a logged-in researcher."""
+    body = {"type": "file", "format": "text", "content": "a" * 200_000}  # past the public limit of 64 KB
+    status, data, _ = await fetch_json("api", "contents", "big.txt", method="PUT", body=body, headers=dict(ANON))
+    assert (status, data["error"], data["field"]) == (413, "payload_too_large", "body"), data
+    status, data, _ = await fetch_json("api", "contents", "big.txt", method="PUT", body=body)
+    assert status == 201 and data["size"] == 200_000, data
+
+
+@pytest.mark.parametrize("path, method, content_type, body, field", [
+    ("workbench/assets/{asset}?exp=-1&sig=%ff", "GET", None, None, "sig"),
+    ("workbench/api/health?token=%ff", "GET", None, None, "token"),
+    ("workbench/api/annotations?task_id=%ff", "GET", None, None, "task_id"),
+    ("workbench/api/submissions", "POST", "multipart/form-data; boundary=b",
+     b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\nno end', "body"),
+    ("workbench/api/projects", "POST", "application/x-www-form-urlencoded", b"&".join([b"a=1"] * 1500), "body"),
+    ("workbench/api/projects", "POST", "application/x-www-form-urlencoded", b"token=%ff", "token"),
+])
+async def test_an_argument_or_form_a_workbench_route_cannot_read_is_a_400_naming_it(
+        study, http_server_client, jp_base_url, jp_auth_header, path, method, content_type, body, field):
+    url = jp_base_url + path.format(asset=study.asset.id)  # sent as it is: jp_fetch would escape the %
+    response = await http_server_client.fetch(url, method=method, body=body, raise_error=False,
+                                              headers={**jp_auth_header, **({"Content-Type": content_type}
+                                                                            if content_type else {})})
+    data = json.loads(response.body)
+    assert (response.code, data["error"], data["field"]) == (400, "validation_error", field), data
+    assert data["reason"]
+
+
+@pytest.fixture
+def swapped_asset(study, tmp_path, monkeypatch):
+    """An asset in a folder of its own, and ``swap(change)``: ``change(folder, file)`` runs just after the server
+    has checked the file it will serve, and before it opens it (the race a local user could win)."""
+    from workbench import assets
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    file = folder / "cat.png"
+    file.write_bytes(Path(study.asset.local_path).read_bytes())
+    with study.store.transaction() as s:
+        asset_id = assets.register_file(s, "cats", file).id
+    checked = assets.file_to_serve
+
+    def swap(change):
+        def file_to_serve(session, wanted):
+            found = checked(session, wanted)
+            change(folder, file)
+            return found
+
+        monkeypatch.setattr(assets, "file_to_serve", file_to_serve)
+
+    return asset_id, swap
+
+
+async def fetch_asset(fetch_json, asset_id: int):
+    from workbench import bundles, signing
+
+    return await fetch_json("workbench", "assets", str(asset_id), headers=dict(ANON),
+                            params=signing.sign(bundles.asset_message(asset_id)))
+
+
+async def test_an_asset_folder_swapped_for_a_symlink_after_the_check_is_not_followed(fetch_json, swapped_asset,
+                                                                                      tmp_path):
+    asset_id, swap = swapped_asset
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "cat.png").write_bytes(b"SECRET")
+
+    def folder_to_symlink(folder, file):
+        folder.rename(folder.with_name("pics-before"))
+        folder.symlink_to(elsewhere, target_is_directory=True)
+
+    status, _, response = await fetch_asset(fetch_json, asset_id)
+    assert status == 200  # as registered
+    swap(folder_to_symlink)
+    status, data, response = await fetch_asset(fetch_json, asset_id)
+    assert status == 404 and data["error"] == "not_found", response.body[:100]
+
+
+async def test_an_asset_file_swapped_for_a_fifo_after_the_check_is_a_404_not_a_wait(fetch_json, swapped_asset):
+    asset_id, swap = swapped_asset
+    fifos, writers = [], []
+
+    def file_to_fifo(folder, file):
+        file.unlink()
+        os.mkfifo(file)
+        fifos.append(file)
+        # A writer, so that a server that opened the FIFO as a file would read "SECRET" rather than wait forever.
+        writers.append(threading.Thread(target=write_fifo, args=(file,), daemon=True))
+        writers[-1].start()
+
+    swap(file_to_fifo)
+    try:
+        status, data, response = await fetch_asset(fetch_json, asset_id)
+        assert status == 404 and data["error"] == "not_found", response.body[:100]
+    finally:
+        for fifo in fifos:  # a writer still waiting for a reader is let go
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        for writer in writers:
+            writer.join()
+
+
+def write_fifo(path) -> None:
+    with contextlib.suppress(BrokenPipeError), open(path, "wb") as pipe:
+        pipe.write(b"SECRET")
