@@ -80,12 +80,18 @@ class WorkbenchMixin(ExtensionHandlerMixin):
             super().log_exception(typ, value, tb)
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
-        """An argument as text; one that is not UTF-8 is a 400 naming it (tornado's own names it only in its
-        message). Jupyter's identity provider decodes ``token`` through this too, before any user is known."""
+        """An argument (a path's parameter or a query's) as text; one that is not UTF-8 or holds a NUL is a 400
+        naming it (tornado's own names it only in its message). Jupyter's identity provider decodes ``token``
+        through this too, before any user is known."""
         try:
-            return super().decode_argument(value, name)
+            text = super().decode_argument(value, name)
         except web.HTTPError:
             raise ValidationError(name or "path", "is not valid UTF-8") from None
+        # PostgreSQL refuses a NUL in any query, and no name or argument of ours holds one. (A file's path with
+        # one names no file: SafeStaticMixin answers 404.)
+        if "\x00" in text and not isinstance(self, web.StaticFileHandler):
+            raise ValidationError(name or "path", "must not contain a NUL character")
+        return text
 
     def check_xsrf_cookie(self) -> None:
         """Jupyter's check, answered in plain words: an anonymous caller is told it is not logged in, not

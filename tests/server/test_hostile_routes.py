@@ -80,6 +80,26 @@ async def test_a_path_id_past_the_store_is_a_json_404(fetch_json, study, method,
 
 
 @BOTH
+@pytest.mark.parametrize("method, path", [
+    ("GET", "workbench/api/projects/{nul}"), ("PATCH", "workbench/api/projects/{nul}"),
+    ("DELETE", "workbench/api/projects/{nul}"), ("GET", "workbench/api/projects/{nul}/stats"),
+    ("GET", "workbench/api/task-types/{nul}"), ("DELETE", "workbench/api/task-types/{nul}"),
+    ("GET", "workbench/api/task-types/{nul}/definitions"), ("POST", "workbench/api/task-types/{nul}/definitions"),
+    ("GET", "workbench/api/task-types/classification/definitions/{nul}"),
+    ("PUT", "workbench/api/task-types/classification/definitions/{nul}"),
+    ("DELETE", "workbench/api/task-types/classification/definitions/{nul}"), ("GET", "workbench/api/plugins/{nul}"),
+])
+async def test_a_nul_in_a_path_parameter_is_a_400_naming_it(fetch_json, study, method, path):
+    """Found by the hostile campaign: PostgreSQL refuses a NUL in any query, and these answered 500."""
+    before = row_counts(study.store)
+    status, data, _ = await fetch_json(*path.format(nul="a\x00b").split("/"), method=method,
+                                       body="{}" if method in ("POST", "PUT", "PATCH") else None)
+    assert (status, data["error"], data["reason"]) == (400, "validation_error", "must not contain a NUL character")
+    assert data["field"] in ("slug", "version", "name"), data
+    assert row_counts(study.store) == before
+
+
+@BOTH
 async def test_an_annotate_page_past_the_store_is_the_404_page(fetch_json, study):
     for task_id in (HUGE, "2147483648", "999999999"):
         status, _, response = await fetch_json("workbench", "annotate", task_id, headers=dict(ANON))
