@@ -148,7 +148,11 @@ class BodyChecked(httputil.HTTPMessageDelegate):
         self.target.on_connection_close()
 
     def _form_is_readable(self) -> bool:
-        body = self.inner.chunks  # the buffer tornado keeps for the handler (a bytearray), read here, not copied
+        # The buffer tornado keeps for the handler, read here, not copied: a bytearray since tornado 6.5, a list of
+        # chunks before.
+        body = getattr(self.inner, "chunks", None) or b""
+        if isinstance(body, list):
+            body = b"".join(body)
         arguments: dict[str, list[bytes]] = {}
         try:
             httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), body, arguments, {},
