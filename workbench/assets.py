@@ -66,7 +66,7 @@ def register_file(session: Session, project: int | str, path: str | os.PathLike,
     """Register a local file inside the project's asset roots. Its sha256 is computed; a given ``sha256`` must
     match it."""
     file = local_file(projects.get(session, project).slug, path)
-    if not _is_file(file):
+    if not plugins.path_is(file, Path.is_file):
         raise ValidationError("path", f"no such file: {file}")
     digest = sha256_of(file)
     if sha256 is not None and sha256.lower() != digest:
@@ -165,10 +165,10 @@ def local_files(source: str, roots: list[Path]) -> list[Path]:
         raise ValidationError("path", "a glob may not go up a folder (..) after its first wildcard")
     if not _within(_real(fixed), roots, itself=True):
         raise ValidationError("path", _outside(source, roots))
-    if _is_file(path):
+    if plugins.path_is(path, Path.is_file):
         files = [path]
     else:
-        if _is_dir(path):
+        if plugins.path_is(path, Path.is_dir):
             tops = [path]
         elif _GLOB.search(source):
             tops = [Path(p) for p in sorted(glob.glob(os.path.expanduser(source), recursive=True))]
@@ -176,13 +176,14 @@ def local_files(source: str, roots: list[Path]) -> list[Path]:
             raise ValidationError("path", f"no such file or folder: {source}")
         files = []
         for top in tops:
-            if _is_dir(top):
+            if plugins.path_is(top, Path.is_dir):
                 files.extend(p for p in sorted(top.rglob("*"))
-                             if _is_file(p) and not _hidden(p.relative_to(top).as_posix()))
-            elif _is_file(top):
+                             if plugins.path_is(p, Path.is_file) and not _hidden(p.relative_to(top).as_posix()))
+            elif plugins.path_is(top, Path.is_file):
                 files.append(top)
         if not files:
-            raise ValidationError("path", f"{source} {'holds' if _is_dir(path) else 'matches'} no file")
+            held = "holds" if plugins.path_is(path, Path.is_dir) else "matches"
+            raise ValidationError("path", f"{source} {held} no file")
     real = [_real(f) for f in files]
     for file, found in zip(files, real):
         if not _within(found, roots):
@@ -214,7 +215,8 @@ def file_to_serve(session: Session, asset_id: int) -> tuple[Asset, Path]:
     asset = get(session, asset_id)
     found = _real(asset.local_path) if asset.local_path else None
     project = session.get(Project, asset.project_id)
-    if found is None or project is None or not _within(found, config.asset_roots(project.slug)) or not _is_file(found):
+    if (found is None or project is None or not _within(found, config.asset_roots(project.slug))
+            or not plugins.path_is(found, Path.is_file)):
         raise NotFoundError("asset file", asset_id)
     return asset, found
 
@@ -229,20 +231,6 @@ def _real(path: Any) -> Path | None:
 def _within(path: Path | None, roots: list[Path], *, itself: bool = False) -> bool:
     """Whether ``path`` lies below one of ``roots`` (or is one, if ``itself``)."""
     return path is not None and any(root in path.parents or (itself and path == root) for root in roots)
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except (OSError, ValueError):
-        return False
 
 
 def _add_file(session: Session, project_id: int, file: Path, known: dict[str, Asset], media_type: str | None,

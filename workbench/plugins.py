@@ -73,7 +73,7 @@ def validate_manifest(manifest: Any, plugins_root: str | Path) -> Found:
             raise ValidationError(f"manifest.{key}", "must be 1-32 characters of letters, digits and . - _ +")
     base = Path(plugins_root).resolve()
     root = _inside(base, base.parent, manifest["root"], "manifest.root")
-    if root == base or not _is(root, Path.is_dir):
+    if root == base or not path_is(root, Path.is_dir):
         raise ValidationError("manifest.root", "must be a plugin folder inside the plugins root")
     for key in ("js", "css"):
         files = manifest[key]
@@ -83,7 +83,7 @@ def validate_manifest(manifest: Any, plugins_root: str | Path) -> Found:
         for index, name in enumerate(files):
             field = f"manifest.{key}[{index}]"
             path = _inside(root, root, name, field)
-            if not _is(path, Path.is_file):
+            if not path_is(path, Path.is_file):
                 raise ValidationError(field, f"no such file in the plugin folder: {name}")
             if not path.resolve().is_relative_to(base):
                 raise ValidationError(field, "leads outside the plugins root")
@@ -116,7 +116,7 @@ def _inside(limit: Path, start: Path, value: Any, field: str) -> Path:
     return path
 
 
-def _is(path: Path, kind) -> bool:
+def path_is(path: Path, kind) -> bool:
     """``kind(path)`` (``Path.is_file``, ``Path.is_dir``), False where the file system cannot even look it up."""
     try:
         return kind(path)

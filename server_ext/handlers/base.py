@@ -20,7 +20,7 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerJinjaMixin, ExtensionHandlerMixin
 from tornado import web
 
-from workbench import WorkbenchError
+from workbench import WorkbenchError, projects
 from workbench.json_safety import MAX_DEPTH, check_storable
 from workbench.errors import NotFoundError, ValidationError, WorkbenchError as _Error
 from workbench.store.types import json_default
@@ -29,7 +29,7 @@ AUTH_RESOURCE = "workbench"
 API = "/workbench/api"
 MAX_PAGE = 500
 #: Largest id or integer a query may name: the store's INTEGER columns are 32-bit on PostgreSQL.
-MAX_INT = 2**31 - 1
+MAX_INT = projects.MAX_ID
 #: An id in a URL: at most nine digits, so always below MAX_INT; a longer one matches no route (404).
 ID = "[0-9]{1,9}"
 _INTEGER = re.compile(r"-?[0-9]{1,10}")
