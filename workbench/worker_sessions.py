@@ -3,9 +3,8 @@
 One WorkerSession per (provider, assignment id): a second visit resumes it. The browser
 that holds the session's token (a random string; the store keeps only its SHA-256) may
 submit for the session's tasks and nothing else. When every task has the worker's
-annotation the session completes and gets a completion code drawn from ``secrets``,
-unique in the store, that the worker pastes back into the crowd platform and the
-researcher checks at review time.
+annotation the session completes and gets a completion code (``crowd.codes``) that the
+worker pastes back into the crowd platform and the researcher checks at review time.
 
 A worker who arrives when the project has no open task left for them is not turned away
 with a HIT they cannot finish: with ``close_if_no_task`` the visit becomes a session
@@ -19,9 +18,6 @@ would be dropped.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,14 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import events, projects
+from .crowd.codes import code_matches, hash_token, new_token, token_matches, unique_code
 from .errors import ConflictError, NotFoundError, ValidationError
 from .store.models import HIT, Annotation, Task, WorkerSession
 from .store.types import utcnow
 from .signing import SignatureError
 
 PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read and typed by people
-CODE_LENGTH = 16  # 80 bits
 #: The status of a session that found no open task for its worker (``start_or_resume(close_if_no_task=True)``).
 NO_TASK = "no_task"
 
@@ -62,10 +57,6 @@ def check_ids(assignment_id: Any, worker_id: Any, hit_id: Any = "") -> None:
         raise ValidationError("assignmentId", "is the preview placeholder; accept the HIT first")
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start_or_resume(session: Session, provider: str, assignment_id: str, worker_id: str, hit_id: str = "",
                     project: int | str | None = None, *, token: str | None = None,
                     tasks_per_session: int = 1, close_if_no_task: bool = False) -> Visit:
@@ -86,9 +77,9 @@ def start_or_resume(session: Session, provider: str, assignment_id: str, worker_
         if existing.worker_id != worker_id:
             raise ConflictError("this assignment belongs to another worker", field="workerId",
                                 reason="does not match the assignment")
-        if token is not None and hmac.compare_digest(existing.token, hash_token(token)):
+        if token is not None and token_matches(existing.token, token):
             return Visit(existing, token, True)
-        fresh = secrets.token_urlsafe(32)
+        fresh = new_token()
         existing.token = hash_token(fresh)
         events.record(session, "worker_session.resumed", actor=worker_id, project_id=existing.project_id,
                       worker_session_id=existing.id, assignment_id=assignment_id)
@@ -97,7 +88,7 @@ def start_or_resume(session: Session, provider: str, assignment_id: str, worker_
     if not task_ids and not close_if_no_task:
         raise ConflictError(f"project {projects.get(session, project_id).slug!r} has no open task for this worker",
                             field="project", reason="no open tasks")
-    fresh = secrets.token_urlsafe(32)
+    fresh = new_token()
     row = WorkerSession(provider=provider, assignment_id=assignment_id, worker_id=worker_id, hit_id=hit_id,
                         project_id=project_id, task_ids=task_ids, token=hash_token(fresh),
                         status="active" if task_ids else NO_TASK)
@@ -129,7 +120,7 @@ def _pick_tasks(session: Session, hit_id: str, project: int | str | None, worker
 def authenticate(session: Session, assignment_id: str, token: str | None, *, provider: str = "mturk") -> WorkerSession:
     """The session of ``assignment_id`` if ``token`` is its token; SignatureError otherwise."""
     row = find(session, assignment_id, provider=provider)
-    if row is None or not token or not hmac.compare_digest(row.token, hash_token(token)):
+    if row is None or not token or not token_matches(row.token, token):
         raise SignatureError("this browser has no session for the assignment; open the study link again",
                              field="session", reason="missing or wrong")
     return row
@@ -155,11 +146,7 @@ def complete(session: Session, row: WorkerSession) -> str:
     if left:
         raise ConflictError(f"{len(left)} task(s) of this session still need an answer", field="tasks",
                             reason="not all annotated", remaining=left)
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        taken = session.scalars(select(WorkerSession.id).where(WorkerSession.completion_code == code)).first()
-        if taken is None:
-            break
+    code = unique_code(session)
     row.completion_code = code
     if row.status != NO_TASK:  # a session without tasks keeps its mark for review
         row.status = "complete"
@@ -177,8 +164,7 @@ def check_code(session: Session, assignment_id: str, code: str, *, provider: str
     row = find(session, assignment_id, provider=provider)
     if row is None:
         raise NotFoundError("worker session", assignment_id)
-    valid = bool(row.completion_code) and hmac.compare_digest(row.completion_code.encode(),
-                                                             code.strip().upper().encode())
+    valid = code_matches(row.completion_code, code)
     return {"assignment_id": assignment_id, "worker_id": row.worker_id, "valid": valid, "status": row.status,
             "completed_at": row.completed_at.isoformat() if row.completed_at else None}
 

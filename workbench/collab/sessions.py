@@ -14,9 +14,6 @@ flagged for partial pay (``release``). A worker whose socket drops may come back
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,13 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import annotations, bundles, events, projects, worker_sessions
+from ..crowd.codes import hash_token, new_token, token_matches, unique_code
 from ..errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from ..store.models import Asset, CollabParticipant, CollabSession, CollabStudy, Task, WorkerSession
 from . import agents, design, paradigms
 from .paradigms import assisted_labelling
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: people read and type these codes
-CODE_LENGTH = 16
 
 
 class ForbiddenError(WorkbenchError):
@@ -52,10 +47,6 @@ class Seat:
     @property
     def session(self) -> CollabSession:
         return self.participant.session
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # -- studies ---------------------------------------------------------------------------
@@ -111,7 +102,7 @@ def join(s: Session, study: int | str, *, worker_id: str, assignment_id: str, hi
     """Seat a worker: their existing seat (with a fresh token), or a free seat, or a new session."""
     worker_sessions.check_ids(assignment_id, worker_id, hit_id)  # the URL's ids, checked as for link-out
     study_row = get_study(s, study)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     existing = s.scalars(select(CollabParticipant).where(CollabParticipant.provider == provider,
                                                          CollabParticipant.assignment_id == assignment_id)).first()
     if existing is not None:
@@ -230,7 +221,7 @@ def authenticate(s: Session, session_id: int, token: Any) -> CollabParticipant:
     participant = s.scalars(select(CollabParticipant).where(
         CollabParticipant.token_hash == hash_token(token))).first()
     if (participant is None or participant.kind != "human" or participant.session_id != session_id
-            or not hmac.compare_digest(participant.token_hash, hash_token(token))):
+            or not token_matches(participant.token_hash, token)):
         raise ForbiddenError("not allowed")
     return participant
 
@@ -323,17 +314,14 @@ def issue_code(s: Session, cs: CollabSession, p: CollabParticipant, now: datetim
     """The worker's completion code, also kept on the link-out WorkerSession so review checks it alike."""
     if p.completion_code:
         return p.completion_code
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if s.scalars(select(WorkerSession.id).where(WorkerSession.completion_code == code)).first() is None:
-            break
+    code = unique_code(s)
     p.completion_code = code
     visit = s.scalars(select(WorkerSession).where(WorkerSession.provider == p.provider,
                                                   WorkerSession.assignment_id == p.assignment_id)).first()
     if visit is None:
         visit = WorkerSession(provider=p.provider, assignment_id=p.assignment_id, worker_id=p.worker_id,
                               hit_id=p.hit_id, project_id=cs.study.project_id, task_ids=[],
-                              token=hash_token(secrets.token_urlsafe(32)), created_at=now)
+                              token=hash_token(new_token()), created_at=now)
         s.add(visit)
     visit.completion_code, visit.status, visit.completed_at = code, "complete", now
     visit.payload = {**(visit.payload or {}), "collab_session_id": cs.id, "partial_pay": p.partial_pay}

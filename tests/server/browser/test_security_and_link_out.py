@@ -63,7 +63,7 @@ def test_link_out_to_the_completion_code(page, server, server_store):
     code_box = page.locator("#wb-completion-code")
     code_box.wait_for()
     code = code_box.text_content()
-    assert len(code) == worker_sessions.CODE_LENGTH
+    assert len(code) == 16
     page.goto(login)  # coming back shows the same code
     assert page.locator("#wb-completion-code").text_content() == code
     with server_store.store.session() as s:

@@ -214,7 +214,7 @@ def test_a_link_out_worker_with_no_task_left_gets_a_code(page, server, server_st
         assert "Copy this code" in page.locator("main").inner_text()
         codes.append(page.locator("#wb-completion-code").text_content())
         keep(page, f"link-out-no-task-{name}")
-    assert codes[0] == codes[1] and len(codes[0]) == worker_sessions.CODE_LENGTH
+    assert codes[0] == codes[1] and len(codes[0]) == 16
     with server_store.store.session() as s:
         row = worker_sessions.find(s, "LATE-A1")
         assert (row.status, row.task_ids, row.worker_id) == ("no_task", [], "LATECOMER")
