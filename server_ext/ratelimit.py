@@ -1,8 +1,10 @@
-"""In-process token buckets: how many submissions one IP address or one worker may make, and how fast.
+"""In-process token buckets: how many submissions one IP address or one worker may make, how many frames one
+collaboration socket may send, and how fast.
 
 Each key (an address, a worker id) has a bucket of ``burst`` tokens refilled at ``rate``
 per second; a request takes one. An empty bucket answers with the seconds to wait. The
-least recently used keys are forgotten past ``max_keys``, so memory stays bounded. With
+least recently used keys are forgotten past ``max_keys``, so memory stays bounded. A
+collaboration socket holds a ``TokenBuckets`` of its own, of one key, for its frames. With
 several server processes each keeps its own buckets: put the reverse proxy's limit in
 front for a global one.
 """

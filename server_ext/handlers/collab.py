@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from workbench.errors import ValidationError, WorkbenchError
 from workbench.store.types import utcnow
 
 from .. import csp
+from ..ratelimit import TokenBuckets
 from .base import ID, parse_json
 from .worker import script_json
 
@@ -118,7 +118,7 @@ class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         super().open()
         self.session_id = int(session_id)
         self.member_id: int | None = None
-        self._tokens, self._stamp = float(BURST), time.monotonic()
+        self._frames = TokenBuckets(RATE, BURST, max_keys=1)  # this socket's own bucket
         self.service.hub.start()
         self._hello_timer = asyncio.get_running_loop().call_later(HELLO_TIMEOUT, self._no_hello)
 
@@ -132,7 +132,7 @@ class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             hub.reject(self, ValidationError("frame", f"is larger than {MAX_FRAME} bytes",
                                              message="That was too long to send; make it shorter."))
             return
-        if not self._take_token():
+        if self._frames.take("frames"):
             hub.reject(self, ValidationError("frame", "too many frames; slow down",
                                              message="Too much at once: wait a moment, then try again."))
             return
@@ -161,15 +161,6 @@ class CollabSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             return
         self._hello_timer.cancel()
         self.member_id = member.id
-
-    def _take_token(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(BURST, self._tokens + (now - self._stamp) * RATE)
-        self._stamp = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
 
     def on_close(self) -> None:
         self._hello_timer.cancel()
