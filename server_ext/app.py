@@ -23,7 +23,7 @@ from workbench import bundles, config, logs, open_store, plugins, resources
 from workbench.errors import ValidationError
 from workbench.store import Store
 
-from . import csp, gate
+from . import collab_ext, csp, gate
 from .group_commit import SubmissionWriter
 from .ratelimit import TokenBuckets
 
@@ -177,10 +177,9 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         if self.register_plugins and found:
             self._register(found)
         self.log.info("workbench: store %s, %d plugin(s)", config.redact(self.store.url), len(found))
-        from .collab_ext import CollabService  # live collaboration sessions (server_ext/handlers/collab.py)
-
-        self.collab = CollabService(self.store, self.serverapp.base_url, plugin_urls=self.plugin_urls)
-        self.settings["workbench_collab"] = self.collab
+        # Live collaboration sessions (server_ext/handlers/collab.py): their routes and their one hub, on this store.
+        self.collab = collab_ext.install(self.serverapp.web_app, self.serverapp.base_url, self.store,
+                                         plugin_urls=self.plugin_urls, **collab_ext.hub_options(self.serverapp))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         """Once the event loop runs."""

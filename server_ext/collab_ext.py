@@ -1,8 +1,12 @@
 """The collaboration face as a Jupyter server extension: the store, the live hub, the handlers.
 
 ``server_ext.collab_ext`` can be enabled on its own (``--ServerApp.jpserver_extensions=
-{"server_ext.collab_ext": true}``); ``install`` is what the main extension calls to add it.
-One hub per server process: sessions in play live in that process's memory.
+{"server_ext.collab_ext": true}``); ``install`` is what the workbench extension calls to add
+the face to its own routes, on its store and with its plugins (which assisted labelling needs).
+One hub per server process: sessions in play live in that process's memory. So the face is
+installed once per web application: when the workbench extension is enabled too, this one
+leaves the face to it, whichever of the two loads first; its ``CollabHub`` options (all but
+``database_url``) apply to the workbench's hub.
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ class CollabService:
 
 
 def install(web_app, base_url: str, store: Store, **hub_options: Any) -> CollabService:
+    """The face in ``web_app``: its service (and hub) in the settings, its routes. Once: a second call returns the
+    service already there, with its hub, rather than route the same paths to a second one."""
+    installed = web_app.settings.get(collab.SETTINGS_KEY)
+    if installed is not None:
+        return installed
     service = CollabService(store, base_url, **hub_options)
     web_app.settings[collab.SETTINGS_KEY] = service
     handlers = [(url_path_join(base_url, pattern), *rest) for pattern, *rest in collab.default_handlers]
@@ -62,10 +71,25 @@ def _jupyter_server_extension_points():
     return [{"module": "server_ext.collab_ext"}]
 
 
+def hub_options(serverapp) -> dict[str, Any]:
+    """The ``CollabHub`` settings of the server's configuration that tune the hub (its clocks)."""
+    return {k: v for k, v in serverapp.config.get("CollabHub", {}).items() if k != "database_url"}
+
+
+def workbench_linked(serverapp) -> bool:
+    """Whether the workbench's extension (``server_ext``, ``server_ext.public``) is linked to this server, and so
+    installs the face itself when it loads. Every extension is linked before any loads, in whatever order."""
+    return any(getattr(point.app, "name", None) == "workbench" and point.linked
+               for package in serverapp.extension_manager.extensions.values()
+               for point in package.extension_points.values())
+
+
 def _load_jupyter_server_extension(serverapp) -> None:
+    if workbench_linked(serverapp):
+        serverapp.log.info("workbench collaboration sessions: served by the workbench extension")
+        return
     store = open_store(serverapp.config.get("CollabHub", {}).get("database_url") or None)
-    options = {k: v for k, v in serverapp.config.get("CollabHub", {}).items() if k != "database_url"}
-    service = install(serverapp.web_app, serverapp.base_url, store, **options)
+    service = install(serverapp.web_app, serverapp.base_url, store, **hub_options(serverapp))
     # A module extension gets no stop hook: write what is still pending when the process exits.
     atexit.register(service.hub.flush_now)
     serverapp.log.info("workbench collaboration sessions at %sworkbench/collab/", serverapp.base_url)
