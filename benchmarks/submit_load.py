@@ -157,7 +157,7 @@ def measure_workbench(folder: Path, url: str, args) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(folder / "cfg"),
            "JUPYTER_RUNTIME_DIR": str(folder / "rt"), "JUPYTER_DATA_DIR": str(folder / "data"),
            "WORKBENCH_HOME": str(folder)}
-    argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
+    argv = [sys.executable, "-c", "from server_ext.public import main; main()", f"--port={port}", "--ip=127.0.0.1",
             "--IdentityProvider.token=bench", f"--WorkbenchApp.database_url={url}", f"--ServerApp.root_dir={folder}",
             "--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0",
             *([] if any(a.startswith("--log-level") for a in args.server_arg) else ["--log-level=WARN"]),

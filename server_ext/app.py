@@ -1,9 +1,9 @@
 """The ``workbench`` ExtensionApp: configuration, the store, the plugin catalogue, and the handlers.
 
 Loaded into any Jupyter server it adds the researcher API and the worker pages under
-``/workbench/``. ``jupyter workbench`` (``main``) runs it alone in a public server with
-terminals off, no other extension, and the kernel, contents, session and kernelspec
-services not routed at all.
+``/workbench/``. ``jupyter workbench`` (``server_ext.public``) runs it alone in a public
+server with terminals off, no other extension, and the kernel, contents, session and
+kernelspec services not routed at all.
 """
 
 from __future__ import annotations
@@ -262,10 +262,3 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         base_url = self.serverapp.base_url
         return bundles.PluginUrls(self.plugins_url or base_url + "workbench/plugins", base_url + "workbench/assets",
                                   self.asset_url_ttl)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``jupyter-workbench``: the locked-down public server (see ``server_ext.public``)."""
-    from .public import PublicWorkbenchApp
-
-    PublicWorkbenchApp.launch_instance(argv)

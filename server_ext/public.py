@@ -82,3 +82,7 @@ class PublicWorkbenchApp(WorkbenchApp):
 
 def _jupyter_server_extension_points():
     return [{"module": "server_ext.public", "app": PublicWorkbenchApp}]
+
+
+#: Entry point of ``jupyter-workbench`` (``jupyter workbench``): the locked-down public server.
+main = PublicWorkbenchApp.launch_instance

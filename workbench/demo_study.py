@@ -47,7 +47,7 @@ def _root_flag() -> list[str]:
 def workbench_server(store: Store, logs: Path) -> tuple[str, Any]:
     """``jupyter workbench`` (the locked-down public server) on a free port."""
     port = free_port()
-    argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
+    argv = [sys.executable, "-c", "from server_ext.public import main; main()", f"--port={port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={secrets.token_hex(16)}", f"--ServerApp.root_dir={config.home()}",
             *_root_flag()]
     base = f"http://127.0.0.1:{port}"

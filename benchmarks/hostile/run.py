@@ -70,7 +70,7 @@ def campaign(args, folder: Path, url: str, figures: dict[str, Any]) -> None:
                "MTURK_ENVIRONMENT": "local", "MTURK_LOCAL_ENDPOINT": sim.url, "MTURK_MAX_ATTEMPTS": "2",
                "MTURK_RETRY_MODE": "standard"}
         base = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
+        argv = [sys.executable, "-c", "from server_ext.public import main; main()", f"--port={port}", "--ip=127.0.0.1",
                 f"--IdentityProvider.token={TOKEN}", f"--WorkbenchApp.database_url={url}",
                 f"--ServerApp.root_dir={folder}", f"--WorkbenchApp.public_base_url={base}",
                 "--WorkbenchApp.rate_limit_ip=0", "--WorkbenchApp.rate_limit_worker=0",

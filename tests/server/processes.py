@@ -36,7 +36,7 @@ def public_server(database_url: str, workdir: Path, *args: str, tls=None) -> Ite
     env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(workdir / "cfg"),
            "JUPYTER_RUNTIME_DIR": str(workdir / "rt"), "JUPYTER_DATA_DIR": str(workdir / "data")}
     log_path = workdir / "server.log"
-    argv = [sys.executable, "-c", "from server_ext.app import main; main()", f"--port={port}", "--ip=127.0.0.1",
+    argv = [sys.executable, "-c", "from server_ext.public import main; main()", f"--port={port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={TOKEN}", f"--WorkbenchApp.database_url={database_url}",
             f"--ServerApp.root_dir={workdir}", *(["--allow-root"] if os.getuid() == 0 else []), *args]
     base, context = f"http://127.0.0.1:{port}", None

@@ -44,7 +44,7 @@ def test_installing_enables_the_extension_everywhere():
     # …and the install put it where every `jupyter server` of this environment reads it.
     installed = Path(sys.prefix) / "etc/jupyter/jupyter_server_config.d/hitl_workbench.json"
     assert json.loads(installed.read_text()) == config
-    assert project["project"]["scripts"]["jupyter-workbench"] == "server_ext.app:main"
+    assert project["project"]["scripts"]["jupyter-workbench"] == "server_ext.public:main"
     from server_ext import _jupyter_server_extension_points
     from server_ext.app import WorkbenchApp
 
@@ -67,7 +67,7 @@ def test_a_malformed_origin_setting_stops_the_server_at_start_up(make_store, tmp
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
-    argv = [sys.executable, "-c", "from server_ext.app import main; main()", "--port=0",
+    argv = [sys.executable, "-c", "from server_ext.public import main; main()", "--port=0",
             f"--WorkbenchApp.database_url={make_store('sqlite').url}", f"--ServerApp.root_dir={tmp_path}",
             *(["--allow-root"] if os.getuid() == 0 else [])]
     if setting.startswith("--"):
