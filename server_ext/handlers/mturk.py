@@ -14,11 +14,9 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from workbench import providers
+from workbench.crowd import payments, review, work
 from workbench.errors import ValidationError
-from workbench.providers import WorkSpec, get_provider
-from workbench.providers.mturk import costs, listing
-from workbench.providers.mturk.client import check_production, endpoint, environment
-from workbench.providers.mturk.hits import list_hits
 from workbench.tasks import check_id, check_int
 
 from .base import ApiHandler, route
@@ -56,28 +54,36 @@ class MTurkHandler(ApiHandler):
             return self.body().get(name, default)
         return self.get_query_argument(name, default)
 
-    def environment(self) -> str:
+    def place(self) -> tuple[str, str]:
+        """(environment, endpoint) of the request: ``environment`` (MTURK_ENVIRONMENT, else local)."""
         name = self.option("environment", _ABSENT)
         if name is not _ABSENT and (not isinstance(name, str) or not name):  # null and "" are no environment
             raise ValidationError("environment", "must be local, sandbox or production")
-        env = environment(None if name is _ABSENT else name)
-        check_production(env, _flag("confirm_production", self.option("confirm_production", False)))
-        return env
+        return providers.place("mturk", None if name is _ABSENT else name,
+                               confirm_production=_flag("confirm_production", self.option("confirm_production", False)))
+
+    def environment(self) -> str:
+        return self.place()[0]
 
     def provider(self):
-        env = self.environment()
-        key = (env, endpoint(env))
+        key = self.place()
+        env = key[0]
         # Kept on the app, so that a provider lives and dies with the store it records into.
         cache = self.wb.__dict__.setdefault("_mturk_providers", {})
         with _lock:
             if key not in cache:
-                cache[key] = get_provider("mturk", env, store=self.wb.store, confirm_production=True)
+                cache[key] = providers.get_provider("mturk", env, store=self.wb.store, confirm_production=True)
             return cache[key]
 
     async def act(self, fn, *args, **kwargs) -> Any:
         """Run ``fn(provider, ...)`` off the event loop."""
         provider = self.provider()
         return await self.wb.run(fn, provider, *args, **kwargs)
+
+    def send_page(self, items: list[Any], limit: int, offset: int) -> None:
+        """One page of ``items`` (asked for ``limit + 1`` to know whether there is a next)."""
+        self.send({"items": items[:limit], "limit": limit, "offset": offset,
+                   "next_offset": offset + limit if len(items) > limit else None})
 
     def text(self, name: str, *, required: bool = True) -> str:
         value = self.body().get(name, "")
@@ -89,19 +95,14 @@ class MTurkHandler(ApiHandler):
         return check_int(name, self.body().get(name, default))
 
 
-def _rows(rows) -> list[dict[str, Any]]:
-    return [r if isinstance(r, dict) else r.to_dict() for r in rows]
-
-
 class HITsHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        env, (limit, offset) = self.environment(), self.page()
+        limit, offset = self.page()
         filters = {"project": self.get_query_argument("project", None), "status": self.get_query_argument("status", None)}
-        items = await self.read_store(lambda s: _rows(list_hits(s, env, limit=limit + 1, offset=offset, **filters)))
-        self.send({"items": items[:limit], "limit": limit, "offset": offset,
-                   "next_offset": offset + limit if len(items) > limit else None})
+        items = await self.act(lambda p: work.list_(p, limit=limit + 1, offset=offset, **filters))
+        self.send_page(items, limit, offset)
 
     @web.authenticated
     @authorized
@@ -109,20 +110,21 @@ class HITsHandler(MTurkHandler):
         body = self.body()
         project = self.text("project")
         task_ids = body.get("task_ids")
-        if not isinstance(task_ids, list) or not task_ids:
-            raise ValidationError("task_ids", "must be a non-empty list of task ids (null: one link-out HIT)")
-        for index, task_id in enumerate(task_ids):
+        if task_ids is not None and (not isinstance(task_ids, list) or not task_ids):
+            raise ValidationError("task_ids", "must be a non-empty list of task ids (null entries: one link-out "
+                                              "HIT; absent: every pending task not yet on a HIT)")
+        for index, task_id in enumerate(task_ids or []):
             if task_id is not None:
                 check_id(f"task_ids[{index}]", task_id)
         spec = body.get("spec")
         if not isinstance(spec, dict):
             raise ValidationError("spec", "must be an object with title, description, reward_cents, …")
-        work = WorkSpec.from_dict(spec)
+        offer = providers.WorkSpec.from_dict(spec)
         round_, batch = self.integer("round", 0), self.integer("batch_size", 50)
         actor = self.current_user.username
         base_url = self.wb.public_base_url or None  # else WORKBENCH_PUBLIC_BASE_URL
-        result = await self.act(lambda p: p.create_work(project, task_ids, work, round=round_, batch_size=batch,
-                                                        base_url=base_url, actor=actor))
+        result = await self.act(lambda p: work.create(p, project, offer, task_ids, round=round_, batch_size=batch,
+                                                      base_url=base_url, actor=actor))
         self.send(result.to_dict(), 201)
 
 
@@ -135,15 +137,16 @@ class HITActionHandler(MTurkHandler):
         actor = self.current_user.username
         if self.action == "extend":
             assignments, seconds = self.integer("assignments", 0), self.integer("seconds", 0)
-            row = await self.act(lambda p: p.extend(hit_id, assignments=assignments, seconds=seconds, actor=actor))
+            row = await self.act(lambda p: work.extend(p, hit_id, assignments=assignments, seconds=seconds,
+                                                       actor=actor))
         elif self.action == "expire":
-            row = await self.act(lambda p: p.expire(hit_id, actor=actor))
+            row = await self.act(lambda p: work.expire(p, hit_id, actor=actor))
         else:
             project = self.text("project")
             task_id = self.body().get("task_id")
             if task_id is not None:
                 check_id("task_id", task_id)
-            row = await self.act(lambda p: p.associate(hit_id, project, task_id, actor=actor))
+            row = await self.act(lambda p: work.associate(p, hit_id, project, task_id, actor=actor))
         self.send(row.to_dict())
 
 
@@ -151,11 +154,10 @@ class AssignmentsHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        env, (limit, offset) = self.environment(), self.page()
+        limit, offset = self.page()
         filters = {k: self.get_query_argument(k, None) for k in ("status", "hit_id", "worker_id", "project")}
-        items = await self.read_store(lambda s: listing.assignments(s, env, limit=limit + 1, offset=offset, **filters))
-        self.send({"items": items[:limit], "limit": limit, "offset": offset,
-                   "next_offset": offset + limit if len(items) > limit else None})
+        items = await self.act(lambda p: review.assignments(p, limit=limit + 1, offset=offset, **filters))
+        self.send_page(items, limit, offset)
 
 
 class ReviewHandler(MTurkHandler):
@@ -167,13 +169,14 @@ class ReviewHandler(MTurkHandler):
         actor = self.current_user.username
         if self.action == "approve":
             feedback, override = self.text("feedback", required=False), _flag("override", self.body().get("override", False))
-            row = await self.act(lambda p: p.approve(assignment_id, feedback=feedback, override=override, actor=actor))
+            row = await self.act(lambda p: review.approve(p, assignment_id, feedback=feedback, override=override,
+                                                          actor=actor))
         elif self.action == "reject":
             feedback = self.text("feedback")
-            row = await self.act(lambda p: p.reject(assignment_id, feedback, actor=actor))
+            row = await self.act(lambda p: review.reject(p, assignment_id, feedback, actor=actor))
         else:
-            amount, reason = self.integer("amount_cents"), self.text("reason")
-            row = await self.act(lambda p: p.bonus(assignment_id, amount, reason, actor=actor))
+            amount, reason, key = self.integer("amount_cents"), self.text("reason"), self.body().get("key")
+            row = await self.act(lambda p: review.bonus(p, assignment_id, amount, reason, key=key, actor=actor))
         self.send(row.to_dict())
 
 
@@ -185,17 +188,16 @@ class WorkersHandler(MTurkHandler):
         project = self.get_query_argument("project", None)
         blocked = self.get_query_argument("blocked", None)
         flag = None if blocked is None else _flag("blocked", blocked)
-        items = await self.read_store(lambda s: listing.workers(s, project=project, blocked=flag, limit=limit + 1,
-                                                                 offset=offset))
-        self.send({"items": items[:limit], "limit": limit, "offset": offset,
-                   "next_offset": offset + limit if len(items) > limit else None})
+        items = await self.act(lambda p: review.workers(p, project=project, blocked=flag, limit=limit + 1,
+                                                        offset=offset))
+        self.send_page(items, limit, offset)
 
 
 class WorkerHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def get(self, worker_id: str) -> None:
-        self.send(await self.read_store(listing.worker, worker_id))
+        self.send(await self.act(review.worker, worker_id))
 
 
 class WorkerActionHandler(MTurkHandler):
@@ -207,11 +209,10 @@ class WorkerActionHandler(MTurkHandler):
         actor = self.current_user.username
         if self.action == "block":
             reason = self.text("reason")
-            row = await self.act(lambda p: p.block(worker_id, reason, actor=actor))
+            row = await self.act(lambda p: review.block(p, worker_id, reason, actor=actor))
         else:
             reason = self.text("reason", required=False)
-            await self.read_store(listing.worker, worker_id)  # only a worker the workbench knows
-            row = await self.act(lambda p: p.unblock(worker_id, reason=reason, actor=actor))
+            row = await self.act(lambda p: review.unblock(p, worker_id, reason=reason, actor=actor))
         self.send(row.to_dict())
 
 
@@ -219,14 +220,7 @@ class QualificationTypesHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        from sqlalchemy import select
-
-        from workbench.store.models import QualificationType
-
-        env = self.environment()
-        items = await self.read_store(lambda s: _rows(s.scalars(select(QualificationType).where(
-            QualificationType.environment == env).order_by(QualificationType.id))))
-        self.send({"items": items})
+        self.send({"items": await self.act(review.qualification_types)})
 
     @web.authenticated
     @authorized
@@ -258,9 +252,33 @@ class BalanceHandler(MTurkHandler):
     @authorized
     async def get(self) -> None:
         env, project = self.environment(), self.get_query_argument("project", None)
-        cost = await self.read_store(lambda s: costs.cost(s, env, project=project))
+        cost = await self.act(lambda p: p.cost(project=project))
         balance = await self.act(lambda p: p.balance())
         self.send({"environment": env, "balance_cents": balance, "cost": cost})
+
+
+class PaymentsHandler(MTurkHandler):
+    """GET /mturk/payments: the ledger, newest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        limit, _ = self.page()
+        filters = {k: self.get_query_argument(k, None) for k in ("assignment_id", "worker_id")}
+        self.send({"items": await self.act(lambda p: payments.ledger(p, limit=limit, **filters)), "limit": limit})
+
+
+class ReconcilePaymentsHandler(MTurkHandler):
+    """POST /mturk/payments/reconcile: the ledger against MTurk's ListBonusPayments."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        project, actor = self.body().get("project"), self.current_user.username
+        if project is not None and not isinstance(project, str):
+            raise ValidationError("project", "must be a project slug")
+        report = await self.act(lambda p: payments.reconcile(p, project=project, actor=actor))
+        self.send(report.to_dict())
 
 
 class JobHandler(MTurkHandler):
@@ -295,5 +313,7 @@ default_handlers = [
     *[(route(rf"/mturk/qualification-types/(?P<qualification_type_id>{ID})/{a}"), QualificationActionHandler,
        {"action": a}) for a in ("grant", "revoke")],
     (route("/mturk/balance"), BalanceHandler),
+    (route("/mturk/payments"), PaymentsHandler),
+    (route("/mturk/payments/reconcile"), ReconcilePaymentsHandler),
     *[(route(f"/mturk/{job}"), JobHandler, {"action": job}) for job in ("sync", "ingest")],
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from workbench import review
 from workbench.errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from workbench.providers import WorkSpec, get_provider
 from workbench.providers.mturk import answers
@@ -67,17 +68,17 @@ def test_bonus_over_the_balance_is_refused_before_mturk_is_asked(mt, sim, study,
     sim.set_balance("1.00")
     sim.reset_call_count()
     with pytest.raises(ValidationError) as caught:
-        mt.bonus(assignment_id, 90, "great")  # 0.90 + 0.18 fee > 1.00
+        review.bonus(mt, assignment_id, 90, "great")  # 0.90 + 0.18 fee > 1.00
     assert caught.value.field == "amount_cents" and "balance" in caught.value.reason
     assert "SendBonus" not in sim.call_count and _count(store, Bonus) == 0
-    assert mt.bonus(assignment_id, 80, "great").status == "paid"  # 0.80 + 0.16 fits
+    assert review.bonus(mt, assignment_id, 80, "great").status == "paid"  # 0.80 + 0.16 fits
 
 
 def test_bonus_amount_and_reason(mt, sim, study):
     _, assignment_id = _one_submitted(mt, sim, study)
     for amount, reason, field in ((0, "r", "amount_cents"), (1.5, "r", "amount_cents"), (10, "", "reason")):
         with pytest.raises(ValidationError) as caught:
-            mt.bonus(assignment_id, amount, reason)
+            review.bonus(mt, assignment_id, amount, reason)
         assert caught.value.field == field
 
 

@@ -48,8 +48,8 @@ def test_hits_sync_ingest_review_balance(run, sim, study):
     run("mturk", "review", "reject", assignments[1], "--feedback", "wrong label")
     wrong = run("mturk", "review", "reject", assignments[0], "--feedback", "no", ok=False)
     assert wrong.exit_code == 1 and "already approved" in wrong.output
-    assert "$0.10 to A1CLI0, paid" in run("mturk", "review", "bonus", assignments[0], "--amount", "0.10",
-                                          "--reason", "good").output
+    assert f"$0.10 to A1CLI0 for {assignments[0]}, paid" in run("mturk", "review", "bonus", assignments[0],
+                                                                 "--amount", "0.10", "--reason", "good").output
     run("mturk", "review", "block", "A1CLI1", "--reason", "spam")
     run("mturk", "review", "unblock", "A1CLI1")
     run("mturk", "hits", "extend", hit_ids[3], "--assignments", "2")
@@ -106,3 +106,34 @@ def test_a_reused_simulator_is_a_conflict_not_a_remapping(store, study, monkeypa
     # (which request got which id is the order in which they reached the simulator)
     for recorded, given in ((study.task_ids[:2], study.task_ids[2]), (study.task_ids[:2], study.task_ids[3])):
         assert any(f"is recorded for task {r}, MTurk gave it for task {given}" in done.output for r in recorded)
+
+
+def test_money_on_the_command_line_a_rerun_bonus_pays_once_and_overrides_are_explicit(run, sim, study):
+    """Issue 15: `review bonus` run twice printed "paid" twice and MTurk paid twice."""
+    run("mturk", "hits", "create", "--project", "cats", "--title", "Label", "--description", "Pick",
+        "--reward", "0.25", "--quiet")
+    listed = json.loads(run("mturk", "hits", "list", "--project", "cats", "--json").output)
+    first, second = (work(sim, h["hit_id"], f"A1RERUN{i}") for i, h in enumerate(listed[:2]))
+    run("mturk", "sync")
+    command = ("mturk", "review", "bonus", first, "--amount", "0.10", "--reason", "R")
+    assert ", paid" in run(*command).output
+    rerun = run(*command).output
+    assert "already paid" in rerun and "--key" in rerun
+    assert len(sim.client().list_bonus_payments(AssignmentId=first)["BonusPayments"]) == 1
+    assert "already" not in run(*command, "--key", "round-2").output
+    assert len(sim.client().list_bonus_payments(AssignmentId=first)["BonusPayments"]) == 2
+    for amount in ("0.001", "-1", "abc", "nan"):
+        refused = run("mturk", "review", "bonus", first, "--amount", amount, "--reason", "R", ok=False)
+        assert refused.exit_code == 2 and "--amount" in refused.output
+    ledger = json.loads(run("mturk", "payments", "list", "--json").output)
+    assert [r["idempotency_key"] for r in ledger][0] == "round-2" and len(ledger) == 2
+    assert "2 payments confirmed" in run("mturk", "payments", "reconcile", "--project", "cats").output
+
+    run("mturk", "review", "reject", second, "--feedback", "wrong")
+    refused = run("mturk", "review", "approve", second, ok=False)
+    assert refused.exit_code == 1 and "was rejected" in refused.output and "--override" in refused.output
+    assert f"{second} approved" in run("mturk", "review", "approve", second, "--override").output
+    assert run("mturk", "review", "block", "A1RERUN0", ok=False).exit_code == 2  # --reason is required
+    unknown = run("mturk", "review", "unblock", "A1NOBODY", ok=False)
+    assert unknown.exit_code == 1 and "not found" in unknown.output
+    assert run("mturk", "review", "block", "A1RERUN0", "--undo", ok=False).exit_code == 2  # the alias is gone

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from workbench import review
 from workbench.providers import WorkSpec
 from workbench.store.models import HIT, Annotation, Assignment, Bonus, Event, Task, Worker
 
@@ -53,7 +54,7 @@ def test_create_work_sync_ingest_review_pay(mt, sim, study, store):
     mt.approve(first, feedback="Thanks")
     mt.reject(second, "The image shows a dog, not a cat.")
     mt.approve(second, override=True)
-    paid = mt.bonus(first, 25, "Careful work")
+    paid = review.bonus(mt, first, 25, "Careful work")
     mt.block("A1WORKER2", "Too fast")
     mt.unblock("A1WORKER2", reason="Appealed")
     mt.block("A1WORKER2", "Too fast again")

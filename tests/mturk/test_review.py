@@ -1,4 +1,4 @@
-"""Review extras: bonuses never paid twice, qualifications, notifications, workers' history, link-out codes."""
+"""Review extras: qualifications, notifications, workers' history, link-out codes (bonuses: tests/crowd)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from workbench import events
 from workbench.mturk_sim.workers import SimulatedWorker
 from workbench.providers import WorkSpec
-from workbench.providers.mturk import listing
-from workbench.providers.mturk.review import pay_bonus
-from workbench.store.models import Assignment, Bonus, QualificationGrant, WorkerSession
+from workbench import review
+from workbench.errors import ConflictError
+from workbench.crowd import listing
+from workbench.store.models import Assignment, QualificationGrant, WorkerSession
 
 from .conftest import work
 
@@ -24,25 +25,6 @@ def _submitted(mt, sim, study, worker="A1W", task_index=0):
     assignment_id = work(sim, hit_id, worker)
     mt.sync()
     return assignment_id
-
-
-def test_a_retried_bonus_is_paid_once(mt, sim, study, store):
-    assignment_id = _submitted(mt, sim, study)
-    before = mt.balance()
-    paid = mt.bonus(assignment_id, 50, "Thorough")
-    # The answer got lost and the row still says pending: paying it again must not pay again.
-    with store.transaction() as s:
-        s.get(Bonus, paid.id).status = "pending"
-    again = pay_bonus(mt, paid.id)
-    assert again.status == "paid"
-    assert len(sim.client().list_bonus_payments(AssignmentId=assignment_id)["BonusPayments"]) == 1
-    assert before - mt.balance() == 50 + 10
-    with store.session() as s:
-        kinds = [e.type for e in events.query(s, type="mturk.bonus.")]
-    assert kinds.count("mturk.bonus.paid") == 2 and "mturk.bonus.recorded" in kinds
-    second = mt.bonus(assignment_id, 50, "Another, deliberately")  # a new row is a new bonus
-    assert second.unique_request_token != paid.unique_request_token
-    assert len(sim.client().list_bonus_payments(AssignmentId=assignment_id)["BonusPayments"]) == 2
 
 
 def test_qualification_types_grant_and_revoke(mt, sim, study, store):
@@ -68,12 +50,12 @@ def test_qualification_types_grant_and_revoke(mt, sim, study, store):
 def test_notify_workers_and_their_history(mt, sim, study, store):
     assignment_id = _submitted(mt, sim, study, worker="A1KNOWN")
     mt.approve(assignment_id)
-    mt.bonus(assignment_id, 5, "thanks")
+    review.bonus(mt, assignment_id, 5, "thanks")
     sent = mt.notify(["A1KNOWN", "A1STRANGER"], "New HITs", "We posted more work.")
     assert sent["sent"] == 1 and sent["failures"][0]["worker_id"] == "A1STRANGER"
     with store.session() as s:
-        history = listing.worker(s, "A1KNOWN")
-        listed = listing.assignments(s, "local", status="approved", worker_id="A1KNOWN", project="cats")
+        history = listing.worker(s, "mturk", "A1KNOWN")
+        listed = listing.assignments(s, "mturk", "local", status="approved", worker_id="A1KNOWN", project="cats")
     assert [a["assignment_id"] for a in history["assignments"]] == [assignment_id]
     assert history["bonuses"][0]["amount_cents"] == 5 and listed[0]["assignment_id"] == assignment_id
 
@@ -105,6 +87,19 @@ def test_link_out_codes_are_checked_at_ingest_and_review(mt, sim, study, store):
         assert s.scalar(select(func.count()).select_from(WorkerSession)) == 3
         honest_row = s.scalars(select(Assignment).where(Assignment.worker_id == honest)).one()
     assert honest_row.payload["ingest"] == {"outcome": "link_out", "code": "ok"}
+    # Review sees each verdict, and approving a bad code needs an explicit override (issue 15).
+    queue = {item["worker_id"]: item for item in review.queue(mt, project="cats")}
+    assert {w: (i["code_verdict"], i["needs_override"]) for w, i in queue.items()} == {
+        honest: ("ok", False), typo: ("wrong", True), copycat: ("copied", True), stranger: ("no_session", True)}
+    assert review.approve(mt, accepted[honest]["AssignmentId"]).status == "approved"
+    for w, verdict in ((typo, "wrong"), (copycat, "copied"), (stranger, "no_session")):
+        with pytest.raises(ConflictError) as caught:
+            review.approve(mt, accepted[w]["AssignmentId"])
+        assert caught.value.field == "override" and caught.value.context["code_verdict"] == verdict
+    assert review.approve_all(mt, [accepted[typo]["AssignmentId"]])["failed"]
+    assert sim.client().get_assignment(AssignmentId=accepted[typo]["AssignmentId"])["Assignment"][
+        "AssignmentStatus"] == "Submitted"
+    assert review.approve(mt, accepted[typo]["AssignmentId"], override=True).status == "approved"
 
 
 def test_a_link_out_worker_who_found_no_task_is_told_apart_at_ingest_and_review(mt, sim, study, store):

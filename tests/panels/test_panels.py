@@ -32,12 +32,18 @@ def test_review_queue_approve_reject_bonus_block(crowd):
     second.reject_button.click()
     assert _status(crowd.store, second.assignment_id) == "rejected"
 
-    first.bonus_cents.value = 30
+    first.bonus_amount.value = "0.30"
+    first.bonus_button.click()  # no reason: refused, nothing recorded (the panel invents no text for the worker)
+    assert panel.status_text.startswith("✖ reason: is required")
+    first.bonus_reason.value = "Careful boxes"
     first.bonus_button.click()
-    assert panel.status_text == f"✔ paid a 30¢ bonus on {first.assignment_id}"
+    assert panel.status_text.startswith("✔ bonus ") and "$0.30 to " in panel.status_text
     with crowd.store.session() as s:
         assert s.scalar(select(Bonus.amount_cents).where(Bonus.worker_id == first.item["worker_id"])) == 30
 
+    third.block_button.click()  # no reason: refused
+    assert panel.status_text.startswith("✖ reason: is required")
+    third.block_reason.value = "Random answers"
     third.block_button.click()
     with crowd.store.session() as s:
         assert s.scalar(select(Worker.blocked).where(Worker.worker_id == third.item["worker_id"])) is True
@@ -67,7 +73,7 @@ def test_review_queue_bulk_approve_over_a_filter(crowd):
 def test_hit_manager_previews_cost_creates_extends_and_expires(crowd):
     panel = HITManager(crowd.provider, "crowd")
     panel.task_type.value = "bounding-box"
-    panel.reward.value = 0.50
+    panel.reward.value = "0.50"
     panel.assignments.value = 2
     panel.preview_button.click()
     # 2 HITs x 2 assignments x $0.50 = $2.00, plus 20 % fees = $2.40.
@@ -134,12 +140,54 @@ def test_project_overview_shows_progress(crowd):
 
 
 def test_the_dashboard_counts_the_work_and_money_of_one_environment(crowd):
-    from workbench import dashboard, review_queue
+    from workbench import dashboard, review
 
-    review_queue.approve_all(crowd.provider, [review_queue.items(crowd.provider, project="crowd")[0]["assignment_id"]])
+    review.approve_all(crowd.provider, [review.queue(crowd.provider, project="crowd")[0]["assignment_id"]])
     frame = dashboard.assignments_frame(crowd.store, "crowd")  # MTURK_ENVIRONMENT=local, as the HITs
     assert len(frame) == 4 and (frame["status"] == "approved").sum() == 1
     spent = dashboard.cost_over_time(crowd.store, "crowd", frame)
     assert spent.iloc[-1] == 0.06  # a 5¢ reward and MTurk's 1¢ minimum fee
     elsewhere = dashboard.assignments_frame(crowd.store, "crowd", "production")
     assert elsewhere.empty and dashboard.cost_over_time(crowd.store, "crowd", elsewhere, environment="production").empty
+
+
+def test_a_double_click_on_bonus_pays_once_and_the_button_rests_while_it_runs(crowd):
+    """Issue 15: a second click on the same bonus answers "already paid"; MTurk lists one payment."""
+    panel = ReviewQueue(crowd.provider, "crowd")
+    card = panel.cards[0]
+    card.bonus_amount.value, card.bonus_reason.value = "0.12", "Neat labels"
+    seen = []
+    card.bonus_button.observe(lambda change: seen.append(change["new"]), names="disabled")
+    card.bonus_button.click()
+    card.bonus_button.click()
+    assert seen == [True, False, True, False]  # disabled while each call ran, enabled after
+    assert "already paid" in panel.status_text and "new key" in panel.status_text
+    listed = crowd.sim.client().list_bonus_payments(AssignmentId=card.assignment_id)["BonusPayments"]
+    assert [p["BonusAmount"] for p in listed] == ["0.12"]
+    card.bonus_key.value = "second"  # a deliberate second bonus
+    card.bonus_button.click()
+    assert panel.status_text.startswith("✔ bonus ") and "already" not in panel.status_text
+    assert len(crowd.sim.client().list_bonus_payments(AssignmentId=card.assignment_id)["BonusPayments"]) == 2
+    card.bonus_amount.value = "0.125"  # a fraction of a cent: refused, nothing paid
+    card.bonus_key.value = "third"
+    card.bonus_button.click()
+    assert panel.status_text.startswith("✖ bonus: must have at most two decimals")
+
+
+def test_the_mturk_panel_does_not_approve_over_a_rejection_without_its_override(crowd):
+    """Issue 15: the panel's Approve passed override=True and so paid rejected work without a word."""
+    panel = MTurkPanel(crowd.provider)
+    panel.hit_id.value = crowd.hit_ids[0]
+    panel.load_button.click()
+    assignment_id = next(iter(panel.buttons))
+    panel.feedback.value = "Wrong shape."
+    panel.buttons[assignment_id][1].click()
+    assert _status(crowd.store, assignment_id) == "rejected"
+    panel.buttons[assignment_id][0].click()
+    assert panel.status_text.startswith(f"✖ assignment {assignment_id} was rejected")
+    assert _status(crowd.store, assignment_id) == "rejected"
+    assert crowd.sim.client().get_assignment(AssignmentId=assignment_id)["Assignment"]["AssignmentStatus"] == \
+        "Rejected"
+    panel.override.value = True
+    panel.buttons[assignment_id][0].click()
+    assert _status(crowd.store, assignment_id) == "approved"

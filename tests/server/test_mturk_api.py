@@ -127,6 +127,47 @@ async def test_hits_sync_ingest_review_through_the_api(fetch_json, study, sim, w
     assert actors and "" not in actors  # the researcher's name is recorded
 
 
+@BOTH
+async def test_money_over_rest_a_repeated_or_concurrent_bonus_pays_once(fetch_json, study, sim, wb_store):
+    """Issue 15: a bonus POSTed again (a retry, a double submit) answers already_paid and pays nothing; approving
+    a rejection needs override. Counts at MTurk are read back through boto3's ListBonusPayments."""
+    api = "workbench/api/mturk"
+    status, created, _ = await fetch_json(api, "hits", method="POST", body={"project": "cats", "spec": SPEC})
+    assert status == 201 and created["created"] == 2  # no task ids: every pending task not yet on a HIT
+    done = [submit(sim, created["hit_ids"][0], "A1MONEY1", {"labels": ["cat"]}),
+            submit(sim, created["hit_ids"][1], "A1MONEY2", {"labels": ["dog"]})]
+    assert (await fetch_json(api, "sync", method="POST", body={}))[0] == 200
+    body = {"amount_cents": 15, "reason": "careful"}
+    first, second = await asyncio.gather(*(fetch_json(api, "assignments", done[0], "bonus", method="POST", body=body)
+                                           for _ in range(2)))
+    assert (first[0], second[0]) == (200, 200)
+    assert first[1]["id"] == second[1]["id"] and {first[1]["status"], second[1]["status"]} == {"paid"}
+    status, again, _ = await fetch_json(api, "assignments", done[0], "bonus", method="POST", body=body)
+    assert status == 200 and again["already_paid"] and "new key" in again["summary"]
+    assert len(sim.client().list_bonus_payments(AssignmentId=done[0])["BonusPayments"]) == 1
+    status, other, _ = await fetch_json(api, "assignments", done[0], "bonus", method="POST",
+                                        body={**body, "key": "second-round"})
+    assert status == 200 and not other["already_paid"] and other["key"] == "second-round"
+    assert len(sim.client().list_bonus_payments(AssignmentId=done[0])["BonusPayments"]) == 2
+    status, err, _ = await fetch_json(api, "assignments", done[0], "bonus", method="POST",
+                                      body={"amount_cents": 99, "reason": "careful", "key": "second-round"})
+    assert status == 409 and err["field"] == "key"
+    status, ledger, _ = await fetch_json(api, "payments", params={"assignment_id": done[0]})
+    assert status == 200 and len(ledger["items"]) == 2 and all(r["confirmed_at"] for r in ledger["items"])
+    status, report, _ = await fetch_json(api, "payments", "reconcile", method="POST", body={"project": "cats"})
+    assert status == 200 and report["clean"] and report["confirmed"] == 2
+
+    status, _, _ = await fetch_json(api, "assignments", done[1], "reject", method="POST", body={"feedback": "No."})
+    assert status == 200
+    status, err, _ = await fetch_json(api, "assignments", done[1], "approve", method="POST", body={})
+    assert status == 409 and err["field"] == "override"
+    assert sim.client().get_assignment(AssignmentId=done[1])["Assignment"]["AssignmentStatus"] == "Rejected"
+    status, row, _ = await fetch_json(api, "assignments", done[1], "approve", method="POST", body={"override": True})
+    assert status == 200 and row["status"] == "approved"
+    status, err, _ = await fetch_json(api, "workers", "A1NEVERSEEN", "unblock", method="POST", body={})
+    assert status == 404
+
+
 async def test_hit_actions_and_environment_rules(fetch_json, study, sim):
     api = "workbench/api/mturk"
     status, created, _ = await fetch_json(api, "hits", method="POST",

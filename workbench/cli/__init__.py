@@ -77,7 +77,8 @@ def emit(data: Any, as_json: bool, text: str | None = None) -> None:
 
 
 from . import (  # noqa: E402,F401  (they register their commands)
-    asset_cmds, collab_cmds, demo_cmd, export_cmds, mturk_cmds, plugin_cmds, project_cmds, run_cmds, store_cmds)
+    asset_cmds, collab_cmds, demo_cmd, export_cmds, mturk_cmds, plugin_cmds, project_cmds, review_cmds, run_cmds,
+    store_cmds)
 
 
 def main(argv: list[str] | None = None) -> None:

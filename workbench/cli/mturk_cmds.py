@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 
+from .. import providers
+from ..crowd import money, work
+from ..errors import ConflictError, ValidationError
 from . import State, cli, emit
 
 
@@ -22,13 +24,9 @@ class Ctx:
     @property
     def provider(self):
         if self._provider is None:
-            from ..providers import get_provider
-            from ..providers.mturk.client import check_production, environment
-
-            env = environment(self.environment)
-            check_production(env, self.confirm_production)  # before the store is even opened
+            env, _ = providers.place("mturk", self.environment, confirm_production=self.confirm_production)
             options = {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
-            self._provider = get_provider("mturk", env, store=self.state.store(),
+            self._provider = providers.get_provider("mturk", env, store=self.state.store(),
                                           confirm_production=self.confirm_production, **options)
         return self._provider
 
@@ -38,12 +36,9 @@ pass_ctx = click.make_pass_decorator(Ctx)
 
 def _cents(value: str, param: str) -> int:
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise click.BadParameter(f"{value!r} is not a dollar amount like 0.50", param_hint=param) from None
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise click.BadParameter("must be a positive dollar amount with at most two decimals", param_hint=param)
-    return int(amount * 100)
+        return money.parse(value, param)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.reason or str(exc), param_hint=param) from None
 
 
 @cli.group()
@@ -96,9 +91,7 @@ def hits_create(ctx: Ctx, project, task_ids, spec_file, title, description, rewa
                 lifetime, auto_approval_delay, keywords, frame_height, mode, locales, min_approval_rate, min_approved,
                 masters, exclude_past, exclude_projects, round_, batch_size, quiet, as_json) -> None:
     """Create one HIT per task; a rerun never makes a second HIT for the same task and round."""
-    from tqdm import tqdm
-
-    from ..providers import WorkSpec
+    from tqdm import tqdm  # only this command draws a progress bar
 
     data = json.loads(spec_file.read_text()) if spec_file else {}
     for key, value in (("title", title), ("description", description), ("max_assignments", max_assignments),
@@ -119,12 +112,13 @@ def hits_create(ctx: Ctx, project, task_ids, spec_file, title, description, rewa
     for needed in ("title", "description", "reward_cents"):
         if needed not in data:
             raise click.UsageError(f"--{needed.replace('_cents', '').replace('_', '-')} is required (or give --spec)")
-    spec = WorkSpec.from_dict(data)
+    spec = providers.WorkSpec.from_dict(data)
     provider = ctx.provider
-    ids = list(task_ids) or _pending_tasks(provider, project)
+    with provider.store.session() as s:  # the one rule: pending tasks not yet on a HIT in this environment
+        ids = list(task_ids) or work.select_tasks(s, project, environment=provider.environment, limit=1_000_000)
     with tqdm(total=len(ids), unit="HIT", disable=quiet) as bar:
-        result = provider.create_work(project, ids, spec, round=round_, batch_size=batch_size, progress=bar.update,
-                                      actor="cli")
+        result = work.create(provider, project, spec, ids, round=round_, batch_size=batch_size,
+                             progress=bar.update, actor="cli")
     emit(result.to_dict(), as_json, f"{result.created} HITs created, {result.recovered} recovered, "
                                     f"{result.existing} already recorded ({provider.environment})")
     _refuse_conflicts(result.conflicts)
@@ -132,8 +126,6 @@ def hits_create(ctx: Ctx, project, task_ids, spec_file, title, description, rewa
 
 def _refuse_conflicts(conflicts: list[dict]) -> None:
     """Exit 1 naming each id MTurk gave that the store holds for other work (nothing was merged)."""
-    from ..errors import ConflictError
-
     if conflicts:
         named = "; ".join(f"{c['kind']} {c.get('assignment_id') or c['hit_id']} is recorded for task "
                           f"{c.get('recorded_task_id')}, MTurk gave it for task {c.get('task_id')}" for c in conflicts)
@@ -141,13 +133,6 @@ def _refuse_conflicts(conflicts: list[dict]) -> None:
                             reason="held for another task",
                             hint="is the store pointed at another MTurk (a new simulator)? `workbench mturk "
                                  "reconcile` and the events of type mturk.conflict have the details")
-
-
-def _pending_tasks(provider, project: str) -> list[int]:
-    from .. import tasks
-
-    with provider.store.session() as s:
-        return [t.id for t in tasks.list_(s, project=project, status="pending", limit=1_000_000)]
 
 
 @hits.command("list")
@@ -158,11 +143,9 @@ def _pending_tasks(provider, project: str) -> list[int]:
 @pass_ctx
 def hits_list(ctx: Ctx, project, status, limit, as_json) -> None:
     """HITs recorded in this environment."""
-    from .. import hits as hits_api
-
-    rows = hits_api.list_(ctx.provider, project=project, status=status, limit=limit)
+    rows = work.list_(ctx.provider, project=project, status=status, limit=limit)
     lines = [f"{r['hit_id']}  task {r['task_id']!s:>6}  {r['status']:<12} {r['max_assignments']} x "
-             f"${r['reward_cents'] / 100:.2f}  {r['title']}" for r in rows] or ["no HITs"]
+             f"{money.display(r['reward_cents'])}  {r['title']}" for r in rows] or ["no HITs"]
     emit(rows, as_json, "\n".join(lines))
 
 
@@ -173,7 +156,7 @@ def hits_list(ctx: Ctx, project, status, limit, as_json) -> None:
 @pass_ctx
 def hits_extend(ctx: Ctx, hit_id, assignments, seconds) -> None:
     """Add assignments to a HIT and/or push its expiry back."""
-    row = ctx.provider.extend(hit_id, assignments=assignments, seconds=seconds, actor="cli")
+    row = work.extend(ctx.provider, hit_id, assignments=assignments, seconds=seconds, actor="cli")
     click.echo(f"HIT {row.hit_id}: {row.max_assignments} assignments, expires {row.expires_at}, {row.status}")
 
 
@@ -182,7 +165,7 @@ def hits_extend(ctx: Ctx, hit_id, assignments, seconds) -> None:
 @pass_ctx
 def hits_expire(ctx: Ctx, hit_id) -> None:
     """Take a HIT off the market now."""
-    row = ctx.provider.expire(hit_id, actor="cli")
+    row = work.expire(ctx.provider, hit_id, actor="cli")
     click.echo(f"HIT {row.hit_id} expired ({row.status})")
 
 
@@ -191,7 +174,7 @@ def hits_expire(ctx: Ctx, hit_id) -> None:
 @pass_ctx
 def hits_delete(ctx: Ctx, hit_id) -> None:
     """Dispose of a reviewed HIT on MTurk (its records stay here)."""
-    row = ctx.provider.delete(hit_id, actor="cli")
+    row = work.delete(ctx.provider, hit_id, actor="cli")
     click.echo(f"HIT {row.hit_id} deleted")
 
 
@@ -202,7 +185,7 @@ def hits_delete(ctx: Ctx, hit_id) -> None:
 @pass_ctx
 def hits_associate(ctx: Ctx, hit_id, project, task_id) -> None:
     """Adopt a HIT created elsewhere into a project (and task)."""
-    row = ctx.provider.associate(hit_id, project, task_id, actor="cli")
+    row = work.associate(ctx.provider, hit_id, project, task_id, actor="cli")
     click.echo(f"HIT {row.hit_id} associated with project {project}" + (f", task {task_id}" if task_id else ""))
 
 
@@ -261,84 +244,17 @@ def balance_cmd(ctx: Ctx, project, as_json) -> None:
     """The account balance and what the work has cost so far."""
     balance = ctx.provider.balance()
     cost = ctx.provider.cost(project=project)
-    text = (f"balance ${balance / 100:,.2f} ({ctx.provider.environment})\n"
-            f"spent ${cost['spent_cents'] / 100:,.2f}: rewards ${cost['rewards_cents'] / 100:,.2f}, "
-            f"bonuses ${cost['bonuses_cents'] / 100:,.2f}, fees ${cost['fees_cents'] / 100:,.2f}\n"
-            f"committed ${cost['committed_cents'] / 100:,.2f} ({cost['assignments_submitted']} assignments "
+    d = money.display
+    text = (f"balance {d(balance)} ({ctx.provider.environment})\n"
+            f"spent {d(cost['spent_cents'])}: rewards {d(cost['rewards_cents'])}, "
+            f"bonuses {d(cost['bonuses_cents'])}, fees {d(cost['fees_cents'])}\n"
+            f"committed {d(cost['committed_cents'])} ({cost['assignments_submitted']} assignments "
             f"awaiting review)")
     emit({"balance_cents": balance, "cost": cost}, as_json, text)
 
 
-# -- review -------------------------------------------------------------------------------
-
-@mturk.group()
-def review() -> None:
-    """Approve, reject, bonus, block."""
-
-
-@review.command("approve")
-@click.argument("assignment_ids", nargs=-1, required=True)
-@click.option("--feedback", default="")
-@click.option("--override", is_flag=True, help="Approve over an earlier rejection.")
-@pass_ctx
-def review_approve(ctx: Ctx, assignment_ids, feedback, override) -> None:
-    """Approve assignments (and pay their rewards)."""
-    for assignment_id in assignment_ids:
-        row = ctx.provider.approve(assignment_id, feedback=feedback, override=override, actor="cli")
-        click.echo(f"{row.assignment_id} {row.status}")
-
-
-@review.command("reject")
-@click.argument("assignment_ids", nargs=-1, required=True)
-@click.option("--feedback", required=True, help="Why; MTurk shows it to the worker.")
-@pass_ctx
-def review_reject(ctx: Ctx, assignment_ids, feedback) -> None:
-    """Reject assignments, saying why."""
-    for assignment_id in assignment_ids:
-        row = ctx.provider.reject(assignment_id, feedback, actor="cli")
-        click.echo(f"{row.assignment_id} {row.status}")
-
-
-@review.command("bonus")
-@click.argument("assignment_id")
-@click.option("--amount", required=True, help="Dollars, e.g. 0.25.")
-@click.option("--reason", required=True, help="Shown to the worker.")
-@pass_ctx
-def review_bonus(ctx: Ctx, assignment_id, amount, reason) -> None:
-    """Pay a bonus for an assignment (never twice)."""
-    row = ctx.provider.bonus(assignment_id, _cents(amount, "--amount"), reason, actor="cli")
-    click.echo(f"bonus {row.id}: ${row.amount_cents / 100:.2f} to {row.worker_id}, {row.status}")
-
-
-@review.command("block")
-@click.argument("worker_id")
-@click.option("--reason", default=None, help="Why (required to block).")
-@click.option("--undo", is_flag=True, help="Unblock the worker instead.")
-@pass_ctx
-def review_block(ctx: Ctx, worker_id, reason, undo) -> None:
-    """Block a worker from all your HITs (or unblock with --undo)."""
-    if undo:
-        ctx.provider.unblock(worker_id, reason=reason or "", actor="cli")
-        click.echo(f"{worker_id} unblocked")
-        return
-    if not reason:
-        raise click.UsageError("--reason is required to block a worker")
-    ctx.provider.block(worker_id, reason, actor="cli")
-    click.echo(f"{worker_id} blocked")
-
-
-@review.command("unblock")
-@click.argument("worker_id")
-@click.option("--reason", default="")
-@pass_ctx
-def review_unblock(ctx: Ctx, worker_id, reason) -> None:
-    """Lift a worker's block."""
-    ctx.provider.unblock(worker_id, reason=reason, actor="cli")
-    click.echo(f"{worker_id} unblocked")
-
-
 def _register_simulator() -> None:
-    from ..mturk_sim.cli import mturk_sim
+    from ..mturk_sim.cli import mturk_sim  # a dev tool: the core never imports it
 
     cli.add_command(mturk_sim, "mturk-sim")
 

@@ -15,6 +15,7 @@ class Faults:
     throttle_every: int = 0            # every Nth API call is throttled (0 = off)
     service_fault_rate: float = 0.0    # fraction of API calls answered ServiceFault (HTTP 500)
     drop_external_submit: bool = False  # externalSubmit answers success but records nothing
+    lose_answers: int = 0              # the next N calls are carried out, then answered ServiceFault (a lost answer)
     operations: list[str] = field(default_factory=list)  # limit faults to these ops ([] = all)
     seed: int = 0
 
@@ -37,10 +38,20 @@ class Faults:
 
     def clear(self) -> "Faults":
         return self.update(latency_ms=0.0, throttle_rate=0.0, throttle_every=0,
-                           service_fault_rate=0.0, drop_external_submit=False, operations=[])
+                           service_fault_rate=0.0, drop_external_submit=False, lose_answers=0, operations=[])
 
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+
+    def lose_answer(self, operation: str) -> bool:
+        """After a call was carried out: is its answer to be lost? (counts ``lose_answers`` down)."""
+        if self.operations and operation not in self.operations:
+            return False
+        with self._lock:
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                return True
+        return False
 
     def decide(self, operation: str) -> str | None:
         """'throttle', 'fault' or None for this call."""

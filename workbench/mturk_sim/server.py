@@ -77,6 +77,9 @@ class ApiHandler(_Base):
             log.exception("simulator failure in %s", operation)
             return self._fault(ServiceFault("Internal service failure.",
                                             "AWS.MechanicalTurk.InternalServiceError"))
+        if faults.lose_answer(operation):  # done, but the client never hears so (a dropped connection)
+            return self._fault(ServiceFault("Internal service fault (injected after the call was carried out).",
+                                            "AWS.MechanicalTurk.ServiceFault"))
         self._amz(200, result)
 
     def _fault(self, exc: SimError) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
+from ..crowd import money
 from ..errors import WorkbenchError
 
 
@@ -41,12 +43,18 @@ class Panel:
     @property
     def status_text(self) -> str:
         """The status line without markup (what tests and people read)."""
-        import re
-
         return html.unescape(re.sub(r"<[^>]+>", "", self.status.value)).strip()
 
-    def act(self, action: Callable[[], Any], success: Callable[[Any], str] | str) -> Any:
-        """Run one core call; show its success, or its error (a WorkbenchError's message, or the exception's)."""
+    def act(self, action: Callable[[], Any], success: Callable[[Any], str] | str, *,
+            buttons: tuple[w.Button, ...] = ()) -> Any:
+        """Run one core call; show its success, or its error (a WorkbenchError's message, or the exception's).
+
+        ``buttons`` are disabled while the call runs (a second click cannot start it again), and
+        enabled again after, as they were, whatever happened.
+        """
+        was = [b.disabled for b in buttons]
+        for b in buttons:
+            b.disabled = True
         try:
             result = action()
         except WorkbenchError as exc:
@@ -55,6 +63,9 @@ class Panel:
         except Exception as exc:  # noqa: BLE001 - the panel must say what went wrong, not die silently
             self.fail(f"{type(exc).__name__}: {exc}")
             return None
+        finally:
+            for b, disabled in zip(buttons, was):
+                b.disabled = disabled
         self.ok(success(result) if callable(success) else success)
         return result
 
@@ -77,5 +88,4 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def dollars(cents: int | None) -> str:
-    return "" if cents is None else f"${cents / 100:,.2f}"
+dollars = money.display

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import hit_planning, hits
+from .. import hits
+from ..crowd import money, work
 from ..providers import Qualifications, WorkSpec
 from ..store.models import TASK_STATUSES
 from .base import Panel, dollars, table
@@ -17,7 +18,7 @@ class HITManager(Panel):
         super().__init__()
         self.provider, self.project, self.base_url = provider, project, base_url
         with provider.store.session() as s:
-            types = hit_planning.task_types(s, project)
+            types = work.task_types(s, project)
         # -- choose tasks
         self.task_status = w.Dropdown(options=list(TASK_STATUSES), value="pending",
                                       description="task status")
@@ -26,7 +27,7 @@ class HITManager(Panel):
         # -- the offer
         self.title_text = w.Text(value=f"Annotate images ({project})", description="title")
         self.description_text = w.Text(value="Look at an image and annotate it.", description="description")
-        self.reward = w.BoundedFloatText(value=0.10, min=0.01, max=100.0, step=0.01, description="reward $")
+        self.reward = w.Text(value="0.10", description="reward $")
         self.assignments = w.BoundedIntText(value=1, min=1, max=100, description="assignments")
         self.lifetime_hours = w.BoundedIntText(value=24, min=1, max=24 * 365, description="lifetime h")
         self.min_approval = w.BoundedIntText(value=0, min=0, max=100, description="min approval %")
@@ -61,7 +62,7 @@ class HITManager(Panel):
     # -- reading the form ------------------------------------------------------------
     def task_ids(self) -> list[int]:
         with self.provider.store.session() as s:
-            return hit_planning.select_tasks(s, self.project, status=self.task_status.value,
+            return work.select_tasks(s, self.project, status=self.task_status.value,
                                              task_type=self.task_type.value or None,
                                              environment=self.provider.environment, limit=self.limit.value)
 
@@ -69,14 +70,14 @@ class HITManager(Panel):
         locales = [x.strip().upper() for x in self.locales.value.split(",") if x.strip()]
         quals = Qualifications(locales=locales, min_approval_rate=self.min_approval.value or None)
         return WorkSpec(title=self.title_text.value, description=self.description_text.value,
-                        reward_cents=round(self.reward.value * 100), max_assignments=self.assignments.value,
+                        reward_cents=money.parse(self.reward.value, "reward"), max_assignments=self.assignments.value,
                         lifetime=self.lifetime_hours.value * 3600, qualifications=quals)
 
     # -- actions ---------------------------------------------------------------------
     def preview(self) -> dict | None:
         def plan():
-            return hit_planning.preview_cost(len(self.task_ids()), round(self.reward.value * 100),
-                                             self.assignments.value)
+            return work.preview_cost(self.provider, len(self.task_ids()), money.parse(self.reward.value, "reward"),
+                                     self.assignments.value)
 
         cost = self.act(plan, lambda c: f"{c['hits']} HITs would cost {dollars(c['total_cents'])}")
         if cost is not None:
@@ -94,10 +95,10 @@ class HITManager(Panel):
                 self.progress.value += n
 
             options = {"base_url": self.base_url} if self.base_url else {}
-            return hits.create_for_tasks(self.provider, self.project, ids, spec, progress=advance,
-                                         actor="panel", **options)
+            return hits.create(self.provider, self.project, spec, ids, progress=advance, actor="panel", **options)
 
-        result = self.act(go, lambda r: f"created {r.created} HITs ({r.existing} already existed)")
+        result = self.act(go, lambda r: f"created {r.created} HITs ({r.existing} already existed)",
+                          buttons=(self.create_button,))
         self.refresh()
         return result
 
@@ -105,13 +106,13 @@ class HITManager(Panel):
         result = self.act(lambda: hits.extend(self.provider, self.hit_id.value or "",
                                               assignments=self.more_assignments.value,
                                               seconds=self.more_hours.value * 3600, actor="panel"),
-                          f"extended HIT {self.hit_id.value}")
+                          f"extended HIT {self.hit_id.value}", buttons=(self.extend_button,))
         self.refresh()
         return result
 
     def expire(self):
         result = self.act(lambda: hits.expire(self.provider, self.hit_id.value or "", actor="panel"),
-                          f"expired HIT {self.hit_id.value}")
+                          f"expired HIT {self.hit_id.value}", buttons=(self.expire_button,))
         self.refresh()
         return result
 

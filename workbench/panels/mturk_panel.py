@@ -1,4 +1,7 @@
-"""The MTurk panel, as researchers knew it: a HIT id in, its assignments out, approve or reject each."""
+"""The MTurk panel, as researchers knew it: a HIT id in, its assignments out, approve or reject each.
+
+Approving over a rejection (or over a bad completion code) needs its Override box, as in every face.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import html
 import ipywidgets as w
 
 from .. import review
+from ..errors import ValidationError
 from .base import Panel
 
 
@@ -20,19 +24,19 @@ class MTurkPanel(Panel):
         self.sync_first = w.Checkbox(value=True, description="sync with MTurk first")
         self.load_button = w.Button(description="Show assignments", icon="search")
         self.feedback = w.Text(placeholder="feedback (required to reject)", description="feedback")
+        self.override = w.Checkbox(value=False, description="override (approve over a rejection or a bad code)",
+                                   indent=False)
         self.rows_box = w.VBox()
         self.buttons: dict[str, tuple[w.Button, w.Button]] = {}
         self.load_button.on_click(lambda _b: self.load())
-        self.widget = self.frame(w.HBox([self.hit_id, self.sync_first, self.load_button]), self.feedback,
-                                 self.rows_box)
+        self.widget = self.frame(w.HBox([self.hit_id, self.sync_first, self.load_button]),
+                                 w.HBox([self.feedback, self.override]), self.rows_box)
 
     def load(self) -> list[dict] | None:
         hit_id = self.hit_id.value.strip()
 
         def fetch():
             if not hit_id:
-                from ..errors import ValidationError
-
                 raise ValidationError("hit_id", "enter the id of a HIT")
             if self.sync_first.value:
                 self.provider.sync(actor="panel")
@@ -58,13 +62,14 @@ class MTurkPanel(Panel):
 
     def approve(self, assignment_id: str):
         result = self.act(lambda: review.approve(self.provider, assignment_id, feedback=self.feedback.value,
-                                                 override=True, actor="panel"), f"approved {assignment_id}")
+                                                 override=self.override.value, actor="panel"),
+                          f"approved {assignment_id}", buttons=self.buttons.get(assignment_id, ()))
         self._reload_keep_status()
         return result
 
     def reject(self, assignment_id: str):
         result = self.act(lambda: review.reject(self.provider, assignment_id, self.feedback.value, actor="panel"),
-                          f"rejected {assignment_id}")
+                          f"rejected {assignment_id}", buttons=self.buttons.get(assignment_id, ()))
         self._reload_keep_status()
         return result
 

@@ -6,7 +6,8 @@ import html
 
 import ipywidgets as w
 
-from .. import previews, review, review_queue
+from .. import previews, review
+from ..crowd import money
 from ..store.models import ASSIGNMENT_STATUSES
 from .base import Panel, table
 
@@ -15,7 +16,10 @@ STATUSES = ["submitted", *(s for s in ASSIGNMENT_STATUSES if s != "submitted")]
 
 
 class AssignmentCard:
-    """One assignment: its preview and its approve / reject / bonus / block buttons."""
+    """One assignment: its preview, its code verdict and its approve / reject / bonus / block buttons.
+
+    Every text the worker sees is typed by the reviewer: nothing is invented for them.
+    """
 
     def __init__(self, panel: "ReviewQueue", item: dict) -> None:
         self.panel, self.item = panel, item
@@ -24,7 +28,11 @@ class AssignmentCard:
         self.preview = w.HTML(previews.render(item.get("result"), item.get("image_path"), width=width, height=height))
         self.head = w.HTML(self._head())
         self.feedback = w.Text(placeholder="feedback to the worker (required to reject)", description="feedback")
-        self.bonus_cents = w.BoundedIntText(value=25, min=1, max=100_000, description="bonus ¢")
+        self.override = w.Checkbox(value=False, description="override (a rejection, a bad code)", indent=False)
+        self.bonus_amount = w.Text(value="0.25", description="bonus $", layout=w.Layout(width="150px"))
+        self.bonus_reason = w.Text(placeholder="why (shown to the worker)", description="reason")
+        self.bonus_key = w.Text(placeholder="new key for a second bonus", description="key")
+        self.block_reason = w.Text(placeholder="why (required to block)", description="block why")
         self.approve_button = w.Button(description="Approve", button_style="success", icon="check")
         self.reject_button = w.Button(description="Reject", button_style="danger", icon="times")
         self.bonus_button = w.Button(description="Bonus", icon="gift")
@@ -35,7 +43,8 @@ class AssignmentCard:
         self.bonus_button.on_click(lambda _b: self.bonus())
         self.block_button.on_click(lambda _b: self.block())
         self.history_button.on_click(lambda _b: panel.show_worker(item["worker_id"]))
-        self.widget = w.VBox([self.head, self.preview, w.HBox([self.feedback, self.bonus_cents]),
+        self.widget = w.VBox([self.head, self.preview, w.HBox([self.feedback, self.override]),
+                              w.HBox([self.bonus_amount, self.bonus_reason, self.bonus_key]), self.block_reason,
                               w.HBox([self.approve_button, self.reject_button, self.bonus_button, self.block_button,
                                       self.history_button])],
                              layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"))
@@ -43,8 +52,10 @@ class AssignmentCard:
 
     def _head(self) -> str:
         item = self.item
+        code = item.get("code_verdict")
+        verdict = "" if code is None else f" · code <b class='wb-code-{html.escape(code)}'>{html.escape(code)}</b>"
         return (f"<b>{html.escape(self.assignment_id)}</b> · worker {html.escape(item['worker_id'])} · "
-                f"HIT {html.escape(item.get('hit_id') or '')} · <i>{html.escape(item['status'])}</i>")
+                f"HIT {html.escape(item.get('hit_id') or '')} · <i>{html.escape(item['status'])}</i>{verdict}")
 
     def _reviewed(self, done):
         """After a review that went through, the card shows (and "Approve all shown" sees) the new status."""
@@ -54,25 +65,28 @@ class AssignmentCard:
         return done
 
     def approve(self):
-        return self._reviewed(self.panel.act(lambda: review.approve(self.panel.provider, self.assignment_id,
-                                                                    feedback=self.feedback.value, actor="panel"),
-                                             f"approved {self.assignment_id}"))
+        return self._reviewed(self.panel.act(
+            lambda: review.approve(self.panel.provider, self.assignment_id, feedback=self.feedback.value,
+                                   override=self.override.value, actor="panel"),
+            f"approved {self.assignment_id}", buttons=(self.approve_button,)))
 
     def reject(self):
-        return self._reviewed(self.panel.act(lambda: review.reject(self.panel.provider, self.assignment_id,
-                                                                   self.feedback.value, actor="panel"),
-                                             f"rejected {self.assignment_id}"))
+        return self._reviewed(self.panel.act(
+            lambda: review.reject(self.panel.provider, self.assignment_id, self.feedback.value, actor="panel"),
+            f"rejected {self.assignment_id}", buttons=(self.reject_button,)))
 
     def bonus(self):
-        reason = self.feedback.value or "Thank you for careful work."
-        return self.panel.act(lambda: review.bonus(self.panel.provider, self.assignment_id, self.bonus_cents.value,
-                                                   reason, actor="panel"),
-                              f"paid a {self.bonus_cents.value}¢ bonus on {self.assignment_id}")
+        """Pay the bonus once: a second click on the same bonus answers "already paid"."""
+        return self.panel.act(
+            lambda: review.bonus(self.panel.provider, self.assignment_id,
+                                 money.parse(self.bonus_amount.value, "bonus"), self.bonus_reason.value,
+                                 key=self.bonus_key.value.strip() or None, actor="panel"),
+            lambda r: r.summary, buttons=(self.bonus_button,))
 
     def block(self):
-        reason = self.feedback.value or "blocked after review"
-        return self.panel.act(lambda: review.block(self.panel.provider, self.item["worker_id"], reason,
-                                                   actor="panel"), f"blocked worker {self.item['worker_id']}")
+        return self.panel.act(
+            lambda: review.block(self.panel.provider, self.item["worker_id"], self.block_reason.value, actor="panel"),
+            f"blocked worker {self.item['worker_id']}", buttons=(self.block_button,))
 
 
 class ReviewQueue(Panel):
@@ -97,9 +111,9 @@ class ReviewQueue(Panel):
         self.load()
 
     def load(self) -> list[dict] | None:
-        items = self.act(lambda: review_queue.items(self.provider, status=self.status_filter.value,
-                                             worker_id=self.worker_filter.value.strip() or None,
-                                             project=self.project, limit=self.limit.value),
+        items = self.act(lambda: review.queue(self.provider, status=self.status_filter.value,
+                                              worker_id=self.worker_filter.value.strip() or None,
+                                              project=self.project, limit=self.limit.value),
                          lambda rows: f"{len(rows)} {self.status_filter.value} assignments")
         if items is None:
             return None
@@ -114,8 +128,8 @@ class ReviewQueue(Panel):
         def advance(n: int) -> None:
             self.bulk_progress.value += n
 
-        result = self.act(lambda: review_queue.approve_all(self.provider, ids, actor="panel", progress=advance),
-                          lambda r: f"approved {len(r['approved'])}")
+        result = self.act(lambda: review.approve_all(self.provider, ids, actor="panel", progress=advance),
+                          lambda r: f"approved {len(r['approved'])}", buttons=(self.bulk_button,))
         if result and result["failed"]:
             self.fail(f"approved {len(result['approved'])}; {len(result['failed'])} failed: "
                       f"{result['failed'][0]['error']}")
@@ -128,7 +142,7 @@ class ReviewQueue(Panel):
         self.status.value = message
 
     def show_worker(self, worker_id: str):
-        summary = self.act(lambda: review_queue.worker_summary(self.provider, worker_id),
+        summary = self.act(lambda: review.worker_summary(self.provider, worker_id),
                            lambda s: f"worker {worker_id}: {s['assignments']} assignments")
         if summary is None:
             return None

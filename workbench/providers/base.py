@@ -118,10 +118,6 @@ class WorkSpec:
         return asdict(self)
 
 
-#: The issue's name for it: an MTurk HIT type is one WorkSpec.
-HITSpec = WorkSpec
-
-
 @dataclass
 class RemoteAssignment:
     """A worker's attempt as the platform reports it, in the workbench's vocabulary."""
@@ -188,6 +184,8 @@ class CrowdProvider(abc.ABC):
 
     name: str = ""
     environment: str = "local"
+    #: The answer field a link-out assignment's completion code comes back in.
+    code_field: str = "completion_code"
     #: The workbench Store the provider records into.
     store: Any = None
 
@@ -238,9 +236,30 @@ class CrowdProvider(abc.ABC):
     def reject(self, assignment_id: str, feedback: str, *, actor: str = "") -> Any:
         """Refuse the work, saying why (the feedback is required, and shown to the worker)."""
 
+    # -- payments: the ledger (``workbench.crowd.payments``) is the only caller --------
+    #: Length limits of the texts the platform takes.
+    limits: dict[str, int] = {"bonus_reason": 4096, "feedback": 1024, "block_reason": 1024}
+
     @abc.abstractmethod
-    def bonus(self, assignment_id: str, amount_cents: int, reason: str, *, actor: str = "") -> Any:
-        """Pay extra, at most once per bonus row. Link-in: recorded here, paid by hand."""
+    def send_bonus(self, worker_id: str, assignment_id: str, amount_cents: int, reason: str, token: str) -> bool:
+        """Ask the platform to pay one ledger intent, with its idempotency ``token``.
+
+        True when the platform answers that this token already paid. Prolific: set up and pay a
+        bulk bonus; link-in: nothing remote (recorded here, paid by hand).
+        """
+
+    @abc.abstractmethod
+    def bonus_payments(self, *, assignment_id: str | None = None, hit_id: str | None = None) -> list[dict[str, Any]]:
+        """The platform's own list of bonuses paid for one assignment or one HIT, each a dict of
+        ``worker_id``, ``assignment_id``, ``amount_cents``, ``reason`` and ``granted_at``."""
+
+    @abc.abstractmethod
+    def bonus_fee(self, amount_cents: int) -> int:
+        """The platform's fee on a bonus of ``amount_cents``, in cents."""
+
+    @abc.abstractmethod
+    def reward_fee(self, reward_cents: int, max_assignments: int) -> int:
+        """The platform's fee on one assignment's reward, for work offered to ``max_assignments`` workers."""
 
     @abc.abstractmethod
     def block(self, worker_id: str, reason: str, *, actor: str = "") -> Any:

@@ -11,13 +11,15 @@ from typing import Any, Sequence
 
 from ..base import CreateResult, CrowdProvider, IngestResult, Progress, SyncResult, WorkSpec
 from . import client as _client
-from . import costs, hits, ingest, qualifications, reconcile, review, sync
+from . import costs, hits, ingest, qualifications, questions, reconcile, review, sync
 
 
 class MTurkProvider(CrowdProvider):
     """MTurk in one environment (local, sandbox or production), recording into one Store."""
 
     name = "mturk"
+    #: The answer field a link-out assignment's completion code comes in.
+    code_field = questions.CODE_FIELD
 
     def __init__(self, store, *, environment: str | None = None, client: Any = None,
                  confirm_production: bool = False, **client_options: Any) -> None:
@@ -35,8 +37,6 @@ class MTurkProvider(CrowdProvider):
                     progress: Progress | None = None, actor: str = "", **options) -> CreateResult:
         return hits.create_for_tasks(self, project, task_ids, spec, round=round, batch_size=batch_size,
                                      progress=progress, actor=actor, **options)
-
-    create_for_tasks = create_work
 
     def extend(self, hit_id: str, *, assignments: int = 0, seconds: int = 0, actor: str = ""):
         return hits.extend(self, hit_id, assignments=assignments, seconds=seconds, actor=actor)
@@ -67,8 +67,17 @@ class MTurkProvider(CrowdProvider):
     def reject(self, assignment_id: str, feedback: str, *, actor: str = ""):
         return review.reject(self, assignment_id, feedback, actor=actor)
 
-    def bonus(self, assignment_id: str, amount_cents: int, reason: str, *, actor: str = ""):
-        return review.bonus(self, assignment_id, amount_cents, reason, actor=actor)
+    def send_bonus(self, worker_id: str, assignment_id: str, amount_cents: int, reason: str, token: str) -> bool:
+        return review.send_bonus(self, worker_id, assignment_id, amount_cents, reason, token)
+
+    def bonus_payments(self, *, assignment_id: str | None = None, hit_id: str | None = None) -> list[dict]:
+        return review.bonus_payments(self, assignment_id=assignment_id, hit_id=hit_id)
+
+    def bonus_fee(self, amount_cents: int) -> int:
+        return costs.bonus_fee(amount_cents)
+
+    def reward_fee(self, reward_cents: int, max_assignments: int) -> int:
+        return costs.reward_fee(reward_cents, max_assignments)
 
     def block(self, worker_id: str, reason: str, *, actor: str = ""):
         return review.block(self, worker_id, reason, actor=actor)
@@ -81,8 +90,6 @@ class MTurkProvider(CrowdProvider):
 
     def grant(self, qualification_type_id: str, worker_id: str, value: int = 1, *, actor: str = ""):
         return qualifications.grant(self, qualification_type_id, worker_id, value, actor=actor)
-
-    qualify = grant
 
     def revoke(self, qualification_type_id: str, worker_id: str, *, reason: str = "", actor: str = ""):
         return qualifications.revoke(self, qualification_type_id, worker_id, reason=reason, actor=actor)

@@ -276,15 +276,3 @@ def associate(mt: "MTurkProvider", hit_id: str, project: int | str, task_id: int
         events.record(s, "mturk.hit.associated", actor=actor, project_id=proj.id, hit_id=hit_id, task_id=task_id,
                       environment=mt.environment, before=before)
     return row
-
-
-def list_hits(session, environment: str, *, project: int | str | None = None, status: str | None = None,
-              task_id: int | None = None, limit: int = 100, offset: int = 0) -> list[HIT]:
-    stmt = select(HIT).where(HIT.provider == PROVIDER, HIT.environment == environment).order_by(HIT.id)
-    if project is not None:
-        stmt = stmt.where(HIT.project_id == projects.get(session, project).id)
-    if status is not None:
-        stmt = stmt.where(HIT.status == status)
-    if task_id is not None:
-        stmt = stmt.where(HIT.task_id == task_id)
-    return list(session.scalars(stmt.limit(limit).offset(offset)))

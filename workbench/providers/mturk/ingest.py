@@ -30,10 +30,11 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import annotations, events, tasks
+from ...crowd import verdict
 from ...definitions import validate_result
-from ...errors import NotFoundError, ValidationError
+from ...errors import ValidationError
 from ...store.locks import job_lock
-from ...store.models import HIT, Annotation, Assignment, Task, TaskDefinition, WorkerSession
+from ...store.models import HIT, Annotation, Assignment, Task, TaskDefinition
 from ...store.types import utcnow
 from ..base import IngestResult, Progress
 from . import answers
@@ -116,7 +117,8 @@ class _Plan:
         """(outcome, result to store or None)."""
         task = self.tasks.get(r.task_id or r.hit_task_id)
         if (r.hit_payload or {}).get("mode") == "link-out":
-            return {"outcome": "link_out", "code": check_code(s, r.assignment_id, r.worker_id, r.answer)}, None
+            code = verdict.check_code(s, PROVIDER, r.assignment_id, r.worker_id, (r.answer or {}).get(CODE_FIELD))
+            return {"outcome": "link_out", "code": code}, None
         if task is None:
             return {"outcome": "unmatched", "reason": "the HIT is not associated with a task"}, None
         if (task.id, r.assignment_id) in self.stored:
@@ -208,23 +210,3 @@ def _result(answer: dict[str, Any] | None, answer_raw: str) -> Any:
     if "result" not in fields:
         raise ValidationError("answer.result", "the answer has no result field")
     return fields["result"]
-
-
-def check_code(s, assignment_id: str, worker_id: str, answer: dict[str, Any] | None) -> str:
-    """ok; no_task (a valid code of a visit that found no task left: the worker did no annotation); missing (no
-    code in the answer); no_session (the worker never came through the link); copied (another assignment's code);
-    wrong (any other code)."""
-    from ... import worker_sessions
-
-    code = (answer or {}).get(CODE_FIELD)
-    if not code or not isinstance(code, str) or not code.strip():
-        return "missing"
-    try:
-        verdict = worker_sessions.check_code(s, assignment_id, code)
-    except NotFoundError:
-        return "no_session"
-    if verdict["valid"] and verdict["worker_id"] == worker_id:
-        return worker_sessions.NO_TASK if verdict["status"] == worker_sessions.NO_TASK else "ok"
-    owner = s.scalars(select(WorkerSession.assignment_id).where(
-        WorkerSession.completion_code == code.strip().upper())).first()
-    return "copied" if owner is not None and owner != assignment_id else "wrong"

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ... import projects
+from ...crowd import verdict
 from ...store.models import HIT, Annotation, Assignment
 from ..base import Outcome
-from .ingest import check_code
+from .questions import CODE_FIELD
 from .rows import PROVIDER
 
 if TYPE_CHECKING:
@@ -94,14 +95,14 @@ def reconcile(mt: "MTurkProvider", *, project: int | str | None = None, recover:
                                                              f"MTurk says {a.status}; the page stored an answer"))
                 continue
             if link_out:
-                verdict = check_code(s, a.assignment_id, a.worker_id, a.answer)
-                if verdict == "no_task":
+                code = verdict.check_code(s, PROVIDER, a.assignment_id, a.worker_id, (a.answer or {}).get(CODE_FIELD))
+                if code == "no_task":
                     report.disagreements.append(Disagreement(
                         "no_task", a.assignment_id, a.task_id, a.worker_id,
                         "the worker came through the link when no task was left for them: a valid code, no annotation"))
-                elif verdict != "ok":
+                elif code != "ok":
                     report.disagreements.append(Disagreement("bad_code", a.assignment_id, a.task_id, a.worker_id,
-                                                             f"completion code {verdict}"))
+                                                             f"completion code {code}"))
                 continue
             note = page_notes.get(a.assignment_id)
             if note is None:

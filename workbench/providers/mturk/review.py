@@ -1,25 +1,21 @@
-"""Review: approve (also over an earlier rejection), reject with feedback, bonus, block, notify.
+"""Review on MTurk: approve (also over an earlier rejection), reject with feedback, bonus calls, block, notify.
 
-MTurk is asked first and the store records what happened, with its Event, afterwards. A
-bonus is a Bonus row first: its ``UniqueRequestToken`` derives from the row, so paying the
-same row again (a retry, a rerun after a crash) is answered "already done" by MTurk and
-never pays twice. A bonus that would overdraw the balance is refused before MTurk is asked.
+MTurk is asked first and the store records what happened, with its Event, afterwards.
+Bonuses are decided by the payment ledger (``workbench.crowd.payments``); this module only
+makes the two calls it needs: SendBonus with the intent's token, and ListBonusPayments.
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import select
 
 from ... import events
-from ...errors import ConflictError, NotFoundError, ValidationError
-from ...store.models import HIT, Assignment, Bonus, Worker
+from ...errors import ConflictError, ValidationError
+from ...store.models import HIT, Assignment, Worker
 from ...store.types import utcnow
 from .client import MTurkError, call
-from .costs import bonus_fee
 from .rows import ASSIGNMENT_STATUS, PROVIDER, aware, cents, check_id, dollars, get_assignment, upsert_workers
 
 if TYPE_CHECKING:
@@ -121,70 +117,36 @@ def _adopt_remote(mt, assignment_id: str, actor: str, *, wanted: str, error: MTu
     return a
 
 
-# -- bonuses ---------------------------------------------------------------------------
+# -- bonuses (the ledger in workbench.crowd.payments decides when) -----------------------
 
-def bonus_token(bonus_id: int, assignment_id: str, amount_cents: int) -> str:
-    return hashlib.sha256(f"workbench-bonus:{bonus_id}:{assignment_id}:{amount_cents}".encode()).hexdigest()
-
-
-def bonus(mt: "MTurkProvider", assignment_id: str, amount_cents: int, reason: str, *, actor: str = "") -> Bonus:
-    """Pay a bonus for an assignment: recorded first, paid once, refused over the balance."""
-    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents < 1:
-        raise ValidationError("amount_cents", "must be a positive whole number of cents")
-    reason = _text("reason", reason, 4096, required=True)
-    with mt.store.session() as s:
-        a = get_assignment(s, assignment_id)
-    if a.status not in ("submitted", "approved", "rejected"):
-        raise ConflictError(f"assignment {assignment_id} is {a.status}; bonuses go to submitted work",
-                            field="assignment_id", reason=f"status is {a.status}")
-    _check_funds(mt, amount_cents)
-    with mt.store.transaction() as s:
-        row = Bonus(provider=PROVIDER, assignment_pk=a.id, worker_id=a.worker_id, amount_cents=amount_cents,
-                    reason=reason, unique_request_token=uuid.uuid4().hex, status="pending")
-        s.add(row)
-        s.flush()
-        row.unique_request_token = bonus_token(row.id, assignment_id, amount_cents)
-        events.record(s, "mturk.bonus.recorded", actor=actor, project_id=_project_of(s, a), bonus_id=row.id,
-                      assignment_id=assignment_id, worker_id=a.worker_id, amount_cents=amount_cents, reason=reason)
-    return pay_bonus(mt, row.id, actor=actor)
-
-
-def pay_bonus(mt: "MTurkProvider", bonus_id: int, *, actor: str = "") -> Bonus:
-    """Send a recorded bonus to MTurk; a second call for the same row never pays again."""
-    with mt.store.session() as s:
-        row = s.get(Bonus, bonus_id)
-        if row is None:
-            raise NotFoundError("bonus", bonus_id)
-        a = s.get(Assignment, row.assignment_pk) if row.assignment_pk else None
-    if row.status == "paid":
-        return row
-    if a is None:
-        raise ConflictError(f"bonus {bonus_id} has lost its assignment", field="bonus_id",
-                            reason="the assignment was deleted")
-    duplicate = False
+def send_bonus(mt: "MTurkProvider", worker_id: str, assignment_id: str, amount_cents: int, reason: str,
+               token: str) -> bool:
+    """SendBonus with the intent's token; True when MTurk says this token already paid."""
     try:
-        call(mt.client, "SendBonus", WorkerId=row.worker_id, BonusAmount=dollars(row.amount_cents),
-             AssignmentId=a.assignment_id, Reason=row.reason, UniqueRequestToken=row.unique_request_token)
+        call(mt.client, "SendBonus", WorkerId=worker_id, BonusAmount=dollars(amount_cents),
+             AssignmentId=assignment_id, Reason=reason, UniqueRequestToken=token)
     except MTurkError as exc:
         if exc.turk_code != "AWS.MechanicalTurk.DuplicateRequest":
             raise
-        duplicate = True  # this very bonus was paid before the crash or the lost answer
-    with mt.store.transaction() as s:
-        row = s.get(Bonus, bonus_id)
-        row.status, row.paid_at = "paid", utcnow()
-        events.record(s, "mturk.bonus.paid", actor=actor, project_id=_project_of(s, a), bonus_id=row.id,
-                      assignment_id=a.assignment_id, worker_id=row.worker_id, amount_cents=row.amount_cents,
-                      already_paid=duplicate)
-    return row
+        return True
+    return False
 
 
-def _check_funds(mt: "MTurkProvider", amount_cents: int) -> None:
-    available = balance(mt)
-    needed = amount_cents + bonus_fee(amount_cents)
-    if needed > available:
-        raise ValidationError("amount_cents", f"the bonus costs {dollars(needed)} with MTurk's fee but the balance "
-                                              f"is {dollars(available)}", balance_cents=available,
-                              cost_cents=needed)
+def bonus_payments(mt: "MTurkProvider", *, assignment_id: str | None = None,
+                   hit_id: str | None = None) -> list[dict]:
+    """ListBonusPayments for one assignment or one HIT, every page."""
+    if bool(assignment_id) == bool(hit_id):
+        raise ValidationError("assignment_id", "name exactly one of assignment_id and hit_id")
+    where = {"AssignmentId": assignment_id} if assignment_id else {"HITId": hit_id}
+    out, token = [], None
+    while True:
+        page = call(mt.client, "ListBonusPayments", MaxResults=100, **where, **({"NextToken": token} if token else {}))
+        out.extend({"worker_id": p["WorkerId"], "assignment_id": p["AssignmentId"],
+                    "amount_cents": cents(p["BonusAmount"]), "reason": p.get("Reason", ""),
+                    "granted_at": aware(p.get("GrantTime"))} for p in page.get("BonusPayments", []))
+        token = page.get("NextToken")
+        if not token or not page.get("BonusPayments"):
+            return out
 
 
 def balance(mt: "MTurkProvider") -> int:

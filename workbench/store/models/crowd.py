@@ -91,7 +91,10 @@ class Assignment(Timestamped, Base):
 
 
 class Bonus(Timestamped, Base):
+    """A payment intent in the ledger: one row per idempotency key, paid at most once (``crowd.payments``)."""
+
     __tablename__ = "bonuses"
+    __table_args__ = (Index("uq_bonuses_provider_key", "provider", "idempotency_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(32), default="mturk")
@@ -102,6 +105,10 @@ class Bonus(Timestamped, Base):
     unique_request_token: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     paid_at: Mapped[Optional[datetime]]
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    attempted_at: Mapped[Optional[datetime]]
+    confirmed_at: Mapped[Optional[datetime]]
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class QualificationType(Timestamped, Base):

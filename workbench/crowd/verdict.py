@@ -1,0 +1,53 @@
+"""The verdict on a link-out assignment's completion code, one rule for ingest and for review.
+
+``ok``: the code of this worker's finished visit. ``no_task``: the valid code of a visit that
+found no task left (the worker did nothing wrong; there is simply no annotation). ``missing``:
+no code was given. ``no_session``: the worker never came through the link. ``copied``:
+another assignment's code. ``wrong``: any other code. Only ``ok`` and ``no_task`` may be
+approved without an explicit override.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import worker_sessions
+from ..errors import NotFoundError
+from ..store.models import HIT, Assignment, WorkerSession
+
+APPROVABLE = ("ok", worker_sessions.NO_TASK)
+#: The work modes: the worker page inside the platform's frame, or a link out and a code back.
+MODES = ("external", "link-out")
+
+
+def mode_of(hit: HIT | None) -> str:
+    """The work mode a HIT was offered in (one vocabulary: ``external`` or ``link-out``)."""
+    return "link-out" if hit is not None and (hit.payload or {}).get("mode") == "link-out" else "external"
+
+
+def check_code(s: Session, provider: str, assignment_id: str, worker_id: str, code: Any) -> str:
+    """The verdict (module docstring) on ``code`` given for ``assignment_id`` by ``worker_id``."""
+    if not code or not isinstance(code, str) or not code.strip():
+        return "missing"
+    try:
+        found = worker_sessions.check_code(s, assignment_id, code, provider=provider)
+    except NotFoundError:
+        return "no_session"
+    if found["valid"] and found["worker_id"] == worker_id:
+        return worker_sessions.NO_TASK if found["status"] == worker_sessions.NO_TASK else "ok"
+    owner = s.scalars(select(WorkerSession.assignment_id).where(
+        WorkerSession.provider == provider, WorkerSession.completion_code == code.strip().upper())).first()
+    return "copied" if owner is not None and owner != assignment_id else "wrong"
+
+
+def of_assignment(s: Session, provider: Any, a: Assignment) -> str | None:
+    """The code verdict of a link-out assignment (ingest's, or checked now); None for framed work."""
+    if mode_of(s.get(HIT, a.hit_pk) if a.hit_pk else None) != "link-out":
+        return None
+    judged = ((a.payload or {}).get("ingest") or {}).get("code")
+    if judged:
+        return judged
+    return check_code(s, provider.name, a.assignment_id, a.worker_id, (a.answer or {}).get(provider.code_field))
