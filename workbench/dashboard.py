@@ -1,9 +1,10 @@
 """What the PI's dashboard shows, as pandas frames: progress, submissions and cost over time, workers.
 
-Only reads the store. Money follows MTurk's fees (``providers.mturk.costs``): a reward
+Only reads the store. Money follows the provider's fees (``providers.fees(name)``): a reward
 counts when its assignment is approved, at the approval time. Assignments and money are
-those of one MTurk environment (by default the configured one, ``MTURK_ENVIRONMENT``), as in
-the overview panel: a sandbox pilot costs nothing and is no production work.
+those of one provider and environment (by default MTurk and its configured environment,
+``MTURK_ENVIRONMENT``), as in the overview panel: a sandbox pilot costs nothing and is no
+production work.
 
 Times are the provider's own (``Assignment.accept_time``, ``submit_time``, ``approval_time``,
 a bonus's ``paid_at``), never the time a sync ran. Time on task is measured only where an
@@ -19,7 +20,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from . import projects
+from . import projects, providers
+from .crowd.review import approval_stats
 from .store import Store
 from .store.models import HIT, Assignment, Bonus
 
@@ -30,16 +32,11 @@ def progress(store: Store, project: str) -> dict[str, Any]:
         return projects.stats(s, project)
 
 
-def _environment(environment: str | None) -> str:
-    from .providers.mturk.client import environment as configured
-
-    return configured(environment)
-
-
-def assignments_frame(store: Store, project: str, environment: str | None = None) -> pd.DataFrame:
+def assignments_frame(store: Store, project: str, environment: str | None = None, *,
+                      provider: str = "mturk") -> pd.DataFrame:
     """One row per assignment of the project in ``environment``: worker, status, times, reward, time on task
     in seconds."""
-    environment = _environment(environment)
+    environment = providers.environment(provider, environment)
     with store.session() as s:
         project_id = projects.get(s, project).id
         rows = s.execute(
@@ -47,7 +44,8 @@ def assignments_frame(store: Store, project: str, environment: str | None = None
                    Assignment.submit_time, Assignment.approval_time, HIT.hit_id, HIT.reward_cents,
                    HIT.max_assignments, HIT.payload)
             .join(HIT, HIT.id == Assignment.hit_pk)
-            .where(HIT.project_id == project_id, HIT.environment == environment).order_by(Assignment.id)).all()
+            .where(HIT.provider == provider, HIT.project_id == project_id, HIT.environment == environment)
+            .order_by(Assignment.id)).all()
     frame = pd.DataFrame(rows, columns=["assignment_id", "worker_id", "status", "accept_time", "submit_time",
                                         "approval_time", "hit_id", "reward_cents", "max_assignments", "payload"])
     for column in ("accept_time", "submit_time", "approval_time"):
@@ -65,27 +63,28 @@ def submissions_over_time(frame: pd.DataFrame, freq: str = "h") -> pd.Series:
     return times.dt.floor(freq).value_counts().sort_index().rename("submissions")
 
 
-def cost_over_time(store: Store, project: str, frame: pd.DataFrame, environment: str | None = None) -> pd.Series:
-    """Cumulative dollars spent (approved rewards and paid bonuses, with MTurk's fees), to draw as a step line
+def cost_over_time(store: Store, project: str, frame: pd.DataFrame, environment: str | None = None, *,
+                   provider: str = "mturk") -> pd.Series:
+    """Cumulative dollars spent (approved rewards and paid bonuses, with the provider's fees), to draw as a step line
     (``where="post"``); ``frame`` is ``assignments_frame`` of the same ``environment``. Empty if nothing was spent.
 
     The series starts at $0 when the work began (the first time anything happened: an accept, a submit, a
     payment), rises at the moment of each payment, and holds its total to the last time anything happened,
     so it spans the study's real dates however close together the payments are.
     """
-    from .providers.mturk.costs import bonus_fee, hit_fee
-
+    fees = providers.fees(provider)
     approved = frame[frame["status"] == "approved"].dropna(subset=["approval_time"])
-    spent = [r + hit_fee(r, m, p) for r, m, p in zip(approved["reward_cents"], approved["max_assignments"],
+    spent = [r + fees.hit_fee(r, m, p) for r, m, p in zip(approved["reward_cents"], approved["max_assignments"],
                                                      approved["payload"])]
     events = list(zip(approved["approval_time"], spent))
     with store.session() as s:
         project_id = projects.get(s, project).id
         bonuses = s.execute(select(Bonus.paid_at, Bonus.amount_cents).join(Assignment, Assignment.id == Bonus.assignment_pk)
                             .join(HIT, HIT.id == Assignment.hit_pk)
-                            .where(HIT.project_id == project_id, HIT.environment == _environment(environment),
+                            .where(HIT.provider == provider, HIT.project_id == project_id,
+                                   HIT.environment == providers.environment(provider, environment),
                                    Bonus.status == "paid")).all()
-    events += [(pd.Timestamp(paid), amount + bonus_fee(amount)) for paid, amount in bonuses if paid]
+    events += [(pd.Timestamp(paid), amount + fees.bonus_fee(amount)) for paid, amount in bonuses if paid]
     if not events:
         return pd.Series(dtype="float64", name="dollars")
     paid = pd.Series([c / 100 for _, c in events], index=pd.DatetimeIndex([t for t, _ in events]))
@@ -124,11 +123,10 @@ def worker_table(frame: pd.DataFrame) -> pd.DataFrame:
     grouped = frame.groupby("worker_id")
     table = pd.DataFrame({
         "assignments": grouped.size(),
-        "approved": grouped["status"].apply(lambda s: int((s == "approved").sum())),
-        "rejected": grouped["status"].apply(lambda s: int((s == "rejected").sum())),
         "timed": grouped["seconds_on_task"].count(),
         "median_seconds": grouped["seconds_on_task"].median(),
     })
-    reviewed = table["approved"] + table["rejected"]
-    table["approval_rate"] = (table["approved"] / reviewed).where(reviewed > 0)
+    stats = grouped["status"].apply(lambda s: pd.Series(approval_stats(s))).unstack()
+    table["approved"], table["rejected"] = stats["approved"].astype(int), stats["rejected"].astype(int)
+    table["approval_rate"] = stats["approval_rate"].astype(float)
     return table[WORKER_COLUMNS].sort_values("assignments", ascending=False)

@@ -4,8 +4,8 @@ The names of ``workbench.crowd.review`` (approve, reject, bonus, block, unblock,
 assignments, queue, approve_all, worker_summary), where the rules live once for every face.
 """
 
-from .crowd.review import (approval_stats, approve, approve_all, assignments, block, bonus, notify, queue, reject,
-                           unblock, worker, worker_summary, workers)
+from .crowd.review import (STATUSES, approval_stats, approve, approve_all, assignments, block, bonus, notify,
+                           qualification_types, queue, reject, unblock, worker, worker_summary, workers)
 
-__all__ = ["approval_stats", "approve", "approve_all", "assignments", "block", "bonus", "notify", "queue", "reject",
-           "unblock", "worker", "worker_summary", "workers"]
+__all__ = ["STATUSES", "approval_stats", "approve", "approve_all", "assignments", "block", "bonus", "notify",
+           "qualification_types", "queue", "reject", "unblock", "worker", "worker_summary", "workers"]

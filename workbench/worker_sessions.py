@@ -99,6 +99,35 @@ def start_or_resume(session: Session, provider: str, assignment_id: str, worker_
     return Visit(row, fresh, False)
 
 
+@dataclass
+class Step:
+    """Where a link-out visit stands: the browser's token, then the next task, or the completion code."""
+
+    token: str | None
+    next_task_id: int | None = None
+    done: int = 0
+    total: int = 0
+    code: str | None = None
+    no_task: bool = False
+
+
+def visit(session: Session, provider: str, assignment_id: str, worker_id: str, hit_id: str = "",
+          project: int | str | None = None, *, token: str | None = None, tasks_per_session: int = 1) -> Step:
+    """The link-out flow in one call: start or resume the visit, then its next task or its code.
+
+    A worker with no task left gets a code (the session is marked ``NO_TASK`` for review)
+    rather than a dead end.
+    """
+    started = start_or_resume(session, provider, assignment_id, worker_id, hit_id, project, token=token,
+                              tasks_per_session=tasks_per_session, close_if_no_task=True)
+    row = started.session
+    left = remaining(session, row)
+    if not left:
+        return Step(started.token, code=complete(session, row), no_task=row.status == NO_TASK)
+    total = len(row.task_ids)
+    return Step(started.token, next_task_id=left[0], done=total - len(left), total=total)
+
+
 def _pick_tasks(session: Session, hit_id: str, project: int | str | None, worker_id: str, provider: str,
                 count: int) -> tuple[list[int], int]:
     if hit_id:

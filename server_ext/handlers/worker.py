@@ -21,7 +21,6 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench import bundles, submissions, worker_sessions
 from workbench.errors import ValidationError
-from workbench.store.models import WorkerSession
 
 from .. import csp
 from .base import ID, PageHandler
@@ -153,17 +152,12 @@ class LoginHandler(WorkerPageHandler):
         self.render_worker_page(page)
 
     def _visit(self, session, assignment_id, worker_id, hit_id, project, token) -> dict[str, Any]:
-        visit = worker_sessions.start_or_resume(session, self.wb.provider, assignment_id, worker_id, hit_id, project,
-                                                token=token, tasks_per_session=self.wb.tasks_per_session,
-                                                close_if_no_task=True)
-        row: WorkerSession = visit.session
-        left = worker_sessions.remaining(session, row)
-        if not left:
-            return {"token": visit.token, "code": worker_sessions.complete(session, row),
-                    "no_task": row.status == worker_sessions.NO_TASK}
-        total = len(row.task_ids)
-        return {"token": visit.token, "bundle": self.page_bundle(session, left[0]),
-                "progress": {"done": total - len(left), "total": total}}
+        step = worker_sessions.visit(session, self.wb.provider, assignment_id, worker_id, hit_id, project,
+                                     token=token, tasks_per_session=self.wb.tasks_per_session)
+        if step.code:
+            return {"token": step.token, "code": step.code, "no_task": step.no_task}
+        return {"token": step.token, "bundle": self.page_bundle(session, step.next_task_id),
+                "progress": {"done": step.done, "total": step.total}}
 
 
 default_handlers = [

@@ -42,7 +42,7 @@ def paid(store, monkeypatch):
         s.flush()
         first = s.query(Assignment).filter_by(assignment_id="AM0").one()
         s.add(Bonus(provider="mturk", assignment_pk=first.id, worker_id="W0", amount_cents=100, reason="thanks",
-                    unique_request_token="bonus-AM0", status="paid", paid_at=minutes(20)))
+                    idempotency_key="k-AM0", unique_request_token="bonus-AM0", status="paid", paid_at=minutes(20)))
     return store
 
 

@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import select
 
 from ..errors import ConflictError, WorkbenchError
-from ..store.models import Annotation, Asset, Task
+from ..store.models import ASSIGNMENT_STATUSES, Annotation, Asset, Task
 from . import checks, listing, payments, verdict
 
 bonus = payments.bonus
+#: Assignment statuses, what a reviewer looks at first (submitted) first.
+STATUSES = ("submitted", *(s for s in ASSIGNMENT_STATUSES if s != "submitted"))
 
 
 def approve(provider: Any, assignment_id: str, *, feedback: str = "", override: bool = False,

@@ -17,6 +17,9 @@ from ..errors import ValidationError
 from ..providers import WorkSpec
 from ..store.models import HIT, TASK_STATUSES, Task, TaskDefinition, TaskType
 
+__all__ = ["TASK_STATUSES", "associate", "create", "delete", "expire", "extend", "list_", "preview_cost",
+           "select_tasks", "task_types"]
+
 
 def select_tasks(session: Session, project: int | str, *, status: str | None = "pending",
                  task_type: str | None = None, without_hits: bool = True, environment: str | None = None,

@@ -7,7 +7,6 @@ import ipywidgets as w
 from .. import hits
 from ..crowd import money, work
 from ..providers import Qualifications, WorkSpec
-from ..store.models import TASK_STATUSES
 from .base import Panel, dollars, table
 
 
@@ -20,7 +19,7 @@ class HITManager(Panel):
         with provider.store.session() as s:
             types = work.task_types(s, project)
         # -- choose tasks
-        self.task_status = w.Dropdown(options=list(TASK_STATUSES), value="pending",
+        self.task_status = w.Dropdown(options=list(work.TASK_STATUSES), value="pending",
                                       description="task status")
         self.task_type = w.Dropdown(options=[("any", "")] + [(t, t) for t in types], value="", description="type")
         self.limit = w.BoundedIntText(value=100, min=1, max=100_000, description="at most")

@@ -8,11 +8,9 @@ import ipywidgets as w
 
 from .. import previews, review
 from ..crowd import money
-from ..store.models import ASSIGNMENT_STATUSES
 from .base import Panel, table
 
-#: What a reviewer looks at first comes first.
-STATUSES = ["submitted", *(s for s in ASSIGNMENT_STATUSES if s != "submitted")]
+STATUSES = list(review.STATUSES)
 
 
 class AssignmentCard:

@@ -7,23 +7,60 @@ here; callers do not change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import ValidationError
 from .base import (CreateResult, CrowdProvider, CustomRequirement, IngestResult, Qualifications,
                    RemoteAssignment, SyncResult, WorkSpec)
 
-_REGISTRY: dict[str, Callable[..., CrowdProvider]] = {}
-_PLACES: dict[str, Callable[..., tuple[str, str]]] = {}
+@dataclass(frozen=True)
+class Registration:
+    """What the workbench knows of a provider before making one: how to make it, and its settings.
+
+    ``environment(name)`` resolves an environment name (None: the configured default);
+    ``endpoint(env)`` says where it acts; ``check_production(env, confirm)`` refuses real money
+    without confirmation; ``fees()`` is the provider's fee schedule (``bonus_fee(cents)``,
+    ``hit_fee(reward_cents, max_assignments, payload)``), read by the dashboard without a client.
+    """
+
+    factory: Callable[..., CrowdProvider]
+    environment: Callable[[str | None], str]
+    endpoint: Callable[[str], str]
+    check_production: Callable[[str, bool], None]
+    fees: Callable[[], Any]
 
 
-def register(name: str, factory: Callable[..., CrowdProvider],
-             place: Callable[..., tuple[str, str]] | None = None) -> None:
-    """``factory(environment=…, **options)`` makes the provider; ``place(environment, confirm_production)``
-    names the environment it would act in and its endpoint, refusing production without confirmation."""
-    _REGISTRY[name] = factory
-    if place is not None:
-        _PLACES[name] = place
+_REGISTRY: dict[str, Registration] = {}
+
+
+def register(name: str, registration: Registration) -> None:
+    _REGISTRY[name] = registration
+
+
+def registration(name: str) -> Registration:
+    if name not in _REGISTRY:
+        raise ValidationError("provider", f"unknown provider {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def place(name: str, environment: str | None = None, *, confirm_production: bool = False) -> tuple[str, str]:
+    """(environment, endpoint) that ``get_provider(name, environment)`` would use, checked before anything
+    is opened: an unknown environment, or production without ``confirm_production``, is refused."""
+    known = registration(name)
+    env = known.environment(environment)
+    known.check_production(env, confirm_production)
+    return env, known.endpoint(env)
+
+
+def environment(name: str, environment: str | None = None) -> str:
+    """The environment a read-only view of ``name`` looks at (None: the configured default)."""
+    return registration(name).environment(environment)
+
+
+def fees(name: str) -> Any:
+    """The fee schedule of ``name``."""
+    return registration(name).fees()
 
 
 def _mturk(**options: Any) -> CrowdProvider:
@@ -37,23 +74,22 @@ def _mturk(**options: Any) -> CrowdProvider:
     return MTurkProvider(store, **options)
 
 
-def _mturk_place(environment: str | None, confirm_production: bool) -> tuple[str, str]:
-    from .mturk import client  # boto3 is imported only by who talks to MTurk
+def _mturk_client():
+    from .mturk import client  # imported on use: the registry itself stays free of boto3
 
-    env = client.environment(environment)
-    client.check_production(env, confirm_production)
-    return env, client.endpoint(env)
+    return client
 
 
-register("mturk", _mturk, _mturk_place)
+def _mturk_fees():
+    from .mturk import costs  # imported on use, like the client
+
+    return costs
 
 
-def place(name: str, environment: str | None = None, *, confirm_production: bool = False) -> tuple[str, str]:
-    """(environment, endpoint) that ``get_provider(name, environment)`` would use, checked before anything
-    is opened: an unknown environment, or production without ``confirm_production``, is refused."""
-    if name not in _PLACES:
-        raise ValidationError("provider", f"unknown provider {name!r}; known: {', '.join(sorted(_PLACES))}")
-    return _PLACES[name](environment, confirm_production)
+register("mturk", Registration(
+    factory=_mturk, environment=lambda env: _mturk_client().environment(env),
+    endpoint=lambda env: _mturk_client().endpoint(env),
+    check_production=lambda env, confirm: _mturk_client().check_production(env, confirm), fees=_mturk_fees))
 
 
 def get_provider(name: str = "mturk", environment: str | None = None, **options: Any) -> CrowdProvider:
@@ -62,10 +98,9 @@ def get_provider(name: str = "mturk", environment: str | None = None, **options:
     Options go to the provider: ``store``, ``client``, ``confirm_production``, and for MTurk
     ``endpoint_url``, ``retry_mode``, ``max_attempts``.
     """
-    if name not in _REGISTRY:
-        raise ValidationError("provider", f"unknown provider {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](environment=environment, **options)
+    return registration(name).factory(environment=environment, **options)
 
 
 __all__ = ["CreateResult", "CrowdProvider", "CustomRequirement", "IngestResult", "Qualifications",
-           "RemoteAssignment", "SyncResult", "WorkSpec", "get_provider", "place", "register"]
+           "Registration", "RemoteAssignment", "SyncResult", "WorkSpec", "environment", "fees", "get_provider", "place",
+           "register", "registration"]
