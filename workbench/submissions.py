@@ -132,7 +132,7 @@ def submit_from_worker(session: Session, submission: dict[str, Any], *, provider
     assignment_pk = link_arrivals(session, provider, [_arrival(submission, task.project_id, visit is not None)]
                                   )[assignment_id]
     raw = {"provider": provider, "assignment_id": assignment_id, "hit_id": submission["hit_id"],
-           "worker_id": submission["worker_id"], "mode": "link-out" if visit is not None else "external-question"}
+           "worker_id": submission["worker_id"], "mode": "link-out" if visit is not None else "external"}
     done = annotations.submit(session, submission["task_id"], submission["result"], actor=submission["worker_id"],
                               submission_id=assignment_id, tool_version=submission["tool_version"],
                               raw_payload=raw, assignment_pk=assignment_pk)
@@ -208,7 +208,7 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
                      "submission_id": item["assignment_id"],
                      "raw_payload": {"provider": provider, "assignment_id": item["assignment_id"],
                                      "hit_id": item["hit_id"], "worker_id": item["worker_id"],
-                                     "mode": "link-out" if visit is not None else "external-question"},
+                                     "mode": "link-out" if visit is not None else "external"},
                      "created_at": utcnow()})
     created: list[int] = []
     if rows:

@@ -99,7 +99,7 @@ class AnnotateHandler(WorkerPageHandler):
         worker_id, submit_to = arg("workerId", ""), arg("turkSubmitTo", "")
         preview = assignment_id in ("", PREVIEW)
         form_origins: tuple[str, ...] = ()
-        page: dict[str, Any] = {"mode": "preview" if preview else "mturk", "readonly": preview,
+        page: dict[str, Any] = {"mode": "external", "preview": preview, "readonly": preview,
                                 "submit_url": self.base_url + "workbench/api/submissions"}
         if not preview:
             worker_sessions.check_ids(assignment_id, worker_id, hit_id)

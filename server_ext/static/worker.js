@@ -94,14 +94,14 @@
     const kept = data.duplicate && data.result !== undefined ? data.result : result;
     status(data.duplicate ? "You had already submitted this task; your first answer is kept. Thank you."
       : "Submitted: thank you.", "submitted");
-    if (page.mode === "mturk") postToMTurk(kept);
+    if (page.mode === "external") postToMTurk(kept);
     else if (page.mode === "link-out") window.setTimeout(() => window.location.assign(page.next_url), 300);
     return data;
   }
 
   function offerSendingAgain() {
     const button = $("wb-send-again");
-    if (!button || page.mode !== "mturk" || !page.submitted || page.submitted.result === null) return;
+    if (!button || page.mode !== "external" || !page.submitted || page.submitted.result === null) return;
     button.hidden = false;
     button.addEventListener("click", () => {
       button.disabled = true;

@@ -99,7 +99,7 @@ def test_external_question_submission_is_idempotent(study, three_tasks):
         stored = s.get(Annotation, first.annotation.id)
         assert stored.submission_id == "A1" and stored.actor == "W1"
         assert stored.raw_payload == {"provider": "mturk", "assignment_id": "A1", "hit_id": "H1", "worker_id": "W1",
-                                      "mode": "external-question"}
+                                      "mode": "external"}
 
 
 @pytest.mark.parametrize("raw, field", [
@@ -166,7 +166,7 @@ def test_submit_many_matches_one_by_one(study, three_tasks):
         assert tasks_mod.get(s, three_tasks[0]).status == "complete"
         stored = s.query(Annotation).filter_by(submission_id="B1").one()
         assert out[0] == {**stored.to_dict(), "duplicate": False}
-        assert stored.raw_payload["mode"] == "external-question" and stored.schema_version == "1.0"
+        assert stored.raw_payload["mode"] == "external" and stored.schema_version == "1.0"
     with study.store.transaction() as s:  # a batch with nothing new to write
         refused, again = submissions.submit_many(s, [batch[3], batch[0]])
     assert isinstance(refused, ValidationError) and again["duplicate"] is True and again["id"] == out[0]["id"]

@@ -63,7 +63,7 @@ async def test_annotate_page_contract_and_submission(fetch_json, study):
     assert page["definition"]["version"] == "1.0" and page["definition"]["label_schema"]["required"] == ["labels"]
     assert page["definition"]["ui_config"] == {"labels": ["cat", "dog"]}
     assert page["external_submit_url"] == "https://workersandbox.mturk.com/mturk/externalSubmit"
-    assert page["mode"] == "mturk" and page["readonly"] is False and page["worker_id"] == "W1"
+    assert page["mode"] == "external" and page["readonly"] is False and page["worker_id"] == "W1"
     assert not cookies  # a page inside MTurk's frame is a third party: it must not need a cookie, so it sets none
     policy = response.headers["Content-Security-Policy"]
     assert "frame-ancestors https://worker.mturk.com https://workersandbox.mturk.com;" in policy
@@ -97,7 +97,7 @@ async def test_preview_is_read_only(fetch_json, study):
     response = await open_page(fetch_json, study.task_ids[0], {"assignmentId": worker_sessions.PREVIEW_ASSIGNMENT,
                                                                "hitId": "H1"})
     _, _, page, token, _ = parse_page(response)
-    assert page["mode"] == "preview" and page["readonly"] is True and "external_submit_url" not in page
+    assert page["mode"] == "external" and page["preview"] is True and page["readonly"] is True and "external_submit_url" not in page
     assert token == ""  # a preview cannot submit
     status, data, _ = await post_submission(fetch_json, {"task_id": study.task_ids[0],
                                                          "assignment_id": worker_sessions.PREVIEW_ASSIGNMENT,

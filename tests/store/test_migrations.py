@@ -118,3 +118,34 @@ def test_annotations_the_page_stored_before_0006_are_joined_to_their_assignments
     with empty_store.session() as s:
         links = dict(s.execute(select(Annotation.submission_id, Annotation.assignment_pk)).all())
     assert links == {"3ASSIGNED": synced.id, "3NEVERSYNCED": None, "3OTHERTASK": None}
+
+
+def test_0007_makes_bonuses_a_ledger_and_0008_names_the_framed_mode_external(empty_store):
+    """Bonuses from before 0007 keep their tokens and get keys of their own; 0008 renames a stored mode."""
+    from workbench import definitions, tasks
+    from workbench.store.models import Annotation
+
+    empty_store.upgrade("0006")
+    with empty_store.transaction() as s:
+        project = projects.create(s, "old")
+        definitions.create_type(s, "classification")
+        definition = definitions.create_definition(s, "classification", "1", {"label_schema": {"type": "object"}})
+        task = tasks.create(s, project.id, definition.id)
+        for sid, mode in (("3FRAMED", "external-question"), ("3LINKED", "link-out")):
+            s.add(Annotation(task_id=task.id, result={}, schema_version="1", actor="A1OLD", submission_id=sid,
+                             raw_payload={"provider": "mturk", "mode": mode, "hit_id": "3HIT"}))
+        for token in ("old-token-1", "old-token-2"):
+            s.execute(text("INSERT INTO bonuses (provider, worker_id, amount_cents, reason, unique_request_token, "
+                           "status, created_at) VALUES ('mturk', 'A1OLD', 10, 'thanks', :t, 'paid', "
+                           "CURRENT_TIMESTAMP)"), {"t": token})
+    empty_store.upgrade()
+    with empty_store.session() as s:
+        keys = s.execute(text("SELECT id, idempotency_key, unique_request_token, error FROM bonuses ORDER BY id")).all()
+        modes = dict(s.execute(select(Annotation.submission_id, Annotation.raw_payload)).all())
+    assert [(k, t, e) for _, k, t, e in keys] == [(f"row-{keys[0][0]}", "old-token-1", ""),
+                                                  (f"row-{keys[1][0]}", "old-token-2", "")]
+    assert modes["3FRAMED"] == {"provider": "mturk", "mode": "external", "hit_id": "3HIT"}
+    assert modes["3LINKED"]["mode"] == "link-out"
+    with empty_store.engine.begin() as conn, pytest.raises(Exception, match="(?i)unique"):
+        conn.execute(text("UPDATE bonuses SET idempotency_key = :k WHERE id = :i"),
+                     {"k": f"row-{keys[0][0]}", "i": keys[1][0]})

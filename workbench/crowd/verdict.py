@@ -19,8 +19,6 @@ from ..errors import NotFoundError
 from ..store.models import HIT, Assignment, WorkerSession
 
 APPROVABLE = ("ok", worker_sessions.NO_TASK)
-#: The work modes: the worker page inside the platform's frame, or a link out and a code back.
-MODES = ("external", "link-out")
 
 
 def mode_of(hit: HIT | None) -> str:
