@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from jupyter_server.auth.decorator import authorized
 from tornado import web
+from tornado.iostream import StreamClosedError
 
-from workbench import project_export, projects
+from workbench import exports, projects
 
 from .base import ApiHandler, route
 
@@ -57,33 +56,29 @@ class ProjectStatsHandler(ApiHandler):
 
 
 class ProjectExportHandler(ApiHandler):
-    """Annotations as one JSON array or as JSON lines, written in batches."""
+    """The project's annotations as one JSON array or as JSON lines: the rows of ``workbench.exports`` (those of a
+    ``workbench export --format json|jsonl`` file), sent and flushed a chunk at a time as the store yields them."""
+
+    #: Rows per chunk; None: the exports' default. The tests make it small, to see several chunks go out.
+    batch_size: int | None = None
 
     @web.authenticated
     @authorized
     async def get(self, slug: str) -> None:
-        fmt = project_export.check_format(self.get_query_argument("format", "json"))
-        rows, after = await self.read_store(project_export.page, slug)  # a missing project fails before any byte
+        fmt = self.get_query_argument("format", "json")
+        # A bad format or a missing project fails here, before any byte; each chunk is read on the store's threads.
+        chunks = await self.wb.run(exports.stream, self.wb.store, slug, fmt, batch_size=self.batch_size)
         content_type = "application/json" if fmt == "json" else "application/x-ndjson"
         self.set_header("Content-Type", content_type)
         self.set_header("Content-Disposition", f'attachment; filename="{slug}.{fmt}"')
-        if fmt == "json":
-            self.write("[")
-        first = True
-        while True:
-            lines = [json.dumps(row) for row in rows]
-            if lines:
-                if fmt == "json":
-                    self.write(("" if first else ",") + ",".join(lines))
-                else:
-                    self.write("\n".join(lines) + "\n")
-                first = False
+        try:
+            while (chunk := await self.wb.run(next, chunks, None)) is not None:
+                self.write(chunk)
                 await self.flush()
-            if after is None:
-                break
-            rows, after = await self.read_store(project_export.page, slug, after=after)
-        if fmt == "json":
-            self.write("]")
+        except StreamClosedError:
+            return  # the client went away: stop reading the store
+        finally:
+            await self.wb.run(chunks.close)
         # Jupyter's API handlers say JSON when they finish unless told: an empty export has sent no header yet.
         self.finish(set_content_type=content_type)
 

@@ -31,6 +31,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("latency_ms", "float"), ("prompt_tokens", "int"), ("completion_tokens", "int"), ("model", "str"),
     ("error", "str"),
 )
+#: The type each kind of column gets in the file.
+DUCK_TYPES = {"int": "BIGINT", "str": "VARCHAR", "float": "DOUBLE", "timestamp": "TIMESTAMPTZ"}
 
 
 def rows(store: Store, *, study: str | None = None, project: int | str | None = None,
@@ -81,31 +83,25 @@ def rows(store: Store, *, study: str | None = None, project: int | str | None = 
 
 
 def export(store: Store, out: str | Path, fmt: str | None = None, *, study: str | None = None) -> dict[str, Any]:
-    """Write the transcript rows to ``out`` (format from ``fmt`` or the suffix); return what was written."""
+    """Write the transcript rows to ``out`` (format from ``fmt`` or the suffix); return what was written.
+
+    The file is written by the exports' writer of that format (``workbench.exports.tabular``), the one the
+    annotation exports use.
+    """
     out = Path(out).expanduser()
     fmt = fmt or out.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ValidationError("format", f"must be one of {', '.join(FORMATS)} (or a file ending in one)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    if fmt == "jsonl":
-        with out.open("w", encoding="utf-8") as handle:
-            for batch in rows(store, study=study):
-                for row in batch:
-                    handle.write(json.dumps({**row, "ts": row["ts"].isoformat()}) + "\n")
-                count += len(batch)
-    else:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    # Imported here, not at the top: pyarrow and DuckDB, which the metrics and the CLI's option lists do not need.
+    import pyarrow as pa
 
-        types = {"int": pa.int64(), "str": pa.string(), "float": pa.float64(), "timestamp": pa.timestamp("us", tz="UTC")}
-        schema = pa.schema([(name, types[kind]) for name, kind in COLUMNS])
-        with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-            for batch in rows(store, study=study):
-                writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=schema))
-                count += len(batch)
-            if count == 0:
-                writer.write_table(schema.empty_table())
+    from ..exports import tabular
+    from ..exports.source import Column, arrow_schema
+
+    columns = [Column(name, "", kind, DUCK_TYPES[kind]) for name, kind in COLUMNS]
+    schema = arrow_schema(columns)
+    batches = (pa.RecordBatch.from_pylist(batch, schema=schema) for batch in rows(store, study=study))
+    count = tabular.write(pa.RecordBatchReader.from_batches(schema, batches), columns, fmt, out)
     return {"path": str(out), "format": fmt, "rows": count, "study": study}
 
 

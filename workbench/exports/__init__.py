@@ -1,12 +1,14 @@
 """Exports: the store turned into files (Parquet, CSV, JSONL, JSON, COCO, the long table), optionally on S3.
 
 ``export(store, project, fmt, out)`` is the one entry point the CLI, the export notebook
-and the panels call. Every format streams: rows go from the store's cursor to the file a
-chunk at a time, so memory stays flat as the data grows.
+and the panels call; ``stream(store, project, fmt)`` gives the same JSON or JSON lines as
+text chunks, for the REST API's export to send as they come. Every format streams: rows go
+from the store's cursor to the file a chunk at a time, so memory stays flat as the data grows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from ..errors import ValidationError
 from ..store import Store
 
 FORMATS = ("parquet", "csv", "jsonl", "json", "coco", "long")
+#: The formats ``stream`` gives (``tabular.TEXT_FORMATS``, named here so that the CLI need not import pyarrow).
+STREAM_FORMATS = ("jsonl", "json")
 #: The file format of the long table follows the output's suffix (Parquet otherwise).
 LONG_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
 
@@ -38,6 +42,7 @@ def export(store: Store, project: str | None, fmt: str, out: str | Path, *, s3_u
     ``fmt``: parquet, csv, jsonl, json (the annotation join), coco (boxes and polygons) or
     long (rater, unit, value). With ``s3_uri`` (``s3://bucket/key``) the file is uploaded too.
     """
+    # Imported here, not at the top: they bring pyarrow and DuckDB, which the CLI's option lists do not need.
     from . import coco, tabular
     from .long import LONG_COLUMNS, long_batches
     from .source import ANNOTATION_COLUMNS, annotation_batches
@@ -72,6 +77,29 @@ def export(store: Store, project: str | None, fmt: str, out: str | Path, *, s3_u
     return result
 
 
+def stream(store: Store, project: str, fmt: str, *, batch_size: int | None = None) -> Iterator[str]:
+    """The project's annotations in ``fmt`` (json or jsonl) as text chunks, one per batch of rows: the rows and
+    bytes ``export`` writes to a file of that format.
+
+    A bad format or a missing project raises here, before the first chunk; the store is read as the chunks
+    are taken, and closing the iterator early closes its connections.
+    """
+    if fmt not in STREAM_FORMATS:
+        raise ValidationError("format", f"must be one of {', '.join(STREAM_FORMATS)}")
+    _check_project(store, project)
+    return _chunks(store, project, fmt, batch_size)
+
+
+def _chunks(store: Store, project: str, fmt: str, batch_size: int | None) -> Iterator[str]:
+    # Imported here, not at the top: pyarrow and DuckDB, see ``export``.
+    from . import tabular
+    from .source import ANNOTATION_COLUMNS, annotation_batches
+
+    kwargs = {"batch_size": batch_size} if batch_size else {}
+    with annotation_batches(store, project, **kwargs) as reader:
+        yield from tabular.text_chunks(reader, ANNOTATION_COLUMNS, fmt, **kwargs)
+
+
 def _check_project(store: Store, project: str) -> None:
     from .. import projects
 
@@ -89,4 +117,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["FORMATS", "ExportResult", "annotation_batches", "annotation_rows", "export"]
+__all__ = ["FORMATS", "STREAM_FORMATS", "ExportResult", "annotation_batches", "annotation_rows", "export", "stream"]

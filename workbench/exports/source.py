@@ -27,7 +27,7 @@ ROW_BYTES = 512
 class Column:
     name: str
     sql: str           # the expression in the store's SQL (``{ts}`` marks a timestamp to render as text)
-    kind: str          # "int" or "str" in the Arrow batch
+    kind: str          # the type in the Arrow batch: a key of ARROW_TYPES
     duck: str          # the type the exported file gets (DuckDB)
 
 
@@ -118,8 +118,11 @@ def annotation_sql(dialect: str, project: str | None, *, driver: str | None = No
     return sql, ({"project": project} if driver in ("sqlite3", "psycopg") else (project,))
 
 
+ARROW_TYPES = {"int": pa.int64(), "str": pa.string(), "float": pa.float64(), "timestamp": pa.timestamp("us", tz="UTC")}
+
+
 def arrow_schema(columns: Sequence[Column]) -> pa.Schema:
-    return pa.schema([(c.name, pa.int64() if c.kind == "int" else pa.string()) for c in columns])
+    return pa.schema([(c.name, ARROW_TYPES[c.kind]) for c in columns])
 
 
 def to_batch(rows: list[Sequence[Any]], schema: pa.Schema) -> pa.RecordBatch:
