@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -26,6 +27,7 @@ from workbench.errors import NotFoundError, ValidationError, WorkbenchError as _
 from workbench.store.types import json_default
 
 AUTH_RESOURCE = "workbench"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 API = "/workbench/api"
 MAX_PAGE = 500
 #: Largest id or integer a query may name: the store's INTEGER columns are 32-bit on PostgreSQL.
@@ -216,9 +218,7 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
         """The error page a crowd worker can act on: what happened and what to do next, in plain words
         (``error.html`` chooses them by status). The developer's message and field stay out of sight: the
         field is kept in a data attribute for support, the message in the server's log."""
-        from workbench.worker_sessions import PREVIEW_ASSIGNMENT
-
-        from .files import static_url  # files imports this module
+        from workbench.worker_sessions import PREVIEW_ASSIGNMENT  # only an error page needs it
 
         if not hasattr(self, "_jupyter_current_user"):
             # An error before ``prepare`` (a path or body tornado could not decode) knows no user yet, and
@@ -271,3 +271,9 @@ default_handlers = [
     ("/workbench/(?:api|assets)(?:/.*)?", ApiNotFoundHandler),
     (r"/workbench(?:/.*)?", PageNotFoundHandler),
 ]
+
+
+def static_url(handler: web.RequestHandler, path: str) -> str:
+    """The worker static file's URL with its content hash, so browsers may cache it for good."""
+    version = web.StaticFileHandler.get_version({"static_path": str(STATIC)}, path)
+    return f"{handler.settings.get('base_url', '/')}workbench/static/{path}?v={version}"

@@ -14,17 +14,10 @@ from tornado import web
 from workbench import assets, bundles, signing
 from workbench.errors import NotFoundError
 
-from .base import ApiHandler, SafeStaticMixin
+from .base import STATIC, ApiHandler, SafeStaticMixin, static_url
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
 YEAR = 365 * 24 * 3600
 CHUNK = 256 * 1024  # bytes of an asset file read and sent at a time
-
-
-def static_url(handler: web.RequestHandler, path: str) -> str:
-    """The worker static file's URL with its content hash, so browsers may cache it for good."""
-    version = web.StaticFileHandler.get_version({"static_path": str(STATIC)}, path)
-    return f"{handler.settings.get('base_url', '/')}workbench/static/{path}?v={version}"
 
 
 class WorkerStaticHandler(SafeStaticMixin, web.StaticFileHandler):

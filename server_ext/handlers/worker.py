@@ -23,8 +23,7 @@ from workbench import bundles, submissions, worker_sessions
 from workbench.errors import ValidationError
 
 from .. import csp
-from .base import ID, PageHandler
-from .files import static_url
+from .base import ID, PageHandler, static_url
 
 PREVIEW = worker_sessions.PREVIEW_ASSIGNMENT
 SESSION_COOKIE = "wb_session_"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import assets as core
-from . import State, cli, emit
+from .base import State, cli, emit
 
 
 @cli.group()

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from . import cli, emit
+from .base import cli, emit
 
 
 @cli.command("collab-demo")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..exports import FORMATS
-from . import State, cli, emit
+from .base import State, cli, emit
 
 
 @cli.command("export")

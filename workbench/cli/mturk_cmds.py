@@ -10,7 +10,7 @@ import click
 from .. import providers
 from ..crowd import money, work
 from ..errors import ConflictError, ValidationError
-from . import State, cli, emit
+from .base import State, cli, emit
 
 
 class Ctx:

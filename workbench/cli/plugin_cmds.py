@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import resources
-from . import cli, emit
+from .base import cli, emit
 
 
 @cli.group()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import bulk, definitions, projects
-from . import State, cli, emit
+from .base import State, cli, emit
 
 
 @cli.group()

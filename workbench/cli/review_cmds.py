@@ -9,7 +9,7 @@ import click
 
 from ..crowd import money, payments
 from ..crowd import review as service
-from . import emit
+from .base import emit
 from .mturk_cmds import Ctx, _cents, mturk, pass_ctx
 
 

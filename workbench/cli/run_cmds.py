@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..jobs import JOBS
-from . import State, cli, emit
+from .base import State, cli, emit
 
 
 def parse_value(value: str) -> Any:

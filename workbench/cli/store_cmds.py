@@ -12,7 +12,7 @@ import click
 
 from .. import config
 from ..store import Store
-from . import State, cli, emit
+from .base import State, cli, emit
 
 
 @cli.command()
