@@ -177,9 +177,11 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
         if self.register_plugins and found:
             self._register(found)
         self.log.info("workbench: store %s, %d plugin(s)", config.redact(self.store.url), len(found))
-        # Live collaboration sessions (server_ext/handlers/collab.py): their routes and their one hub, on this store.
+        # Live collaboration sessions (server_ext/handlers/collab.py) and their one hub, on this store; the routes
+        # are among this extension's own (``initialize_handlers``).
         self.collab = collab_ext.install(self.serverapp.web_app, self.serverapp.base_url, self.store,
-                                         plugin_urls=self.plugin_urls, **collab_ext.hub_options(self.serverapp))
+                                         add_routes=False, plugin_urls=self.plugin_urls,
+                                         **collab_ext.hub_options(self.serverapp))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         """Once the event loop runs."""

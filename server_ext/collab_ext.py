@@ -1,12 +1,13 @@
 """The collaboration face as a Jupyter server extension: the store, the live hub, the handlers.
 
 ``server_ext.collab_ext`` can be enabled on its own (``--ServerApp.jpserver_extensions=
-{"server_ext.collab_ext": true}``); ``install`` is what the workbench extension calls to add
-the face to its own routes, on its store and with its plugins (which assisted labelling needs).
-One hub per server process: sessions in play live in that process's memory. So the face is
-installed once per web application: when the workbench extension is enabled too, this one
-leaves the face to it, whichever of the two loads first; its ``CollabHub`` options (all but
-``database_url``) apply to the workbench's hub.
+{"server_ext.collab_ext": true}``). The workbench extension serves the face itself: the routes
+are in its own table (``handlers.all_handlers``) and it calls ``install`` for the service, on
+its store and with its plugins (which assisted labelling needs). One hub per server process:
+sessions in play live in that process's memory. So the face is installed once per web
+application: when the workbench extension is enabled too, this one leaves the face to it,
+whichever of the two loads first; its ``CollabHub`` options (all but ``database_url``) apply
+to the workbench's hub.
 """
 
 from __future__ import annotations
@@ -54,16 +55,18 @@ class CollabService:
         return await asyncio.get_running_loop().run_in_executor(self.executor, partial(work))
 
 
-def install(web_app, base_url: str, store: Store, **hub_options: Any) -> CollabService:
-    """The face in ``web_app``: its service (and hub) in the settings, its routes. Once: a second call returns the
-    service already there, with its hub, rather than route the same paths to a second one."""
+def install(web_app, base_url: str, store: Store, *, add_routes: bool = True, **options: Any) -> CollabService:
+    """The face in ``web_app``: its service (and hub) in the settings, and its routes unless the caller has them
+    among its own (``add_routes=False``). Once: a second call returns the service already there, with its hub,
+    rather than make a second one."""
     installed = web_app.settings.get(collab.SETTINGS_KEY)
     if installed is not None:
         return installed
-    service = CollabService(store, base_url, **hub_options)
+    service = CollabService(store, base_url, **options)
     web_app.settings[collab.SETTINGS_KEY] = service
-    handlers = [(url_path_join(base_url, pattern), *rest) for pattern, *rest in collab.default_handlers]
-    web_app.add_handlers(".*$", handlers)
+    if add_routes:
+        handlers = [(url_path_join(base_url, pattern), *rest) for pattern, *rest in collab.default_handlers]
+        web_app.add_handlers(".*$", handlers)
     return service
 
 
