@@ -41,6 +41,7 @@ demo: install
 	$(BIN)/workbench demo
 
 test: install-test system-test-deps
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: install

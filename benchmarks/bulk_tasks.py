@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbench import bulk, definitions, projects
+from workbench.study import bulk, definitions, projects
 from workbench.store import Store
 from workbench.store.models import Task
 

@@ -125,7 +125,8 @@ def main() -> None:
     os.environ["WORKBENCH_HOME"] = str(home)
     from sqlalchemy import func, select
 
-    from workbench.collab import runner, sessions
+    from workbench.collab import sessions
+    from workbench.devtools.collab import runner
     from workbench.store import Store
     from workbench.store.models import Event
     from workbench.store.types import utcnow

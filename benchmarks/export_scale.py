@@ -3,7 +3,7 @@
 The store is SQLite, seeded fast with executemany. Each method runs in a child process of
 its own, so that its peak memory (``ru_maxrss``) is its own:
 
-- workbench: ``workbench.exports.export(store, project, "parquet", out)`` (the annotation join
+- workbench: ``workbench.results.exports.export(store, project, "parquet", out)`` (the annotation join
   streamed from the store in chunks, written by DuckDB);
 - baseline: ``pandas.read_sql(join)`` then ``DataFrame.to_json(orient="records", lines=True)``.
 
@@ -36,7 +36,7 @@ LABELS = ("circle", "square", "triangle")
 def seed(path: Path, rows: int) -> None:
     """A store holding ``rows`` annotations of ``rows / 4`` tasks, each with its HIT, assignment and worker."""
     sys.path.insert(0, str(ROOT))
-    from workbench import definitions, projects
+    from workbench.study import definitions, projects
     from workbench.store import Store
 
     store = Store(f"sqlite:///{path}")
@@ -112,14 +112,14 @@ def child(method: str, db: Path, out: Path) -> None:
     sys.path.insert(0, str(ROOT))
     start = time.perf_counter()
     if method == "workbench":
-        from workbench.exports import export
+        from workbench.results.exports import export
         from workbench.store import Store
 
         rows = export(Store(f"sqlite:///{db}"), "bench", "parquet", out).rows
     else:
         import pandas as pd
 
-        from workbench.exports.source import annotation_sql
+        from workbench.results.exports.source import annotation_sql
 
         sql, params = annotation_sql("sqlite", "bench")
         with sqlite3.connect(db) as con:

@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from workbench.child_servers import free_port, serving  # noqa: E402
+from workbench.devtools.child_servers import free_port, serving  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 SCHEMA = {"type": "object", "required": ["labels"], "additionalProperties": False,
@@ -131,7 +131,7 @@ def measure_ceiling(folder: Path, args) -> dict:
 
 def seed_study(store, tasks_count: int) -> None:
     """The benchmark's study in a migrated store: one project, one definition, ``tasks_count`` open tasks."""
-    from workbench import bulk, definitions, projects
+    from workbench.study import bulk, definitions, projects
 
     with store.transaction() as s:
         projects.create(s, "bench")
@@ -177,7 +177,7 @@ def post_submissions(base: str, folder: Path, args) -> dict:
 def mint_tokens(folder: Path, args, per_second: int = 10_000) -> Path:
     """One file per wrk thread: line n is the page token of that thread's n-th submission (as the Lua script makes
     them), signed with ``WORKBENCH_SECRET``, the servers' secret too."""
-    from workbench.submissions import page_token
+    from workbench.crowd.submissions import page_token
 
     out = folder / "tokens"
     out.mkdir(exist_ok=True)

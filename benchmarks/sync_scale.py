@@ -31,10 +31,11 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from workbench import definitions, projects, submissions
-from workbench.mturk_sim import Faults, Simulator
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import make_client
+from workbench.crowd import submissions
+from workbench.study import definitions, projects
+from workbench.devtools.mturk_sim import Faults, Simulator
+from workbench.crowd.providers.mturk import MTurkProvider
+from workbench.crowd.providers.mturk.client import make_client
 from workbench.store import Store
 from workbench.store.models import HIT, Annotation, Assignment, Task
 from workbench.store.types import utcnow

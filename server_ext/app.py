@@ -19,7 +19,8 @@ from typing import Any, Callable
 from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinjaMixin
 from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default, validate
 
-from workbench import bundles, config, logs, open_store, plugins, resources
+from workbench import config, logs, open_store, resources
+from workbench.study import bundles, plugins
 from workbench.errors import ValidationError
 from workbench.store import Store
 

@@ -24,7 +24,7 @@ from jupyter_server.utils import url_path_join
 
 from workbench import open_store
 from workbench.collab.hub import Hub
-from workbench.bundles import PluginUrls
+from workbench.study.bundles import PluginUrls
 from workbench.store import Store
 
 from .handlers import collab

@@ -41,35 +41,17 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from typing import Any
 
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import httputil, routing, web
 
-from .handlers.base import WorkbenchMixin, allowed_methods
+from .handlers.base import WorkbenchMixin, allowed_methods, declared_length
 
 ERRORS = {400: "validation_error", 405: "method_not_allowed", 413: "payload_too_large"}
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 #: Decoded by Jupyter's identity provider to find the user, before any handler code runs.
 TOKEN = "token"
-_DIGITS = re.compile(r"[0-9]+")
-_REPEATED = re.compile(r",[ \t]*")  # tornado's reading of one length repeated by a proxy: "5, 5"
-
-
-def declared_length(headers: httputil.HTTPHeaders) -> int | None:
-    """A request's ``Content-Length`` as tornado reads it, or None without one.
-
-    ValueError if tornado would refuse it: anything but ASCII digits, or two different lengths.
-    """
-    value = headers.get("Content-Length")
-    if value is None:
-        return None
-    lengths = set(_REPEATED.split(value))
-    length = lengths.pop()
-    if lengths or not _DIGITS.fullmatch(length):
-        raise ValueError(f"Content-Length {value!r} is not a number of bytes")
-    return int(length)  # ValueError past Python's 4,300 digits too
 
 
 @web.stream_request_body

@@ -1,4 +1,4 @@
-"""Group commit for worker submissions, written by a child process (``workbench.submission_writer``).
+"""Group commit for worker submissions, written by a child process (``workbench.crowd.submission_writer``).
 
 Why group commit: on SQLite every commit serialises on one write lock, and one ORM
 transaction per request costs milliseconds; under 64 concurrent workers that capped the
@@ -9,7 +9,7 @@ request with its own outcome.
 Why a process: as a thread the writer shared the interpreter lock with the event loop,
 so the two took turns on one core and a batch of 32 took four times as long as it does
 alone. The child runs on its own core and speaks JSON lines on its standard input and
-output (the protocol is in ``workbench.submission_writer``).
+output (the protocol is in ``workbench.crowd.submission_writer``).
 
 Why a pipeline: submissions go to the child as lines of a few (``send_at``, or what one
 turn of the event loop read, if fewer), without waiting for the answers to earlier lines;
@@ -93,7 +93,7 @@ class SubmissionWriter:
                 return
             env = {**os.environ, "WORKBENCH_DATABASE_URL": self.database_url}
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "workbench.submission_writer", "--provider", self.provider,
+                sys.executable, "-m", "workbench.crowd.submission_writer", "--provider", self.provider,
                 "--max-batch", str(self.max_batch), "--log-style", self.log_style,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, limit=self._line_limit)
             line = await process.stdout.readline()  # {"ready": pid} once the store is checked

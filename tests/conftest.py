@@ -122,7 +122,7 @@ def store(make_store, backend) -> Store:
 @pytest.fixture
 def sim():
     """The local MTurk simulator, on a port of its own for one test."""
-    from workbench.mturk_sim import Simulator
+    from workbench.devtools.mturk_sim import Simulator
 
     simulator = Simulator().start()
     yield simulator

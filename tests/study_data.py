@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from workbench import annotations, assets, definitions, projects, tasks
+from workbench.study import annotations, assets, definitions, projects, tasks
 from workbench.store import Store
 from workbench.store.models import HIT, Assignment, Worker
 

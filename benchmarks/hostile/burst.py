@@ -28,7 +28,7 @@ POISONS = [
 
 def burst(port: int, study: SimpleNamespace, honest: int, seed: int, tally: Tally) -> dict[str, Any]:
     """Honest and poisoned submissions, all sent at once (a barrier) so that they share the writer's batches."""
-    from workbench.submissions import page_token
+    from workbench.crowd.submissions import page_token
 
     sends: list[tuple[str, str, bytes]] = []  # (kind, assignment id, request)
     every = max(1, honest // len(POISONS))  # one poison in the middle of each stretch of honest ones

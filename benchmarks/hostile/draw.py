@@ -29,8 +29,8 @@ class Draw:
     """The seeded generator of one campaign and the study it aims at; the helpers the request kinds share."""
 
     def __init__(self, seed: int, port: int, study: SimpleNamespace, listener: str) -> None:
-        from workbench import bundles, signing
-        from workbench.submissions import page_token
+        from workbench.study import bundles, signing
+        from workbench.crowd.submissions import page_token
 
         self.rng = random.Random(seed)
         self.port, self.study, self.listener = port, study, listener

@@ -18,11 +18,11 @@ def mturk_phase(url: str, sim, base: str, study: SimpleNamespace, listener: str)
     """HITs on the simulator; honest and hostile answers; sync and ingest twice each way; the store's account."""
     from sqlalchemy import select
 
-    from workbench.mturk_sim.answers import ANSWERS_NS
-    from workbench.mturk_sim.workers import SimulatedWorker
-    from workbench.providers import WorkSpec
-    from workbench.providers.mturk import MTurkProvider
-    from workbench.providers.mturk.client import make_client
+    from workbench.devtools.mturk_sim.answers import ANSWERS_NS
+    from workbench.devtools.mturk_sim.workers import SimulatedWorker
+    from workbench.crowd.providers import WorkSpec
+    from workbench.crowd.providers.mturk import MTurkProvider
+    from workbench.crowd.providers.mturk.client import make_client
     from workbench.store import Store
     from workbench.store.models import Annotation, Assignment
 

@@ -21,7 +21,7 @@ from benchmarks.hostile.mturk import http_jobs, mturk_phase
 from benchmarks.hostile.socket_probe import socket_probe
 from benchmarks.hostile.study import REPO, TOKEN, fresh_database, seed_study
 from benchmarks.hostile.wire import Tally
-from workbench.child_servers import free_port, serving, stop_on_signals
+from workbench.devtools.child_servers import free_port, serving, stop_on_signals
 
 
 class Listener:
@@ -58,7 +58,7 @@ class Listener:
 
 def campaign(args, folder: Path, url: str, figures: dict[str, Any]) -> None:
     """Run the campaign against the store at ``url`` in ``folder``; its figures go into ``figures``."""
-    from workbench.mturk_sim import Simulator
+    from workbench.devtools.mturk_sim import Simulator
 
     listener = Listener()
     sim = Simulator(seed=args.seed).start()

@@ -29,7 +29,7 @@ def png(path: Path) -> Path:
 
 def seed_study(url: str, folder: Path, honest: int) -> SimpleNamespace:
     """The study, the decoys and the collaboration studies in a migrated store; their ids."""
-    from workbench import assets, definitions, projects, tasks
+    from workbench.study import assets, definitions, projects, tasks
     from workbench.collab import sessions
     from workbench.store import Store
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def all_handlers() -> list[tuple]:
-    # Imported when the routes are built, not with the package: the gate imports ``handlers.base``, and
-    # ``handlers.submissions`` imports the gate.
+    # Imported when the routes are built, not with the package: a module that needs one handler module
+    # (the gate needs ``handlers.base``) does not load them all.
     from . import (annotations_api, assets, base, collab, docs, files, mturk, plugins_api, projects, submissions,
                    task_types, tasks, worker)
 

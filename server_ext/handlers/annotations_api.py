@@ -5,8 +5,9 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from workbench import annotations, worker_sessions
-from workbench.tasks import check_id
+from workbench.crowd import worker_sessions
+from workbench.study import annotations
+from workbench.study.tasks import check_id
 from workbench.errors import ValidationError
 
 from .base import ID, ApiHandler, route

@@ -5,9 +5,9 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from workbench import assets
+from workbench.study import assets
 from workbench.errors import ValidationError
-from workbench.tasks import check_int
+from workbench.study.tasks import check_int
 
 from .base import ID, ApiHandler, route
 

@@ -19,10 +19,11 @@ from typing import Any
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerJinjaMixin, ExtensionHandlerMixin
-from tornado import web
+from tornado import httputil, web
 
-from workbench import WorkbenchError, projects
-from workbench.json_safety import MAX_DEPTH, check_storable
+from workbench import WorkbenchError
+from workbench.study import projects
+from workbench.study.json_safety import MAX_DEPTH, check_storable
 from workbench.errors import NotFoundError, ValidationError, WorkbenchError as _Error
 from workbench.store.types import json_default
 
@@ -218,7 +219,7 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
         """The error page a crowd worker can act on: what happened and what to do next, in plain words
         (``error.html`` chooses them by status). The developer's message and field stay out of sight: the
         field is kept in a data attribute for support, the message in the server's log."""
-        from workbench.worker_sessions import PREVIEW_ASSIGNMENT  # only an error page needs it
+        from workbench.crowd.worker_sessions import PREVIEW_ASSIGNMENT  # only an error page needs it
 
         if not hasattr(self, "_jupyter_current_user"):
             # An error before ``prepare`` (a path or body tornado could not decode) knows no user yet, and
@@ -277,3 +278,22 @@ def static_url(handler: web.RequestHandler, path: str) -> str:
     """The worker static file's URL with its content hash, so browsers may cache it for good."""
     version = web.StaticFileHandler.get_version({"static_path": str(STATIC)}, path)
     return f"{handler.settings.get('base_url', '/')}workbench/static/{path}?v={version}"
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_REPEATED = re.compile(r",[ \t]*")  # tornado's reading of one length repeated by a proxy: "5, 5"
+
+
+def declared_length(headers: httputil.HTTPHeaders) -> int | None:
+    """A request's ``Content-Length`` as tornado reads it, or None without one.
+
+    ValueError if tornado would refuse it: anything but ASCII digits, or two different lengths.
+    """
+    value = headers.get("Content-Length")
+    if value is None:
+        return None
+    lengths = set(_REPEATED.split(value))
+    length = lengths.pop()
+    if lengths or not _DIGITS.fullmatch(length):
+        raise ValueError(f"Content-Length {value!r} is not a number of bytes")
+    return int(length)  # ValueError past Python's 4,300 digits too

@@ -11,10 +11,10 @@ from typing import BinaryIO
 from jupyter_server.auth.decorator import allow_unauthenticated
 from tornado import web
 
-from workbench import assets, bundles, signing
+from workbench.study import assets, bundles, signing
 from workbench.errors import NotFoundError
 
-from .base import STATIC, ApiHandler, SafeStaticMixin, static_url
+from .base import STATIC, ApiHandler, SafeStaticMixin
 
 YEAR = 365 * 24 * 3600
 CHUNK = 256 * 1024  # bytes of an asset file read and sent at a time

@@ -14,10 +14,10 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from workbench import providers
+from workbench.crowd import providers
 from workbench.crowd import payments, review, work
 from workbench.errors import ValidationError
-from workbench.tasks import check_id, check_int
+from workbench.study.tasks import check_id, check_int
 
 from .base import ApiHandler, route
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from workbench import events, plugins, projects
+from workbench import events
+from workbench.study import plugins, projects
 from workbench.errors import ValidationError
 
 from .base import ApiHandler, route

@@ -6,7 +6,8 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from workbench import exports, projects
+from workbench.results import exports
+from workbench.study import projects
 
 from .base import ApiHandler, route
 
@@ -56,7 +57,7 @@ class ProjectStatsHandler(ApiHandler):
 
 
 class ProjectExportHandler(ApiHandler):
-    """The project's annotations as one JSON array or as JSON lines: the rows of ``workbench.exports`` (those of a
+    """The project's annotations as one JSON array or as JSON lines: the rows of ``workbench.results.exports`` (those of a
     ``workbench export --format json|jsonl`` file), sent and flushed a chunk at a time as the store yields them."""
 
     #: Rows per chunk; None: the exports' default. The tests make it small, to see several chunks go out.

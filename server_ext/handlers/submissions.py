@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 
-from workbench import WorkbenchError, submissions
+from workbench import WorkbenchError
+from workbench.crowd import submissions
 from workbench.errors import ValidationError
 
-from ..gate import declared_length
 from ..ratelimit import retry_after
-from .base import ApiHandler, route
+from .base import ApiHandler, declared_length, route
 from .worker import session_cookie
 
 

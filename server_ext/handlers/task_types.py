@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from workbench import definitions
+from workbench.study import definitions
 
 from .base import ApiHandler, route
 

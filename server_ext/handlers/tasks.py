@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from workbench import bundles, tasks
+from workbench.study import bundles, tasks
 from workbench.errors import ValidationError
 
 from .base import ID, ApiHandler, route

@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 
-from workbench import bundles, submissions, worker_sessions
+from workbench.crowd import submissions, worker_sessions
+from workbench.study import bundles
 from workbench.errors import ValidationError
 
 from .. import csp

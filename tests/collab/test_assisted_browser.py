@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from workbench import annotations, assets, definitions, plugins, projects, resources, tasks
+from workbench import resources
+from workbench.study import annotations, assets, definitions, plugins, projects, tasks
 from workbench.collab import sessions
 from workbench.store.models import Event
 

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from workbench import assets, definitions, plugins, projects, resources, tasks
+from workbench import resources
+from workbench.study import assets, definitions, plugins, projects, tasks
 from workbench.collab import sessions, task_page
 from workbench.errors import ConflictError
 from workbench.store.models import CollabParticipant, CollabSession

@@ -7,7 +7,8 @@ import json
 
 from PIL import Image
 
-from workbench import annotations, assets, definitions, plugins, projects, resources, tasks
+from workbench import resources
+from workbench.study import annotations, assets, definitions, plugins, projects, tasks
 from workbench.collab import sessions
 
 from .conftest import LABELS_SCHEMA

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from workbench import tasks
+from workbench.study import tasks
 from workbench.collab import briefing, sessions
 from workbench.collab.live import LiveSession, Member, check_frame
 from workbench.collab.paradigms import word_guessing

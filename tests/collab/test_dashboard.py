@@ -9,7 +9,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-from workbench import projects
+from workbench.study import projects
 from workbench.collab import sessions
 
 from .test_export_metrics import _play

@@ -67,7 +67,7 @@ def test_transcripts_and_metrics_from_played_sessions(store, tmp_path):
     table = pq.read_table(tmp_path / "t.parquet")
     assert table.column_names == [name for name, _ in export.COLUMNS]
     rows = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
-    # Written by the annotation exports' writers (workbench.exports.tabular): a time is a UTC timestamp in
+    # Written by the annotation exports' writers (workbench.results.exports.tabular): a time is a UTC timestamp in
     # Parquet and DuckDB's UTC text in JSON lines, as in an annotation export; the two files hold the same rows.
     assert table.schema.field("ts").type == pa.timestamp("us", tz="UTC")
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00", r["ts"]) for r in rows)

@@ -149,7 +149,7 @@ def test_word_guessing_rules():
 
 def test_assisted_labelling_records_the_proposal_and_the_human_changes(study):
     store = study.store
-    from workbench import tasks
+    from workbench.study import tasks
     with store.transaction() as s:
         task = tasks.create(s, study.project.id, study.definition.id, asset_id=study.asset.id)
         sessions.create_study(s, "assist", {"paradigm": "assisted_labelling"}, project="cats")
@@ -166,7 +166,7 @@ def test_assisted_labelling_records_the_proposal_and_the_human_changes(study):
         outcome = sessions.end(s, cs, "completed", at(30))
     assert outcome["changes"] == {"changed": True, "fields": {"labels": {"added": ["dog"], "removed": []}}}
     with store.session() as s:
-        from workbench import annotations
+        from workbench.study import annotations
         stored = annotations.get(s, outcome["annotation_id"])
         assert stored.result == {"labels": ["cat", "dog"]} and stored.actor == "W1"
         assert stored.raw_payload["agent_proposal"] == {"labels": ["cat"]}

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from workbench import assets, definitions, projects
+from workbench.study import assets, definitions, projects
 
 LABELS_SCHEMA = {
     "type": "object",

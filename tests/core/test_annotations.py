@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from workbench import NotFoundError, ValidationError, annotations, tasks
+from workbench import NotFoundError, ValidationError
+from workbench.study import annotations, tasks
 from workbench.store.models import Annotation, Event
 
 

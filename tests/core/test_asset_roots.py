@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from workbench import assets, bundles, projects
+from workbench.study import assets, bundles, projects
 from workbench.errors import NotFoundError, ValidationError
 from workbench.store.models import Asset
 

@@ -8,7 +8,8 @@ import requests
 from moto import mock_aws
 from sqlalchemy import select
 
-from workbench import ConflictError, NotFoundError, ValidationError, assets, definitions, plugins
+from workbench import ConflictError, NotFoundError, ValidationError
+from workbench.study import assets, definitions, plugins
 from workbench.store.models import TaskType
 
 from .test_plugins import make_plugin

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from workbench import NotFoundError, ValidationError, assets, bulk, definitions
+from workbench import NotFoundError, ValidationError
+from workbench.study import assets, bulk, definitions
 from workbench.store.models import Event, Task
 
 

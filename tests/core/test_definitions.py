@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench import ConflictError, NotFoundError, ValidationError, definitions, tasks
+from workbench import ConflictError, NotFoundError, ValidationError
+from workbench.study import definitions, tasks
 
 from .conftest import LABELS_SCHEMA
 

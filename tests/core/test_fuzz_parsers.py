@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from workbench import plugins
+from workbench.study import plugins
 from workbench.errors import ValidationError
-from workbench.providers.mturk import answers
+from workbench.crowd.providers.mturk import answers
 
 from .test_plugins import make_plugin
 

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
-from workbench import annotations, definitions, json_safety, submission_writer, submissions, tasks, worker_sessions
+from workbench.crowd import submission_writer, submissions, worker_sessions
+from workbench.study import annotations, definitions, json_safety, tasks
 from workbench.errors import ValidationError
 from workbench.store.models import Annotation, Assignment, Event
 

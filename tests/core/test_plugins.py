@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench import ConflictError, ValidationError, events, plugins
+from workbench import ConflictError, ValidationError, events
+from workbench.study import plugins
 
 REPO_PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 
@@ -125,7 +126,7 @@ def test_urls_are_versioned():
 
 
 def test_tasks_keep_the_plugin_version_they_were_created_with(study, plugins_root, tmp_path):
-    from workbench import bulk, bundles, tasks
+    from workbench.study import bulk, bundles, tasks
 
     with study.store.transaction() as s:
         plugins.register(s, make_plugin(plugins_root, name="labels", version="1.0.0"), plugins_root)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench import ConflictError, ValidationError, assets, bundles, definitions, plugins, tasks
+from workbench import ConflictError, ValidationError
+from workbench.study import assets, bundles, definitions, plugins, tasks
 
 from .test_plugins import make_plugin
 
@@ -117,7 +118,7 @@ def test_a_manifest_with_malformed_worker_fields_is_refused(tmp_path):
 
 def test_the_demo_keeps_its_truth_from_workers(study):
     """The demo's definitions (the plugins' own, with its labels) over an asset holding the demo's truth."""
-    from workbench import demo
+    from workbench.devtools import demo
 
     with study.store.transaction() as s:
         for found in plugins.discover(REPO_PLUGINS, use_entry_points=False):

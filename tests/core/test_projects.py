@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from workbench import ConflictError, NotFoundError, ValidationError, annotations, projects, tasks
+from workbench import ConflictError, NotFoundError, ValidationError
+from workbench.study import annotations, projects, tasks
 from workbench.store.models import Event, Project
 
 

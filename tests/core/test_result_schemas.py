@@ -12,9 +12,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from workbench import ValidationError, definitions, fast_validation, plugins, tasks
+from workbench import ValidationError
+from workbench.study import definitions, fast_validation, plugins, tasks
 from workbench.cli import cli
-from workbench.mturk_sim.schema_gen import generate
+from workbench.devtools.mturk_sim.schema_gen import generate
 
 from .test_plugins import make_plugin
 
@@ -190,7 +191,7 @@ def test_a_result_outside_the_derived_schema_is_refused_with_the_field(study, na
 
 
 def test_a_worker_submission_outside_the_labels_is_refused(study):
-    from workbench import submissions
+    from workbench.crowd import submissions
 
     spec = made(study, "classification")
     with study.store.transaction() as s:

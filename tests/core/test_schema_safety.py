@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import referencing.exceptions
 
-from workbench import definitions, fast_validation, json_safety
+from workbench.study import definitions, fast_validation, json_safety
 from workbench.errors import ValidationError
 from workbench.store.models import TaskDefinition
 

@@ -3,7 +3,8 @@ import stat
 
 import pytest
 
-from workbench import config, signing
+from workbench import config
+from workbench.study import signing
 
 
 def test_sign_verify_round_trip():

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from workbench import NotFoundError, ValidationError, assets, projects, tasks
+from workbench import NotFoundError, ValidationError
+from workbench.study import assets, projects, tasks
 from workbench.store.models import Event, Task
 
 

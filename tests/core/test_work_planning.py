@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench import tasks
+from workbench.study import tasks
 from workbench.crowd import work
 from workbench.store.models import HIT
 

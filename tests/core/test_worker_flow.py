@@ -2,7 +2,9 @@
 
 import pytest
 
-from workbench import ConflictError, ValidationError, bundles, plugins, signing, submissions, tasks, worker_sessions
+from workbench import ConflictError, ValidationError
+from workbench.crowd import submissions, worker_sessions
+from workbench.study import bundles, plugins, signing, tasks
 from workbench.store.models import Annotation, WorkerSession
 
 from .test_plugins import make_plugin
@@ -160,7 +162,8 @@ def test_submit_many_matches_one_by_one(study, three_tasks):
     assert out[6]["duplicate"] is False and out[6]["actor"] == "WL"
     with study.store.session() as s:
         assert s.query(Annotation).count() == 3
-        from workbench import events, tasks as tasks_mod
+        from workbench import events
+        from workbench.study import tasks as tasks_mod
 
         assert len(events.query(s, type="annotation.created")) == 3
         assert tasks_mod.get(s, three_tasks[0]).status == "complete"

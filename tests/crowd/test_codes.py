@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench import worker_sessions
+from workbench.crowd import worker_sessions
 from workbench.crowd import codes
 from workbench.store.models import WorkerSession
 

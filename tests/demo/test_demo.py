@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from workbench import projects, tasks
+from workbench.study import projects, tasks
 from workbench.store import Store
 from workbench.store.models import Task
 

@@ -6,7 +6,9 @@ import json
 
 from click.testing import CliRunner
 
-from workbench import config, demo, projects
+from workbench import config
+from workbench.devtools import demo
+from workbench.study import projects
 from workbench.cli import cli
 from workbench.store import Store
 

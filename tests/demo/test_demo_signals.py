@@ -176,7 +176,7 @@ def test_a_signal_stops_every_process_of_the_interactive_demo(tmp_path, signum, 
         dashboard = urllib.request.urlopen(urls["Voila dashboard"], timeout=300)  # Voila runs it in a kernel
         assert dashboard.status == 200
         family = [cmdline(p) for p in demo.family()]
-        for part in ("server_ext.app", "workbench.submission_writer", "jupyter[- ]lab", "voila", "ipykernel"):
+        for part in ("server_ext.app", "workbench.crowd.submission_writer", "jupyter[- ]lab", "voila", "ipykernel"):
             assert any(re.search(part, c) for c in family), (part, family)
         assert sum("ipykernel" in c for c in family) >= 2, family  # JupyterLab's kernel and Voila's
 

@@ -22,13 +22,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.server.processes import TOKEN
-from workbench import bulk, definitions, projects
-from workbench.mturk_sim import Simulator
-from workbench.mturk_sim.faults import Faults
-from workbench.mturk_sim.workers import WorkerPool
-from workbench.providers import WorkSpec
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import make_client
+from workbench.study import bulk, definitions, projects
+from workbench.devtools.mturk_sim import Simulator
+from workbench.devtools.mturk_sim.faults import Faults
+from workbench.devtools.mturk_sim.workers import WorkerPool
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.mturk import MTurkProvider
+from workbench.crowd.providers.mturk.client import make_client
 from workbench.store import Store
 from workbench.store.models import HIT, Annotation, Assignment, JobRun, Worker
 

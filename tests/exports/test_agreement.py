@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench import agreement
+from workbench.results import agreement
 
 from ..study_data import seed_study
 

@@ -10,7 +10,7 @@ import jsonschema
 import pyarrow.parquet as pq
 import pytest
 
-from workbench import exports
+from workbench.results import exports
 from workbench.errors import NotFoundError, ValidationError
 
 from ..study_data import seed_study
@@ -134,7 +134,7 @@ def test_prefetch_leaves_no_thread_behind_when_the_consumer_stops_early_or_never
 
     import pyarrow as pa
 
-    from workbench.exports.source import prefetch
+    from workbench.results.exports.source import prefetch
 
     batches = [pa.record_batch({"n": list(range(i, i + 10))}) for i in range(0, 100, 10)]
     unread = prefetch(pa.RecordBatchReader.from_batches(batches[0].schema, iter(batches)))

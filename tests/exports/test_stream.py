@@ -11,10 +11,10 @@ import threading
 
 import pytest
 
-from workbench import exports
+from workbench.results import exports
 from workbench.errors import NotFoundError, ValidationError
-from workbench.exports import tabular
-from workbench.exports.source import ANNOTATION_COLUMNS, annotation_batches
+from workbench.results.exports import tabular
+from workbench.results.exports.source import ANNOTATION_COLUMNS, annotation_batches
 
 from ..study_data import seed_study
 

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from workbench import definitions, projects, tasks
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import make_client
+from workbench.study import definitions, projects, tasks
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers.mturk import MTurkProvider
+from workbench.crowd.providers.mturk.client import make_client
 
 LABEL_SCHEMA = {
     "type": "object",

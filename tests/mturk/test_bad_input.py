@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from workbench import review
 from workbench.errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
-from workbench.providers import WorkSpec, get_provider
-from workbench.providers.mturk import answers
-from workbench.providers.mturk.client import MTurkError, ProductionNotConfirmed, make_client
+from workbench.crowd.providers import WorkSpec, get_provider
+from workbench.crowd.providers.mturk import answers
+from workbench.crowd.providers.mturk.client import MTurkError, ProductionNotConfirmed, make_client
 from workbench.store.models import Assignment, Bonus, Event
 
 from .conftest import work

@@ -60,7 +60,7 @@ def test_hits_sync_ingest_review_balance(run, sim, study):
 
 
 def test_associate_and_production_needs_confirmation(run, sim, study):
-    from workbench.mturk_sim.seeding import external_question
+    from workbench.devtools.mturk_sim.seeding import external_question
 
     hit_id = sim.client().create_hit(Title="t", Description="d", Reward="0.10", AssignmentDurationInSeconds=60,
                                      LifetimeInSeconds=600, Question=external_question("https://e.org/"))["HIT"]["HITId"]
@@ -92,7 +92,7 @@ def test_hits_outside_local_need_a_public_address(run, study, monkeypatch):
 
 def test_a_reused_simulator_is_a_conflict_not_a_remapping(store, study, monkeypatch):
     """A fresh simulator with the same seed hands out the same HIT ids: the CLI says so and exits 1."""
-    from workbench.mturk_sim import Simulator
+    from workbench.devtools.mturk_sim import Simulator
 
     monkeypatch.delenv("MTURK_ENVIRONMENT", raising=False)
     args = ["--database-url", store.url, "mturk", "hits", "create", "--project", "cats", "--title", "Label",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.providers import WorkSpec, get_provider
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import MTurkUnreachable, make_client
+from workbench.crowd.providers import WorkSpec, get_provider
+from workbench.crowd.providers.mturk import MTurkProvider
+from workbench.crowd.providers.mturk.client import MTurkUnreachable, make_client
 
 from .conftest import work
 

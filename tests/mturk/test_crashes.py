@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from workbench.providers import WorkSpec
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import make_client
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.mturk import MTurkProvider
+from workbench.crowd.providers.mturk.client import make_client
 from workbench.store.models import HIT, Annotation, Assignment, Event, Worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,9 +27,9 @@ CHILD = textwrap.dedent("""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
     from workbench.store import Store
-    from workbench.providers import WorkSpec
-    from workbench.providers.mturk import MTurkProvider
-    from workbench.providers.mturk.client import make_client
+    from workbench.crowd.providers import WorkSpec
+    from workbench.crowd.providers.mturk import MTurkProvider
+    from workbench.crowd.providers.mturk.client import make_client
 
     url, endpoint, die_at, action = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     commits = []
@@ -121,7 +121,7 @@ def test_bulk_create_killed_then_rerun_makes_no_second_hits(mt, sim, study, stor
 @pytest.mark.parametrize("lock", [False, True], ids=["upserts-only", "job-lock"])
 def test_two_syncs_at_once_on_postgresql(make_store, sim, lock, request):
     store = make_store("postgresql")
-    from workbench import definitions, projects, tasks
+    from workbench.study import definitions, projects, tasks
 
     with store.transaction() as s:
         project = projects.create(s, "cats", "Cats")

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from workbench.errors import ValidationError
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers import WorkSpec
-from workbench.providers.mturk import MTurkProvider, qualifications, questions
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.mturk import MTurkProvider, qualifications, questions
 from workbench.store.models import HIT, Event, QualificationType
 
 from .conftest import work
@@ -88,7 +88,7 @@ def test_extend_expire_delete(mt, sim, study, store):
 
 
 def test_associate_a_hit_created_elsewhere(mt, sim, study, store):
-    from workbench.mturk_sim.seeding import external_question
+    from workbench.devtools.mturk_sim.seeding import external_question
 
     elsewhere = sim.client().create_hit(
         Title="Made in the console", Description="d", Reward="0.30", AssignmentDurationInSeconds=600,

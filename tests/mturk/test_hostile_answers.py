@@ -13,12 +13,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from workbench import submissions
+from workbench.crowd import submissions
 from workbench.errors import ValidationError
-from workbench.mturk_sim.answers import ANSWERS_NS
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers import WorkSpec
-from workbench.providers.mturk import answers
+from workbench.devtools.mturk_sim.answers import ANSWERS_NS
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.mturk import answers
 from workbench.store.models import HIT, Annotation, Assignment, Event
 from workbench.store.types import utcnow
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from workbench import review
-from workbench.providers import WorkSpec
+from workbench.crowd.providers import WorkSpec
 from workbench.store.models import HIT, Annotation, Assignment, Bonus, Event, Task, Worker
 
 from .conftest import work

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from workbench import review
 from workbench.crowd import payments
 from workbench.errors import ConflictError, ValidationError, WorkbenchError
-from workbench.providers import WorkSpec
-from workbench.providers.mturk import MTurkProvider
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.mturk import MTurkProvider
 from workbench.store.models import Bonus, Event
 
 from .conftest import work

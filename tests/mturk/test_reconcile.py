@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workbench import annotations
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers import WorkSpec
+from workbench.study import annotations
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers import WorkSpec
 from workbench.store.models import Annotation
 
 from .conftest import work

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from workbench import events
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers import WorkSpec
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers import WorkSpec
 from workbench import review
 from workbench.errors import ConflictError
 from workbench.crowd import listing
@@ -104,7 +104,8 @@ def test_link_out_codes_are_checked_at_ingest_and_review(mt, sim, study, store):
 
 def test_a_link_out_worker_who_found_no_task_is_told_apart_at_ingest_and_review(mt, sim, study, store):
     """They get a code (no dead end), but review sees a code with no annotation behind it, not finished work."""
-    from workbench import tasks, worker_sessions
+    from workbench.crowd import worker_sessions
+    from workbench.study import tasks
 
     spec = WorkSpec(title="Label", description="Open the link", reward_cents=10, mode="link-out", max_assignments=1)
     hit_id = mt.create_work("cats", [None], spec).hit_ids[0]

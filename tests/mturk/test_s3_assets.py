@@ -6,8 +6,8 @@ import boto3
 from moto import mock_aws
 from sqlalchemy import select
 
-from workbench import assets, tasks
-from workbench.providers import WorkSpec
+from workbench.study import assets, tasks
+from workbench.crowd.providers import WorkSpec
 from workbench.store.models import Annotation
 
 from .conftest import work

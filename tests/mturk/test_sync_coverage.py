@@ -12,12 +12,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
-from workbench import submissions
-from workbench.mturk_sim import Simulator
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers import WorkSpec
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import make_client
+from workbench.crowd import submissions
+from workbench.devtools.mturk_sim import Simulator
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.mturk import MTurkProvider
+from workbench.crowd.providers.mturk.client import make_client
 from workbench.store.models import HIT, Annotation, Assignment, Event
 from workbench.store.types import utcnow
 

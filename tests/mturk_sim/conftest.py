@@ -22,8 +22,8 @@ from tornado.httpserver import HTTPServer  # noqa: E402
 from tornado.ioloop import IOLoop  # noqa: E402
 from tornado.netutil import bind_sockets  # noqa: E402
 
-from workbench.mturk_sim import Simulator  # noqa: E402
-from workbench.mturk_sim.seeding import external_question  # noqa: E402
+from workbench.devtools.mturk_sim import Simulator  # noqa: E402
+from workbench.devtools.mturk_sim.seeding import external_question  # noqa: E402
 
 LABEL_SCHEMA = {
     "type": "object",

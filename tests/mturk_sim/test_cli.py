@@ -9,7 +9,7 @@ import sys
 
 from click.testing import CliRunner
 
-from workbench.mturk_sim.cli import mturk_sim
+from workbench.devtools.mturk_sim.cli import mturk_sim
 
 from .conftest import ROOT, make_client
 
@@ -25,7 +25,7 @@ def test_help_lists_the_options():
 def test_python_m_serves_boto3_until_interrupted(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": ROOT}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.mturk_sim", "--port", "0", "--balance", "77.00",
+        [sys.executable, "-m", "workbench.devtools.mturk_sim", "--port", "0", "--balance", "77.00",
          "--db", str(tmp_path / "cli.db")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
     try:

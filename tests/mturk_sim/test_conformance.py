@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import botocore.session
 import pytest
 
-from workbench.providers.mturk.questions import external_question, link_out_question
+from workbench.crowd.providers.mturk.questions import external_question, link_out_question
 
 from .documented import (ANSWERS_NS, EXTERNAL_QUESTION_NS, HTML_QUESTION_NS, OLD_WRONG_NS,
                          QUESTIONS, STAMP, accept, advance, hit, refusal, submit)

@@ -7,8 +7,8 @@ import json
 import botocore.session
 import pytest
 
-from workbench.mturk_sim import OPERATIONS, Simulator
-from workbench.mturk_sim.seeding import external_question
+from workbench.devtools.mturk_sim import OPERATIONS, Simulator
+from workbench.devtools.mturk_sim.seeding import external_question
 
 from .conftest import hit_args, make_client
 from .documented import QUESTIONS

@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from workbench.mturk_sim import Simulator
+from workbench.devtools.mturk_sim import Simulator
 
 from .conftest import hit_args, make_client
 

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from workbench.mturk_sim import Simulator
+from workbench.devtools.mturk_sim import Simulator
 
 from .conftest import ROOT, make_client
 from .documented import accept, hit
@@ -47,7 +47,7 @@ def test_a_reopened_seeded_file_hands_out_new_ids(tmp_path):
 
 def test_the_cli_seed_option(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": ROOT}
-    procs = [subprocess.Popen([sys.executable, "-m", "workbench.mturk_sim", "--port", "0", "--seed",
+    procs = [subprocess.Popen([sys.executable, "-m", "workbench.devtools.mturk_sim", "--port", "0", "--seed",
                                "11", "--db", str(tmp_path / f"{name}.db")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                               cwd=ROOT) for name in ("a", "b")]

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 from botocore.exceptions import ClientError
 
-from workbench.mturk_sim.answers import parse_answer_xml
-from workbench.mturk_sim.errors import RequestError
+from workbench.devtools.mturk_sim.answers import parse_answer_xml
+from workbench.devtools.mturk_sim.errors import RequestError
 
 from .conftest import LABEL_SCHEMA, hit_args
 
@@ -341,7 +341,7 @@ def test_virtual_clock_expiry_abandonment_and_auto_approval(sim, client):
 
 
 def test_state_survives_a_restart_with_a_db_file(tmp_path):
-    from workbench.mturk_sim import Simulator
+    from workbench.devtools.mturk_sim import Simulator
     from .conftest import make_client
     db = str(tmp_path / "sim.db")
     with Simulator(db=db, balance="50.00") as sim:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.mturk_sim.answers import parse_answer_xml
+from workbench.devtools.mturk_sim.answers import parse_answer_xml
 
 from .conftest import make_client
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from workbench.mturk_sim.validation import EXTERNAL_NS, FORM_NS, HTML_NS
+from workbench.devtools.mturk_sim.validation import EXTERNAL_NS, FORM_NS, HTML_NS
 
 from .conftest import hit_args
 

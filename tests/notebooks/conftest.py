@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.mturk_sim import Simulator
+from workbench.devtools.mturk_sim import Simulator
 from workbench.store import Store
 
 from ..study_data import seed_study

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers import WorkSpec
-from workbench.providers.mturk import MTurkProvider
-from workbench.providers.mturk.client import make_client
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.mturk import MTurkProvider
+from workbench.crowd.providers.mturk.client import make_client
 
 from ..study_data import seed_study
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workbench import annotations
+from workbench.study import annotations
 from workbench.panels import HITManager, MTurkPanel, ProjectOverview, ReviewQueue
 from workbench.store.models import HIT, Assignment, Bonus, Worker
 
@@ -96,7 +96,7 @@ def test_hit_manager_previews_cost_creates_extends_and_expires(crowd):
 
 
 def test_hit_manager_refuses_a_sandbox_hit_real_workers_could_not_reach(crowd, monkeypatch):
-    from workbench.providers.mturk import MTurkProvider
+    from workbench.crowd.providers.mturk import MTurkProvider
 
     monkeypatch.delenv("WORKBENCH_PUBLIC_BASE_URL", raising=False)
     sandbox = MTurkProvider(crowd.store, environment="sandbox", client=crowd.sim.client())
@@ -140,7 +140,8 @@ def test_project_overview_shows_progress(crowd):
 
 
 def test_the_dashboard_counts_the_work_and_money_of_one_environment(crowd):
-    from workbench import dashboard, review
+    from workbench import review
+    from workbench.results import dashboard
 
     review.approve_all(crowd.provider, [review.queue(crowd.provider, project="crowd")[0]["assignment_id"]])
     frame = dashboard.assignments_frame(crowd.store, "crowd")  # MTURK_ENVIRONMENT=local, as the HITs

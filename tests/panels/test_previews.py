@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from workbench import previews
+from workbench.results import previews
 
 
 def test_boxes_and_polygons_are_drawn_over_the_image(tmp_path):

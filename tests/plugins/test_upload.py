@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from workbench.cli import cli
 from workbench.errors import ConflictError, ValidationError
-from workbench.plugin_upload import CACHE_CONTROL, upload
+from workbench.study.plugin_upload import CACHE_CONTROL, upload
 
 
 PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"

@@ -16,7 +16,7 @@ import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403 - jp_fetch, jp_serverapp and their hooks
 from traitlets.config import Config
 
-from workbench import assets, definitions, projects, tasks
+from workbench.study import assets, definitions, projects, tasks
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGINS = REPO / "plugins"

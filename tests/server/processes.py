@@ -11,7 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from workbench.child_servers import free_port, serving
+from workbench.devtools.child_servers import free_port, serving
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "public-test-token"

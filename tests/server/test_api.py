@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from workbench import annotations, events
+from workbench import events
+from workbench.study import annotations
 from workbench.store.models import Project
 
 BOTH = pytest.mark.parametrize("wb_backend", ["sqlite", "postgresql"])

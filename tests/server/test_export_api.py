@@ -1,6 +1,6 @@
 """The REST export (``GET /workbench/api/projects/{slug}/export``) is the exports package's rows, streamed.
 
-Same rows as ``workbench.exports.export`` of the same project and format (field names, values and bytes), on
+Same rows as ``workbench.results.exports.export`` of the same project and format (field names, values and bytes), on
 SQLite and PostgreSQL; sent a chunk at a time as the store yields them; researchers only.
 """
 
@@ -14,7 +14,7 @@ from openapi_schema_validator import OAS30Validator
 
 from server_ext.handlers.docs import spec
 from server_ext.handlers.projects import ProjectExportHandler
-from workbench import exports
+from workbench.results import exports
 
 from ..study_data import seed_study
 

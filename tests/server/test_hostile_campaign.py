@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench.child_servers import descendants, kill
+from workbench.devtools.child_servers import descendants, kill
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "benchmarks" / "hostile_campaign.py"

@@ -505,7 +505,7 @@ async def test_an_argument_or_form_a_workbench_route_cannot_read_is_a_400_naming
 def swapped_asset(study, tmp_path, monkeypatch):
     """An asset in a folder of its own, and ``swap(change)``: ``change(folder, file)`` runs just after the server
     has checked the file it will serve, and before it opens it (the race a local user could win)."""
-    from workbench import assets
+    from workbench.study import assets
 
     folder = tmp_path / "pics"
     folder.mkdir()
@@ -527,7 +527,7 @@ def swapped_asset(study, tmp_path, monkeypatch):
 
 
 async def fetch_asset(fetch_json, asset_id: int):
-    from workbench import bundles, signing
+    from workbench.study import bundles, signing
 
     return await fetch_json("workbench", "assets", str(asset_id), headers=dict(ANON),
                             params=signing.sign(bundles.asset_message(asset_id)))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from workbench.mturk_sim.workers import SimulatedWorker
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
 from workbench.store.models import Annotation, Event
 
 BOTH = pytest.mark.parametrize("wb_backend", ["sqlite", "postgresql"])

@@ -10,8 +10,8 @@ from moto import mock_aws
 from sqlalchemy import select
 
 from server_ext.app import WorkbenchApp
-from workbench import tasks
-from workbench.plugin_upload import upload
+from workbench.study import tasks
+from workbench.study.plugin_upload import upload
 from workbench.store.models import Plugin
 
 from .conftest import PLUGINS

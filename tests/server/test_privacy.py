@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from workbench import assets, projects, tasks, worker_sessions
+from workbench.crowd import worker_sessions
+from workbench.study import assets, projects, tasks
 
 from .test_worker import ANON, MTURK, cookie_header, open_page, parse_page, post_submission, token_for
 

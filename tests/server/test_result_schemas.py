@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from workbench import tasks
+from workbench.study import tasks
 
 from .conftest import PLUGINS
 from .test_worker import MTURK, open_page, parse_page, post_submission

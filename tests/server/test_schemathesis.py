@@ -70,7 +70,7 @@ class Campaign:
 
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory, sqlite_template):
-    from workbench.mturk_sim import Simulator
+    from workbench.devtools.mturk_sim import Simulator
 
     work = tmp_path_factory.mktemp("schemathesis")
     database = work / "workbench.db"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from workbench import submission_writer
+from workbench.crowd import submission_writer
 from workbench.store.models import Annotation, Event
 
 from .processes import get, public_server
@@ -89,7 +89,7 @@ def test_a_store_failure_is_a_503_for_each_and_writes_nothing(study):
 
 
 def _writer(url: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "workbench.submission_writer"], stdin=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "workbench.crowd.submission_writer"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "WORKBENCH_DATABASE_URL": url})
 
@@ -169,7 +169,7 @@ def _writer_pid(port: str) -> int | None:
             parent_argv = Path(f"/proc/{parent}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"workbench.submission_writer" in argv and f"--port={port}".encode() in parent_argv:
+        if b"workbench.crowd.submission_writer" in argv and f"--port={port}".encode() in parent_argv:
             return int(entry.name)
     return None
 

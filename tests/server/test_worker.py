@@ -9,7 +9,8 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from workbench import bundles, signing, submissions, worker_sessions
+from workbench.crowd import submissions, worker_sessions
+from workbench.study import bundles, signing
 from workbench.store.models import Annotation, Assignment, Event, WorkerSession
 
 ANON = {"Authorization": ""}
@@ -220,7 +221,7 @@ async def test_worker_pages_show_no_traceback(fetch_json, study):
 
 async def test_xss_payloads_are_escaped(fetch_json, study):
     with study.store.transaction() as s:
-        from workbench import assets, tasks
+        from workbench.study import assets, tasks
 
         asset = assets.register_file(s, "cats", study.asset.local_path, metadata={"alt": XSS, "caption": XSS})
         task_id = tasks.create(s, "cats", "classification:1.0", asset_id=asset.id, payload={"text": XSS}).id
@@ -342,7 +343,7 @@ async def test_a_submitted_assignment_reopens_read_only_with_its_answer(fetch_js
 
 async def test_link_out_with_no_task_left_ends_on_a_code_marked_no_task(fetch_json, study):
     with study.store.transaction() as s:
-        from workbench import projects
+        from workbench.study import projects
 
         projects.create(s, "emptied")
     params = {"workerId": "W9", "assignmentId": "LA-EMPTY", "hitId": "LH9", "project": "emptied"}

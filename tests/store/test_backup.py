@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_ADMIN_URL
-from workbench import definitions, projects, tasks
+from workbench.study import definitions, projects, tasks
 from workbench.cli import cli
 from workbench.store import Store
 from workbench.store.backup import libpq_url, pg_dump

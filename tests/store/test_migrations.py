@@ -6,7 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from workbench import open_store, projects
+from workbench import open_store
+from workbench.study import projects
 from workbench.errors import StoreError
 from workbench.store import Store
 from workbench.store.models import Base
@@ -92,7 +93,7 @@ def test_sqlite_store_is_in_wal_mode(tmp_path):
 
 def test_annotations_the_page_stored_before_0006_are_joined_to_their_assignments(empty_store):
     """0006 backfills the link for annotations whose assignment a sync recorded after they arrived."""
-    from workbench import definitions, tasks
+    from workbench.study import definitions, tasks
     from workbench.store.models import HIT, Annotation, Assignment
 
     empty_store.upgrade("0005")
@@ -122,7 +123,7 @@ def test_annotations_the_page_stored_before_0006_are_joined_to_their_assignments
 
 def test_0007_makes_bonuses_a_ledger_and_0008_names_the_framed_mode_external(empty_store):
     """Bonuses from before 0007 keep their tokens and get keys of their own; 0008 renames a stored mode."""
-    from workbench import definitions, tasks
+    from workbench.study import definitions, tasks
     from workbench.store.models import Annotation
 
     empty_store.upgrade("0006")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import make_url
 
-from workbench import open_store, projects
+from workbench import open_store
+from workbench.study import projects
 from workbench.errors import StoreError
 from workbench.store import Store
 

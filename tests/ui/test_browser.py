@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from workbench.child_servers import free_port, serving
+from workbench.devtools.child_servers import free_port, serving
 
 from ..collab.conftest import artifact_folder
 from ..notebooks.conftest import ROOT, notebook_env  # noqa: F401  (the fixture)

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from workbench import dashboard, projects
-from workbench.mturk_sim.workers import SimulatedWorker
-from workbench.providers import WorkSpec
+from workbench.results import dashboard
+from workbench.study import projects
+from workbench.devtools.mturk_sim.workers import SimulatedWorker
+from workbench.crowd.providers import WorkSpec
 from workbench.store.models import HIT, Assignment, Bonus, Worker
 
 from ..panels.conftest import crowd  # noqa: F401  (the fixture)

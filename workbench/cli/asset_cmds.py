@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import assets as core
+from workbench.study import assets as core
 from .base import State, cli, emit
 
 

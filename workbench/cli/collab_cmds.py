@@ -15,7 +15,7 @@ from .base import cli, emit
 @click.pass_obj
 def collab_demo(state, headless: bool, n_sessions: int) -> None:
     """A word-guessing session over the real WebSocket; the last line is a JSON summary."""
-    from ..collab import demo, runner
+    from workbench.devtools.collab import demo, runner
 
     store = state.store(create=True)  # a demo, like `workbench demo`: it may make the store it runs in
     if headless:

@@ -24,13 +24,13 @@ def demo(state: State, headless: bool, n_tasks: int, workers_per_task: int, proj
     either stops every server the demo started.
     """
     if project_only:
-        from .. import demo as demo_core
+        from workbench.devtools import demo as demo_core
 
         made = demo_core.run(state.store(create=True), n_tasks=n_tasks, echo=click.echo)
         click.echo(json.dumps(made, default=str))
         return
-    from .. import demo_study
-    from ..child_servers import Stopped
+    from workbench.devtools import demo_study
+    from workbench.devtools.child_servers import Stopped
 
     try:
         summary = demo_study.run(headless=headless, n_tasks=n_tasks, workers_per_task=workers_per_task,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import providers
+from workbench.crowd import providers
 from ..crowd import money, work
 from ..errors import ConflictError, ValidationError
 from .base import State, cli, emit
@@ -254,7 +254,7 @@ def balance_cmd(ctx: Ctx, project, as_json) -> None:
 
 
 def _register_simulator() -> None:
-    from ..mturk_sim.cli import mturk_sim  # a dev tool: the core never imports it
+    from workbench.devtools.mturk_sim.cli import mturk_sim  # a dev tool: the core never imports it
 
     cli.add_command(mturk_sim, "mturk-sim")
 

@@ -29,7 +29,7 @@ def upload(bucket: str, prefix: str, plugins_dir: Path | None, endpoint_url: str
     Then set WORKBENCH_PLUGINS_URL (c.WorkbenchApp.plugins_url) to the bucket's or the CDN's
     URL for PREFIX, so worker pages load each task's plugin version from there.
     """
-    from ..plugin_upload import upload as publish
+    from workbench.study.plugin_upload import upload as publish
 
     client = None
     if endpoint_url:

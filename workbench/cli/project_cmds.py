@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import bulk, definitions, projects
+from workbench.study import bulk, definitions, projects
 from .base import State, cli, emit
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import projects
+from workbench.study import projects
 from ..errors import ValidationError
 from ..store import Store
 from ..store.models import CollabParticipant, CollabSession, CollabStudy, Event
@@ -85,7 +85,7 @@ def rows(store: Store, *, study: str | None = None, project: int | str | None = 
 def export(store: Store, out: str | Path, fmt: str | None = None, *, study: str | None = None) -> dict[str, Any]:
     """Write the transcript rows to ``out`` (format from ``fmt`` or the suffix); return what was written.
 
-    The file is written by the exports' writer of that format (``workbench.exports.tabular``), the one the
+    The file is written by the exports' writer of that format (``workbench.results.exports.tabular``), the one the
     annotation exports use.
     """
     out = Path(out).expanduser()
@@ -95,8 +95,8 @@ def export(store: Store, out: str | Path, fmt: str | None = None, *, study: str 
     # Imported here, not at the top: pyarrow and DuckDB, which the metrics and the CLI's option lists do not need.
     import pyarrow as pa
 
-    from ..exports import tabular
-    from ..exports.source import Column, arrow_schema
+    from workbench.results.exports import tabular
+    from workbench.results.exports.source import Column, arrow_schema
 
     columns = [Column(name, "", kind, DUCK_TYPES[kind]) for name, kind in COLUMNS]
     schema = arrow_schema(columns)

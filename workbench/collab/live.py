@@ -16,7 +16,7 @@ import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from ..json_safety import check_storable, first_error, result_validator
+from workbench.study.json_safety import check_storable, first_error, result_validator
 from ..errors import ValidationError
 from ..store.models import CollabSession
 from . import paradigms

@@ -21,7 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import annotations, bundles, events, projects, worker_sessions
+from workbench import events
+from workbench.crowd import worker_sessions
+from workbench.study import annotations, bundles, projects
 from ..crowd.codes import hash_token, new_token, token_matches, unique_code
 from ..errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from ..store.models import Asset, CollabParticipant, CollabSession, CollabStudy, Task, WorkerSession

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import bundles
-from ..bundles import PluginUrls
+from workbench.study import bundles
+from workbench.study.bundles import PluginUrls
 from ..errors import ConflictError
 from ..store.models import CollabSession
 

@@ -1,5 +1,5 @@
 """Crowd work, provider-neutral: planning, posting, review, payments and link-out visits.
 
 Every face (CLI, panels, REST handlers, notebooks) calls these functions; the platforms sit
-behind ``workbench.providers`` and are reached only through them.
+behind ``workbench.crowd.providers`` and are reached only through them.
 """

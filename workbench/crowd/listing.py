@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import projects
+from workbench.study import projects
 from ..errors import NotFoundError, ValidationError
 from ..store.models import ASSIGNMENT_STATUSES, HIT, Assignment, Bonus, QualificationGrant, QualificationType, Worker
 

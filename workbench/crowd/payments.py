@@ -154,7 +154,8 @@ def pay(provider: Any, bonus_id: int, *, actor: str = "") -> BonusResult:
 
 def reconcile(provider: Any, *, project: int | str | None = None, actor: str = "") -> Reconciliation:
     """The ledger against the platform, HIT by HIT; confirms the paid rows the platform shows."""
-    from .. import projects  # the study layer's lookup; imported here because only reconcile names a project
+    from workbench.study import (  # the study layer's lookup; imported here because only reconcile names a project
+        projects)
 
     out = Reconciliation()
     with provider.store.session() as s:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import worker_sessions
+from . import worker_sessions
 from ..errors import NotFoundError
 from ..store.models import HIT, Assignment, WorkerSession
 

@@ -12,9 +12,9 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import projects
+from workbench.study import projects
 from ..errors import ValidationError
-from ..providers import WorkSpec
+from .providers import WorkSpec
 from ..store.models import HIT, TASK_STATUSES, Task, TaskDefinition, TaskType
 
 __all__ = ["TASK_STATUSES", "associate", "create", "delete", "expire", "extend", "list_", "preview_cost",

@@ -6,7 +6,7 @@ import ipywidgets as w
 
 from .. import hits
 from ..crowd import money, work
-from ..providers import Qualifications, WorkSpec
+from workbench.crowd.providers import Qualifications, WorkSpec
 from .base import Panel, dollars, table
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import projects
+from workbench.study import projects
 from .base import Panel, dollars, table
 
 

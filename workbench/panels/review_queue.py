@@ -6,7 +6,8 @@ import html
 
 import ipywidgets as w
 
-from .. import previews, review
+from workbench import review
+from workbench.results import previews
 from ..crowd import money
 from .base import Panel, table
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from workbench import assets, definitions, projects, tasks
+from workbench.study import assets, definitions, projects, tasks
 from workbench.store import Store
 
 from ..processes import REPO, free_port, public_server

@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from workbench import assets, projects, tasks, worker_sessions
+from workbench.crowd import worker_sessions
+from workbench.study import assets, projects, tasks
 from workbench.store.models import WorkerSession
 
 pytestmark = pytest.mark.browser

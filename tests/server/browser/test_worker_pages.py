@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from workbench import projects, submissions, worker_sessions
+from workbench.crowd import submissions, worker_sessions
+from workbench.study import projects
 from workbench.store.models import Annotation
 
 from ..processes import REPO

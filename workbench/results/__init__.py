@@ -1,0 +1,1 @@
+"""Results: exports, agreement, the dashboard's frames, annotation previews."""

@@ -1,0 +1,1 @@
+"""Study design: projects, task types and definitions, tasks, assets, imports, plugins."""
