@@ -30,6 +30,7 @@ from .. import events
 from ..errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from ..store.models import HIT, Assignment, Bonus
 from ..store.types import utcnow
+from ..study import projects
 from . import checks, money
 
 #: What a caller's key may look like (it is printed, logged and typed again to retry).
@@ -154,9 +155,6 @@ def pay(provider: Any, bonus_id: int, *, actor: str = "") -> BonusResult:
 
 def reconcile(provider: Any, *, project: int | str | None = None, actor: str = "") -> Reconciliation:
     """The ledger against the platform, HIT by HIT; confirms the paid rows the platform shows."""
-    from workbench.study import (  # the study layer's lookup; imported here because only reconcile names a project
-        projects)
-
     out = Reconciliation()
     with provider.store.session() as s:
         stmt = select(HIT.id, HIT.hit_id).where(HIT.provider == provider.name,
