@@ -128,6 +128,10 @@ def test_money_on_the_command_line_a_rerun_bonus_pays_once_and_overrides_are_exp
     ledger = json.loads(run("mturk", "payments", "list", "--json").output)
     assert [r["idempotency_key"] for r in ledger][0] == "round-2" and len(ledger) == 2
     assert "2 payments confirmed" in run("mturk", "payments", "reconcile", "--project", "cats").output
+    sim.client().send_bonus(WorkerId="A1RERUN0", BonusAmount="0.03", AssignmentId=first, Reason="by hand",
+                            UniqueRequestToken="paid-outside-the-workbench")
+    disagree = run("mturk", "payments", "reconcile", "--project", "cats", ok=False)
+    assert disagree.exit_code == 1 and "paid on the platform, not in the ledger" in disagree.output
 
     run("mturk", "review", "reject", second, "--feedback", "wrong")
     refused = run("mturk", "review", "approve", second, ok=False)
