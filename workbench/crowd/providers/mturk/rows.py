@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.errors import NotFoundError, ValidationError
+from workbench.crowd import money
+from workbench.crowd.checks import ident as check_id
+from workbench.errors import NotFoundError
 from workbench.store.engine import dialect_insert
 from workbench.store.models import HIT, Assignment, Worker
 from workbench.store.types import utcnow
 
 PROVIDER = "mturk"
+#: MTurk's amounts are dollar strings ("1.25"); the workbench's are cents: one conversion, crowd.money's.
+dollars, cents = money.dollars, money.cents
 
 HIT_STATUS = {"Assignable": "assignable", "Unassignable": "unassignable", "Reviewable": "reviewable",
               "Reviewing": "reviewing", "Disposed": "disposed"}
 ASSIGNMENT_STATUS = {"Submitted": "submitted", "Approved": "approved", "Rejected": "rejected"}
-
-
-def dollars(cents: int) -> str:
-    """Cents as MTurk's dollar string: 125 -> '1.25'."""
-    return f"{Decimal(int(cents)) / 100:.2f}"
-
-
-def cents(amount: str | Decimal | float) -> int:
-    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def aware(value: Any) -> datetime | None:
@@ -60,12 +54,6 @@ def get_assignment(session: Session, assignment_id: str, *, for_update: bool = F
     if row is None:
         raise NotFoundError("assignment", assignment_id, hint="run `workbench mturk sync` to fetch new assignments")
     return row
-
-
-def check_id(field: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 128:
-        raise ValidationError(field, "must be a non-empty id of at most 128 characters")
-    return value
 
 
 def upsert_workers(session: Session, worker_ids: Iterable[str]) -> int:
