@@ -163,3 +163,16 @@ def test_reconcile_reports_what_only_one_side_holds(mt, sim, study, store):
     assert [r["key"] for r in report.not_shown] == ["ghost"]
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Event).where(Event.type == "mturk.payments.reconciled")) == 2
+
+
+def test_approving_a_rejected_assignment_needs_an_explicit_override(mt, sim, study, store):
+    assignment_id = _submitted(mt, sim, study)
+    review.reject(mt, assignment_id, "Not a cat.")
+    with pytest.raises(ConflictError) as caught:
+        review.approve(mt, assignment_id)
+    assert caught.value.field == "override"
+    # MTurk's own record is unchanged (AssignmentStatus, API reference GetAssignment).
+    assert sim.client().get_assignment(AssignmentId=assignment_id)["Assignment"]["AssignmentStatus"] == "Rejected"
+    assert review.approve_all(mt, [assignment_id])["failed"][0]["assignment_id"] == assignment_id
+    assert review.approve(mt, assignment_id, override=True).status == "approved"
+    assert sim.client().get_assignment(AssignmentId=assignment_id)["Assignment"]["AssignmentStatus"] == "Approved"
