@@ -176,7 +176,7 @@ def test_a_signal_stops_every_process_of_the_interactive_demo(tmp_path, signum, 
         dashboard = urllib.request.urlopen(urls["Voila dashboard"], timeout=300)  # Voila runs it in a kernel
         assert dashboard.status == 200
         family = [cmdline(p) for p in demo.family()]
-        for part in ("server_ext.app", "workbench.crowd.submission_writer", "jupyter[- ]lab", "voila", "ipykernel"):
+        for part in ("server_ext.public", "workbench.crowd.submission_writer", "jupyter[- ]lab", "voila", "ipykernel"):
             assert any(re.search(part, c) for c in family), (part, family)
         assert sum("ipykernel" in c for c in family) >= 2, family  # JupyterLab's kernel and Voila's
 
@@ -198,7 +198,7 @@ def test_a_signal_stops_every_process_of_the_interactive_demo(tmp_path, signum, 
 def test_sigterm_in_the_middle_of_the_headless_demo_stops_what_it_started(tmp_path):
     with running_demo(["--headless", "--tasks", "3"], tmp_path / "home") as demo:
         demo.wait_for(r"^server:", timeout=300)
-        assert any("server_ext.app" in cmdline(p) for p in demo.family())
+        assert any("server_ext.public" in cmdline(p) for p in demo.family())
 
         demo.process.send_signal(signal.SIGTERM)
         code = demo.finish(timeout=300)
