@@ -7,9 +7,8 @@ from tornado import web
 
 from workbench.crowd import worker_sessions
 from workbench.study import annotations
-from workbench.study.tasks import check_id
-from workbench.errors import ValidationError
 
+from ..api_models import CodeCheck, NewAnnotation
 from .base import ID, ApiHandler, route
 
 
@@ -24,14 +23,11 @@ class AnnotationsHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_object()
-        task_id = check_id("task_id", body.get("task_id"))
-        if "result" not in body:
-            raise ValidationError("result", "is required")
+        body = self.body_as(NewAnnotation)
         actor = self.current_user.username
         submission = await self.write_store(lambda s: annotations.submit(
-            s, task_id, body["result"], actor=actor, submission_id=body.get("submission_id"),
-            tool_version=body.get("tool_version", "")).to_dict())
+            s, body.task_id, body.result, actor=actor, submission_id=body.submission_id,
+            tool_version=body.tool_version).to_dict())
         self.send(submission, 200 if submission["duplicate"] else 201)
 
 
@@ -48,12 +44,9 @@ class CompletionCodeCheckHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_object()
-        assignment_id = body.get("assignment_id")
-        if not isinstance(assignment_id, str) or not assignment_id:
-            raise ValidationError("assignment_id", "is required")
+        body = self.body_as(CodeCheck)
         provider = self.wb.provider
-        self.send(await self.read_store(worker_sessions.check_code, assignment_id, body.get("code"), provider=provider))
+        self.send(await self.read_store(worker_sessions.check_code, body.assignment_id, body.code, provider=provider))
 
 
 default_handlers = [

@@ -15,8 +15,9 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pydantic
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerJinjaMixin, ExtensionHandlerMixin
 from tornado import httputil, web
@@ -27,6 +28,8 @@ from workbench.study.json_safety import MAX_DEPTH, check_storable
 from workbench.errors import NotFoundError, ValidationError, WorkbenchError as _Error
 from workbench.store.types import json_default
 
+from .. import api_models
+
 AUTH_RESOURCE = "workbench"
 STATIC = Path(__file__).resolve().parents[1] / "static"
 API = "/workbench/api"
@@ -36,6 +39,7 @@ MAX_INT = projects.MAX_ID
 #: An id in a URL: at most nine digits, so always below MAX_INT; a longer one matches no route (404).
 ID = "[0-9]{1,9}"
 _INTEGER = re.compile(r"-?[0-9]{1,10}")
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 class Forbidden(_Error):
@@ -160,6 +164,15 @@ class ApiHandler(WorkbenchMixin, APIHandler):
         if not isinstance(body, dict):
             raise ValidationError("body", "must be a JSON object")
         return body
+
+    def body_as(self, model: type[Model], *, optional: bool = False, prefix: str = "") -> Model:
+        """The JSON object sent, read as ``model`` (one of ``api_models``): a 400 names the first field that
+        breaks it (under ``prefix``), and why. ``optional``: no body at all reads as ``{}``."""
+        raw = {} if optional and not self.request.body else self.json_object()
+        try:
+            return model.model_validate(raw)
+        except pydantic.ValidationError as exc:
+            raise api_models.refusal(exc, model, prefix) from None
 
     def send(self, data: Any, status: int = 200) -> None:
         self.send_json_text(json.dumps(data, default=json_default), status)

@@ -14,11 +14,10 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from workbench.crowd import providers
-from workbench.crowd import payments, review, work
+from workbench.crowd import payments, providers, review, work
 from workbench.errors import ValidationError
-from workbench.study.tasks import check_id, check_int
 
+from ..api_models_mturk import BY_ACTION, MTurkBody, NewHITs, NewQualificationType, Reconciliation
 from .base import ApiHandler, route
 
 _lock = threading.Lock()
@@ -37,30 +36,31 @@ def _flag(name: str, value: Any) -> bool:
 class MTurkHandler(ApiHandler):
     """Finds the environment and the provider of a request."""
 
-    _body: dict[str, Any] | None = None
+    #: The body of a POST, read as its route's model (``api_models_mturk``); None for a GET.
+    body: MTurkBody | None = None
     action: str = ""
 
     def initialize(self, action: str = "", **kwargs: Any) -> None:
         super().initialize(**kwargs)
         self.action = action
 
-    def body(self) -> dict[str, Any]:
-        if self._body is None:
-            self._body = self.json_object() if self.request.body else {}
-        return self._body
-
-    def option(self, name: str, default: Any = None) -> Any:
-        if self.request.method in ("POST", "PUT", "PATCH"):
-            return self.body().get(name, default)
-        return self.get_query_argument(name, default)
+    def read(self, model: type[MTurkBody] | None = None) -> Any:
+        """The body as ``model`` (by default the action's), kept for ``place``."""
+        self.body = self.body_as(model or BY_ACTION[self.action], optional=True)
+        return self.body
 
     def place(self) -> tuple[str, str]:
         """(environment, endpoint) of the request: ``environment`` (MTURK_ENVIRONMENT, else local)."""
-        name = self.option("environment", _ABSENT)
-        if name is not _ABSENT and (not isinstance(name, str) or not name):  # null and "" are no environment
-            raise ValidationError("environment", "must be local, sandbox or production")
-        return providers.place("mturk", None if name is _ABSENT else name,
-                               confirm_production=_flag("confirm_production", self.option("confirm_production", False)))
+        if self.request.method == "POST":
+            body = self.body if self.body is not None else self.read()
+            name, confirm = body.environment, body.confirm_production
+        else:
+            name = self.get_query_argument("environment", _ABSENT)
+            if name is not _ABSENT and not name:  # "" is no environment
+                raise ValidationError("environment", "must be local, sandbox or production")
+            name = None if name is _ABSENT else name
+            confirm = _flag("confirm_production", self.get_query_argument("confirm_production", "false"))
+        return providers.place("mturk", name, confirm_production=confirm)
 
     def environment(self) -> str:
         return self.place()[0]
@@ -85,15 +85,6 @@ class MTurkHandler(ApiHandler):
         self.send({"items": items[:limit], "limit": limit, "offset": offset,
                    "next_offset": offset + limit if len(items) > limit else None})
 
-    def text(self, name: str, *, required: bool = True) -> str:
-        value = self.body().get(name, "")
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise ValidationError(name, "is required" if required else "must be a string")
-        return value
-
-    def integer(self, name: str, default: int | None = None) -> int:
-        return check_int(name, self.body().get(name, default))
-
 
 class HITsHandler(MTurkHandler):
     @web.authenticated
@@ -107,24 +98,12 @@ class HITsHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.body()
-        project = self.text("project")
-        task_ids = body.get("task_ids")
-        if task_ids is not None and (not isinstance(task_ids, list) or not task_ids):
-            raise ValidationError("task_ids", "must be a non-empty list of task ids (null entries: one link-out "
-                                              "HIT; absent: every pending task not yet on a HIT)")
-        for index, task_id in enumerate(task_ids or []):
-            if task_id is not None:
-                check_id(f"task_ids[{index}]", task_id)
-        spec = body.get("spec")
-        if not isinstance(spec, dict):
-            raise ValidationError("spec", "must be an object with title, description, reward_cents, …")
-        offer = providers.WorkSpec.from_dict(spec)
-        round_, batch = self.integer("round", 0), self.integer("batch_size", 50)
+        body = self.read(NewHITs)
+        offer = providers.WorkSpec.from_dict(body.spec)
         actor = self.current_user.username
         base_url = self.wb.public_base_url or None  # else WORKBENCH_PUBLIC_BASE_URL
-        result = await self.act(lambda p: work.create(p, project, offer, task_ids, round=round_, batch_size=batch,
-                                                      base_url=base_url, actor=actor))
+        result = await self.act(lambda p: work.create(p, body.project, offer, body.task_ids, round=body.round,
+                                                      batch_size=body.batch_size, base_url=base_url, actor=actor))
         self.send(result.to_dict(), 201)
 
 
@@ -134,19 +113,14 @@ class HITActionHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self, hit_id: str) -> None:
-        actor = self.current_user.username
+        actor, body = self.current_user.username, self.read()
         if self.action == "extend":
-            assignments, seconds = self.integer("assignments", 0), self.integer("seconds", 0)
-            row = await self.act(lambda p: work.extend(p, hit_id, assignments=assignments, seconds=seconds,
+            row = await self.act(lambda p: work.extend(p, hit_id, assignments=body.assignments, seconds=body.seconds,
                                                        actor=actor))
         elif self.action == "expire":
             row = await self.act(lambda p: work.expire(p, hit_id, actor=actor))
         else:
-            project = self.text("project")
-            task_id = self.body().get("task_id")
-            if task_id is not None:
-                check_id("task_id", task_id)
-            row = await self.act(lambda p: work.associate(p, hit_id, project, task_id, actor=actor))
+            row = await self.act(lambda p: work.associate(p, hit_id, body.project, body.task_id, actor=actor))
         self.send(row.to_dict())
 
 
@@ -166,17 +140,15 @@ class ReviewHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self, assignment_id: str) -> None:
-        actor = self.current_user.username
+        actor, body = self.current_user.username, self.read()
         if self.action == "approve":
-            feedback, override = self.text("feedback", required=False), _flag("override", self.body().get("override", False))
-            row = await self.act(lambda p: review.approve(p, assignment_id, feedback=feedback, override=override,
-                                                          actor=actor))
+            row = await self.act(lambda p: review.approve(p, assignment_id, feedback=body.feedback,
+                                                          override=body.override, actor=actor))
         elif self.action == "reject":
-            feedback = self.text("feedback")
-            row = await self.act(lambda p: review.reject(p, assignment_id, feedback, actor=actor))
+            row = await self.act(lambda p: review.reject(p, assignment_id, body.feedback, actor=actor))
         else:
-            amount, reason, key = self.integer("amount_cents"), self.text("reason"), self.body().get("key")
-            row = await self.act(lambda p: review.bonus(p, assignment_id, amount, reason, key=key, actor=actor))
+            row = await self.act(lambda p: review.bonus(p, assignment_id, body.amount_cents, body.reason,
+                                                        key=body.key, actor=actor))
         self.send(row.to_dict())
 
 
@@ -206,13 +178,11 @@ class WorkerActionHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self, worker_id: str) -> None:
-        actor = self.current_user.username
+        actor, body = self.current_user.username, self.read()
         if self.action == "block":
-            reason = self.text("reason")
-            row = await self.act(lambda p: review.block(p, worker_id, reason, actor=actor))
+            row = await self.act(lambda p: review.block(p, worker_id, body.reason, actor=actor))
         else:
-            reason = self.text("reason", required=False)
-            row = await self.act(lambda p: review.unblock(p, worker_id, reason=reason, actor=actor))
+            row = await self.act(lambda p: review.unblock(p, worker_id, reason=body.reason, actor=actor))
         self.send(row.to_dict())
 
 
@@ -225,9 +195,8 @@ class QualificationTypesHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        name, description = self.text("name"), self.text("description")
-        actor = self.current_user.username
-        row = await self.act(lambda p: p.create_qualification(name, description, actor=actor))
+        body, actor = self.read(NewQualificationType), self.current_user.username
+        row = await self.act(lambda p: p.create_qualification(body.name, body.description, actor=actor))
         self.send(row.to_dict(), 201)
 
 
@@ -237,13 +206,12 @@ class QualificationActionHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self, qualification_type_id: str) -> None:
-        worker_id, actor = self.text("worker_id"), self.current_user.username
+        body, actor = self.read(), self.current_user.username
         if self.action == "grant":
-            value = self.integer("value", 1)
-            row = await self.act(lambda p: p.grant(qualification_type_id, worker_id, value, actor=actor))
+            row = await self.act(lambda p: p.grant(qualification_type_id, body.worker_id, body.value, actor=actor))
         else:
-            reason = self.text("reason", required=False)
-            row = await self.act(lambda p: p.revoke(qualification_type_id, worker_id, reason=reason, actor=actor))
+            row = await self.act(lambda p: p.revoke(qualification_type_id, body.worker_id, reason=body.reason,
+                                                    actor=actor))
         self.send(row.to_dict())
 
 
@@ -274,10 +242,8 @@ class ReconcilePaymentsHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        project, actor = self.body().get("project"), self.current_user.username
-        if project is not None and not isinstance(project, str):
-            raise ValidationError("project", "must be a project slug")
-        report = await self.act(lambda p: payments.reconcile(p, project=project, actor=actor))
+        body, actor = self.read(Reconciliation), self.current_user.username
+        report = await self.act(lambda p: payments.reconcile(p, project=body.project, actor=actor))
         self.send(report.to_dict())
 
 
@@ -287,11 +253,10 @@ class JobHandler(MTurkHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        actor = self.current_user.username
+        actor, body = self.current_user.username, self.read()
         if self.action == "sync":
-            method = self.body().get("method", "reviewable")
-            options = {name: self.integer(name) for name in ("sweep", "max_unseen") if name in self.body()}
-            result = await self.act(lambda p: p.sync(method=method, actor=actor, **options))
+            options = body.model_dump(include={"sweep", "max_unseen"}, exclude_unset=True)
+            result = await self.act(lambda p: p.sync(method=body.method, actor=actor, **options))
         else:
             result = await self.act(lambda p: p.ingest(actor=actor))
         self.send(result.to_dict())

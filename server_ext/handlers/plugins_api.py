@@ -9,6 +9,7 @@ from workbench import events
 from workbench.study import plugins, projects
 from workbench.errors import ValidationError
 
+from ..api_models import Manifest
 from .base import ApiHandler, route
 
 EVENT_FILTERS = ("type", "project", "since", "until", "limit", "offset")
@@ -26,7 +27,8 @@ class PluginsHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        manifest = self.json_object()
+        self.body_as(Manifest, prefix="manifest")
+        manifest = self.json_object()  # stored as sent
         found = plugins.validate_manifest(manifest, self.wb.plugins_dir)
         actor = self.current_user.username
         row = await self.write_store(lambda s: plugins.register_found(s, found, actor=actor).to_dict())

@@ -9,6 +9,7 @@ from tornado.iostream import StreamClosedError
 from workbench.results import exports
 from workbench.study import projects
 
+from ..api_models import NewProject, ProjectChanges
 from .base import ApiHandler, route
 
 
@@ -21,10 +22,10 @@ class ProjectsHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_object()
+        body = self.body_as(NewProject)
         actor = self.current_user.username
         project = await self.write_store(lambda s: projects.create(
-            s, body.get("slug"), body.get("name"), body.get("description", ""), actor=actor).to_dict())
+            s, body.slug, body.name, body.description, actor=actor).to_dict())
         self.send(project, 201)
 
 
@@ -37,7 +38,7 @@ class ProjectHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def patch(self, slug: str) -> None:
-        changes = self.json_object()
+        changes = self.body_as(ProjectChanges).model_dump(exclude_unset=True)
         actor = self.current_user.username
         self.send(await self.write_store(lambda s: projects.update(s, slug, changes, actor=actor).to_dict()))
 

@@ -7,6 +7,7 @@ from tornado import web
 
 from workbench.study import definitions
 
+from ..api_models import DefinitionReplacement, NewDefinition, NewTaskType
 from .base import ApiHandler, route
 
 
@@ -19,10 +20,10 @@ class TaskTypesHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_object()
+        body = self.body_as(NewTaskType)
         actor = self.current_user.username
         self.send(await self.write_store(lambda s: definitions.create_type(
-            s, body.get("slug"), body.get("name"), body.get("description", ""), actor=actor).to_dict()), 201)
+            s, body.slug, body.name, body.description, actor=actor).to_dict()), 201)
 
 
 class TaskTypeHandler(ApiHandler):
@@ -48,10 +49,11 @@ class DefinitionsHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self, slug: str) -> None:
-        body = self.json_object()
+        version = self.body_as(NewDefinition).version
+        definition = self.json_object()["definition"]  # stored as sent: the checked body's own object
         actor = self.current_user.username
         self.send(await self.write_store(lambda s: definitions.create_definition(
-            s, slug, body.get("version"), body.get("definition"), actor=actor).to_dict()), 201)
+            s, slug, version, definition, actor=actor).to_dict()), 201)
 
 
 class DefinitionHandler(ApiHandler):
@@ -63,12 +65,13 @@ class DefinitionHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def put(self, slug: str, version: str) -> None:
-        body = self.json_object()
+        self.body_as(DefinitionReplacement)
+        definition = self.json_object()["definition"]  # stored as sent
         actor = self.current_user.username
 
         def update(s):
             key = definitions.get_definition(s, slug, version).id
-            return definitions.update_definition(s, key, body.get("definition"), actor=actor).to_dict()
+            return definitions.update_definition(s, key, definition, actor=actor).to_dict()
 
         self.send(await self.write_store(update))
 

@@ -6,28 +6,18 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from workbench.study import bundles, tasks
-from workbench.errors import ValidationError
 
+from ..api_models import NewTask, TaskChanges, TaskCopy
 from .base import ID, ApiHandler, route
 
-CREATE_FIELDS = {"project", "definition", "asset_id", "payload", "priority", "target_annotations"}
+
+def _create(session, body: NewTask, actor):
+    return tasks.create(session, body.project, body.definition, asset_id=body.asset_id, payload=body.payload,
+                        priority=body.priority, target_annotations=body.target_annotations, actor=actor).to_dict()
 
 
-def _create(session, body, actor):
-    unknown = sorted(set(body) - CREATE_FIELDS)
-    if unknown:
-        raise ValidationError(unknown[0], f"is not a task field ({', '.join(sorted(CREATE_FIELDS))})")
-    for field in ("project", "definition"):
-        if field not in body:
-            raise ValidationError(field, "is required")
-    return tasks.create(session, body["project"], body["definition"], asset_id=body.get("asset_id"),
-                        payload=body.get("payload"), priority=body.get("priority", 0),
-                        target_annotations=body.get("target_annotations", 1), actor=actor).to_dict()
-
-
-def _change(session, task_id, body, actor):
+def _change(session, task_id, changes, actor):
     """Edit fields and, with ``status``, move the task; all or nothing."""
-    changes = dict(body)
     status = changes.pop("status", None)
     if changes:
         tasks.update(session, task_id, changes, actor=actor)
@@ -47,7 +37,7 @@ class TasksHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = self.json_object()
+        body = self.body_as(NewTask)
         self.send(await self.write_store(_create, body, self.current_user.username), 201)
 
 
@@ -60,8 +50,8 @@ class TaskHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def patch(self, task_id: str) -> None:
-        body = self.json_object()
-        self.send(await self.write_store(_change, int(task_id), body, self.current_user.username))
+        changes = self.body_as(TaskChanges).model_dump(exclude_unset=True)
+        self.send(await self.write_store(_change, int(task_id), changes, self.current_user.username))
 
     @web.authenticated
     @authorized
@@ -85,8 +75,7 @@ class TaskDuplicateHandler(ApiHandler):
     @web.authenticated
     @authorized
     async def post(self, task_id: str) -> None:
-        body = self.json_object() if self.request.body else {}
-        asset_id = body.get("asset_id")
+        asset_id = self.body_as(TaskCopy, optional=True).asset_id
         actor = self.current_user.username
         self.send(await self.write_store(lambda s: tasks.duplicate(s, int(task_id), asset_id=asset_id,
                                                              actor=actor).to_dict()), 201)
