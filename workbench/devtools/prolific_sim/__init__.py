@@ -1,0 +1,6 @@
+"""A local Prolific: the researcher API of prolific-openapi.yml, the participant's side, hooks."""
+from .backend import OPERATIONS, Backend
+from .faults import Faults
+from .simulator import Simulator
+
+__all__ = ["OPERATIONS", "Backend", "Faults", "Simulator"]

@@ -1,0 +1,125 @@
+"""The Simulator: state, clock, faults, the deliverer and the HTTP server on a background IOLoop."""
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
+
+from ..mturk_sim.clock import VirtualClock
+from .backend import OPERATIONS, Backend
+from .delivery import Deliverer
+from .faults import Faults
+from .server import make_app
+from .store import Store
+
+
+class Simulator:
+    """A local Prolific: `Simulator().start()`, then call `.url + "/api/v1/..."` with any token."""
+
+    operations = OPERATIONS
+
+    def __init__(self, db: str | None = None, host: str = "127.0.0.1", port: int = 0,
+                 seed: int | None = None, realtime: bool = False, faults: Faults | dict | None = None,
+                 balance_cents: int = 1_000_000, start_time: float | None = None):
+        """`seed` makes ids reproducible (tests only); `balance_cents` is a new database's balance."""
+        self.host, self.port = host, port
+        self.store = Store(db, seed=seed, balance_cents=balance_cents)
+        self.clock = VirtualClock(start=start_time, realtime=realtime)
+        self.faults = faults if isinstance(faults, Faults) else Faults(**(faults or {}))
+        self.backend = Backend(self.store, self.clock, self.faults)
+        self.deliverer = Deliverer(self.backend)
+        self.backend.deliverer = self.deliverer
+        self.clock.on_advance(self._on_advance)
+        self._loop: IOLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Simulator":
+        """Serve on a background thread with its own IOLoop; returns once listening."""
+        ready, failure = threading.Event(), []
+
+        def run():
+            asyncio.set_event_loop(asyncio.new_event_loop())
+            try:
+                sockets = bind_sockets(self.port, self.host)
+                self.port = sockets[0].getsockname()[1]
+                server = HTTPServer(make_app(self))
+                server.add_sockets(sockets)
+                self._loop = IOLoop.current()
+            except Exception as exc:  # reported to the caller of start()
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.start()
+            server.stop()
+            self._loop.close(all_fds=True)
+
+        self._thread = threading.Thread(target=run, name="prolific-sim", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        self.deliverer.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop delivering and serving, and close the database."""
+        self.deliverer.stop()
+        if self._loop is not None:
+            self._loop.add_callback(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop = None
+        self.store.close()
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/v1/"
+
+    def _on_advance(self, now: float) -> None:
+        self.backend.sweep(now)
+        self.deliverer.step(force_payouts=True)
+
+    def advance(self, seconds: float) -> float:
+        """Move the virtual clock: time-outs, auto-approvals, due payouts and late hooks follow."""
+        return self.clock.advance(seconds)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until no payout and no due hook event is pending (for tests)."""
+        import time
+
+        end = time.time() + timeout
+        while time.time() < end:
+            now = self.clock.now()
+            pending = self.store.all("payout", _paid=False) + [
+                e for e in self.store.all("event", status="PENDING") if e["_due"] <= now]
+            if not pending:
+                return
+            self.deliverer.wake()
+            time.sleep(0.02)
+        raise TimeoutError("payouts or hook events still pending")
+
+    def status(self) -> dict:
+        self.backend.sweep()
+        subs: dict[str, int] = {}
+        for doc in self.store.all("submission"):
+            subs[doc["status"]] = subs.get(doc["status"], 0) + 1
+        return {"url": self.url, "now": self.clock.now(), "realtime": self.clock.realtime,
+                "workspace_id": self.store.workspace_id, "balance_cents": self.store.balance(),
+                "studies": len(self.store.all("study")), "submissions_by_status": subs,
+                "events": {s: len(self.store.all("event", status=s)) for s in ("PENDING", "SUCCEEDED", "FAILED")},
+                "faults": self.faults.as_dict(),
+                "calls": {f"{m} {p}": n for (m, p), n in self.backend.call_count.items()}}
