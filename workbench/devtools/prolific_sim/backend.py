@@ -116,6 +116,13 @@ ROUTES = [
 
 OPERATIONS = [(method, API + path) for method, path, _ in ROUTES]
 
+# prolific-openapi.yml answers the 4XX of these operations with a bare ErrorDetail
+# ({status, error_code, title, detail}); every other operation wraps it as Error {"error": ...}.
+BARE_ERROR_OPERATIONS = {(m, API + p) for m, p in [
+    ("POST", "messages/"), ("GET", "studies/"), ("POST", "studies/"), ("GET", "studies/{id}/cost/"),
+    ("GET", "studies/{id}/submissions/"), ("GET", "submissions/"), ("POST", "submissions/bulk-approve/"),
+]}
+
 
 def _compile(path: str) -> re.Pattern:
     pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))

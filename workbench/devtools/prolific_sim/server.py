@@ -7,7 +7,7 @@ import logging
 
 from tornado import web
 
-from .backend import resolve
+from .backend import BARE_ERROR_OPERATIONS, resolve
 from .errors import ApiError
 from .participants import Refused
 
@@ -45,20 +45,23 @@ class ApiHandler(_Base):
     SUPPORTED_METHODS = ("GET", "POST", "PATCH", "DELETE")
 
     def _serve(self, path: str) -> None:
-        backend = self.sim.backend
+        backend, spec_path = self.sim.backend, None
         try:
+            handler, params, spec_path = resolve(self.request.method, path)
             auth = self.request.headers.get("Authorization", "")
             scheme, _, token = auth.partition(" ")
             if scheme != "Token" or not token.strip():
                 raise ApiError(401, "Authentication credentials were not provided.",
                                "Authentication failed")
-            handler, params, spec_path = resolve(self.request.method, path)
             backend.call_count[(self.request.method, spec_path)] += 1
             body = self._body()
             query = {k: self.get_query_argument(k) for k in self.request.query_arguments}
             status, payload, *headers = handler(backend, params, query, body)
         except ApiError as exc:
-            return self.send_json(exc.body(), exc.status)
+            body = exc.body()
+            if (self.request.method, spec_path) in BARE_ERROR_OPERATIONS:
+                body = body["error"]
+            return self.send_json(body, exc.status)
         except Exception:  # a bug of the simulator still answers in Prolific's shape
             log.exception("prolific-sim failure on %s %s", self.request.method, path)
             return self.send_json(ApiError(500, "Internal error.", "Server error").body(), 500)
