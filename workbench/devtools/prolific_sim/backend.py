@@ -11,7 +11,7 @@ from collections import Counter
 from .errors import ApiError
 from .groups_hooks import GroupsHooksMixin
 from .participants import ParticipantsMixin
-from .store import Store
+from .store import Store, public
 from .studies import StudiesMixin
 from .submissions import SubmissionsMixin
 
@@ -106,8 +106,7 @@ ROUTES = [
     ("GET", "hooks/subscriptions/", lambda b, p, q, body: (200, b.list_subscriptions(q))),
     ("POST", "hooks/subscriptions/", lambda b, p, q, body: (201, *b.create_subscription(body))),
     ("GET", "hooks/subscriptions/{subscription_id}/",
-     lambda b, p, q, body: (200, b.subscription(p["subscription_id"]) and
-                            {k: v for k, v in b.subscription(p["subscription_id"]).items() if k[0] != "_"})),
+     lambda b, p, q, body: (200, public(b.subscription(p["subscription_id"])))),
     ("POST", "hooks/subscriptions/{subscription_id}/",
      lambda b, p, q, body: (200, b.confirm_subscription(p["subscription_id"], body))),
     ("GET", "hooks/subscriptions/{subscription_id}/events/",

@@ -31,6 +31,7 @@ class Deliverer:
     def __init__(self, backend, tick: float = 0.05):
         self.backend, self.tick = backend, tick
         self._wake, self._stop = threading.Event(), threading.Event()
+        self._step_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._http = httpx.Client(timeout=5.0)
         self.delivered = 0
@@ -60,14 +61,18 @@ class Deliverer:
                     return
                 log.exception("prolific-sim delivery step failed")
 
-    def step(self, force_payouts: bool = False) -> None:
-        """Pay due payouts, then send due events."""
+    def step(self) -> None:
+        """Pay due payouts, then send due events (one step at a time)."""
+        with self._step_lock:
+            self._step()
+
+    def _step(self) -> None:
         backend, faults = self.backend, self.backend.faults
         store = backend.store
         wall = time.time()
         with store.transaction():
             due_pay = [p for p in store.all("payout", _paid=False)
-                       if force_payouts or p["_wall"] + faults.bonus_pay_delay <= wall]
+                       if p["_wall"] + faults.bonus_pay_delay <= wall]
         if due_pay:
             backend.pay_pending(ids={p["id"] for p in due_pay})
         now = backend.clock.now()

@@ -90,8 +90,11 @@ class Simulator:
         return self.url + "/api/v1/"
 
     def _on_advance(self, now: float) -> None:
+        # time-outs, auto-approvals and requested bonuses happen at once; hook events fall due
+        # and the deliverer sends them from its own thread (an advance never waits on a target)
         self.backend.sweep(now)
-        self.deliverer.step(force_payouts=True)
+        self.backend.pay_pending()
+        self.deliverer.wake()
 
     def advance(self, seconds: float) -> float:
         """Move the virtual clock: time-outs, auto-approvals, due payouts and late hooks follow."""
