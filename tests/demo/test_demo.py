@@ -33,9 +33,17 @@ def headless_demo(home: Path) -> subprocess.CompletedProcess:
     return done
 
 
+@pytest.fixture(scope="module")
+def first_demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One headless demo on a fresh home, shared by this module's tests: the first reads what it printed,
+    the second runs a demo again in the same home (a demo takes half a minute)."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    return home, headless_demo(home)
+
+
 @pytest.mark.slow
-def test_headless_demo_runs_the_study_and_stops_its_servers(tmp_path):
-    done = headless_demo(tmp_path / "home")
+def test_headless_demo_runs_the_study_and_stops_its_servers(first_demo):
+    _, done = first_demo
     lines = done.stdout.strip().splitlines()
     summary = json.loads(lines[-1])
     assert summary["project"] == "demo"
@@ -63,10 +71,10 @@ def test_headless_demo_runs_the_study_and_stops_its_servers(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_second_demo_makes_a_new_project_and_keeps_the_first(tmp_path):
+def test_a_second_demo_makes_a_new_project_and_keeps_the_first(first_demo):
     """Rerunning ``make demo`` used to delete the ``demo`` project and all the researcher had added to it."""
-    home = tmp_path / "home"
-    first = json.loads(headless_demo(home).stdout.strip().splitlines()[-1])
+    home, done = first_demo
+    first = json.loads(done.stdout.strip().splitlines()[-1])
     store = Store(f"sqlite:///{home / 'workbench.db'}", create=False)
     with store.transaction() as s:  # the researcher's own work in the demo project
         projects.update(s, "demo", description="My notes on the pilot", actor="researcher")
