@@ -185,7 +185,10 @@ def test_time_out_and_auto_approval_follow_the_clock(prolific, api):
     late = take_part(prolific, "P-late", study["id"], code=None)
     done = take_part(prolific, "P-done", study["id"])
     prolific.advance(21 * 60)  # past maximum_allowed_time (20 minutes)
-    assert api.get(f"submissions/{late}/")["status"] == "TIMED-OUT"
+    assert api.get(f"submissions/{late}/")["status"] == "TIMED-OUT"  # SubmissionDetail.status enum
+    # prolific-openapi.yml, SubmissionShort.status enum: the list spells it "TIME-OUT"
+    listed = {s["id"]: s["status"] for s in api.get(f"studies/{study['id']}/submissions/")["results"]}
+    assert listed[late] == "TIME-OUT"
     assert api.get(f"submissions/{done}/")["status"] == "AWAITING REVIEW"
     prolific.advance(21 * 24 * 3600)  # unreviewed work is approved after 21 days
     assert api.get(f"submissions/{done}/")["status"] == "APPROVED"
@@ -213,3 +216,24 @@ def test_participant_groups_and_their_filters(prolific, api):
         assert browser.get("/_sim/participants/P-OK/start", params={"study_id": study["id"]}).status_code == 302
     api.delete(f"participant-groups/{allowed['id']}/", 204)
     api.get(f"participant-groups/{allowed['id']}/", 404)
+
+
+def test_admin_surface_and_cli(prolific, api):
+    study = published(api)
+    late = take_part(prolific, "P-adm", study["id"], code=None)
+    status = httpx.get(prolific.url + "/_sim/status").json()
+    assert status["submissions_by_status"] == {"ACTIVE": 1} and status["balance_cents"] > 0
+    moved = httpx.post(prolific.url + "/_sim/clock/advance", json={"seconds": 3600}).json()
+    assert moved["now"] >= status["now"] + 3600
+    assert api.get(f"submissions/{late}/")["status"] == "TIMED-OUT"
+    ops = httpx.get(prolific.url + "/_sim/operations").json()["operations"]
+    assert ["POST", "/api/v1/studies/"] in ops
+
+    from click.testing import CliRunner
+
+    from workbench.cli import cli
+
+    assert "prolific-sim" in cli.commands
+    help_text = CliRunner().invoke(cli, ["prolific-sim", "--help"]).output
+    for option in ("--host", "--port", "--db", "--seed", "--realtime"):
+        assert option in help_text

@@ -156,11 +156,14 @@ def test_pyrolific_drives_the_simulator(prolific):
     """pyrolific's generated client against the simulator: the spec's other reader agrees."""
     from pyrolific import AuthenticatedClient
     from pyrolific.api.bonuses import create_bonus_payments, pay_bonus_payments
-    from pyrolific.api.studies import create_study, get_study, publish_study
+    from pyrolific.api.participant_groups import create_participant_group, get_participant_group_participants
+    from pyrolific.api.studies import create_study, get_studies, get_study, get_study_submissions, publish_study
+    from pyrolific.api.workspaces import get_workspace_balance, get_workspaces
     from pyrolific.api.submissions import get_submission, transition_submission
     from pyrolific.api.users import get_user
     from pyrolific.models import CreateStudy, StudyTransition, SubmissionTransition
     from pyrolific.models.create_bonus_payments_body import CreateBonusPaymentsBody
+    from pyrolific.models.create_participant_group_body import CreateParticipantGroupBody
 
     client = AuthenticatedClient(base_url=prolific.url, token="sim", prefix="Token")
     auth = TOKEN
@@ -187,6 +190,18 @@ def test_pyrolific_drives_the_simulator(prolific):
         assert bonus.status_code == 201 and bonus.parsed.amount == 10
         paid = pay_bonus_payments.sync_detailed(bonus.parsed.id, client=client, authorization=auth)
         assert paid.status_code == 202
+        listed = get_study_submissions.sync_detailed(study.id, client=client, authorization=auth).parsed
+        assert [s.participant_id for s in listed.results] == ["P-PY"]
+        assert [s.id for s in get_studies.sync_detailed(client=client, authorization=auth).parsed.results] == [study.id]
+        ws = get_workspaces.sync_detailed(client=client, authorization=auth).parsed.results[0].id
+        assert get_workspace_balance.sync_detailed(ws, client=client, authorization=auth).parsed.currency_code
+        # participant-group operations take the token from the client (no authorization argument)
+        group = create_participant_group.sync_detailed(
+            client=client, body=CreateParticipantGroupBody.from_dict({"workspace_id": ws, "name": "G",
+                                                                      "participant_ids": ["P-PY"]}))
+        assert group.status_code == 201 and group.parsed.participant_count == 1
+        members = get_participant_group_participants.sync_detailed(group.parsed.id, client=client).parsed
+        assert [m.participant_id for m in members.results] == ["P-PY"]
     prolific.flush()
     api = SpecClient(prolific)
     try:

@@ -41,7 +41,10 @@ class SubmissionsMixin:
 
     def submission_short(self, doc: dict) -> dict:
         view = self.submission_view(doc)
-        return {"id": view["id"], "participant_id": view["participant"], "status": view["status"],
+        # prolific-openapi.yml, SubmissionShort.status spells the time-out "TIME-OUT" (Submission
+        # and SubmissionDetail spell it "TIMED-OUT"); each answer follows its own schema
+        status = "TIME-OUT" if view["status"] == "TIMED-OUT" else view["status"]
+        return {"id": view["id"], "participant_id": view["participant"], "status": status,
                 "started_at": view["started_at"], "completed_at": view["completed_at"],
                 "has_siblings": False, "study_code": view["entered_code"],
                 "return_requested": view["return_requested"]}
