@@ -199,7 +199,9 @@ def test_participant_groups_and_their_filters(prolific, api):
     group = api.post("participant-groups/", 201, json={"workspace_id": ws, "name": "Blocked", "participant_ids": ["P-X"]})
     assert group["participant_count"] == 1
     assert "name" in api.post("participant-groups/", 400, json={"workspace_id": ws})["error"]["detail"]
-    assert api.get("participant-groups/")["meta"]["count"] == 1
+    # prolific-openapi.yml, GET /api/v1/participant-groups/: the `filter` (workspace_id) is required
+    assert "workspace_id" in api.get("participant-groups/", 400)["error"]["detail"]
+    assert api.get("participant-groups/", params={"workspace_id": ws})["meta"]["count"] == 1
     assert api.patch(f"participant-groups/{group['id']}/", 200, json={"name": "Blocked!"})["name"] == "Blocked!"
     members = api.post(f"participant-groups/{group['id']}/participants/", 200, json={"participant_ids": ["P-Y", "P-Z"]})
     assert {m["participant_id"] for m in members["results"]} == {"P-X", "P-Y", "P-Z"}
@@ -216,6 +218,8 @@ def test_participant_groups_and_their_filters(prolific, api):
         assert browser.get("/_sim/participants/P-OK/start", params={"study_id": study["id"]}).status_code == 302
     api.delete(f"participant-groups/{allowed['id']}/", 204)
     api.get(f"participant-groups/{allowed['id']}/", 404)
+    deleted = api.get("participant-groups/", params={"workspace_id": ws, "active": "false"})["results"]
+    assert [g["id"] for g in deleted] == [allowed["id"]] and deleted[0]["is_deleted"] is True
 
 
 def test_admin_surface_and_cli(prolific, api):

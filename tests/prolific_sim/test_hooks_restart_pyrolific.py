@@ -26,6 +26,8 @@ def subscribe(api, listener, event_type="submission.status.change") -> tuple[str
     types = {t["event_type"] for t in api.get("hooks/event-types/")["results"]}
     assert {"study.status.change", "submission.status.change"} <= types  # named in the spec's Hooks section
     secret = api.post("hooks/secrets/", 201, json={"workspace_id": ws})
+    # prolific-openapi.yml, GET /api/v1/hooks/secrets/: workspace_id is a required query parameter
+    assert "workspace_id" in api.get("hooks/secrets/", 400)["error"]["detail"]
     assert api.get("hooks/secrets/", params={"workspace_id": ws})["results"][-1]["value"] == secret["value"]
     answer, created = api.call("POST", "hooks/subscriptions/", 201,
                                json={"workspace_id": ws, "event_type": event_type, "target_url": listener.url})

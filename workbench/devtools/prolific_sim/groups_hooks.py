@@ -48,9 +48,20 @@ class GroupsHooksMixin:
         return self.group_view(doc)
 
     def list_groups(self, query: dict) -> dict:
-        docs = [d for d in self.store.all("group") if not d["is_deleted"]]
+        # prolific-openapi.yml, GET /api/v1/participant-groups/: the required `filter` is
+        # workspace_id or (deprecated) project_id; `active` is "true" or "false"
+        if not query.get("workspace_id") and not query.get("project_id"):
+            raise field_error("workspace_id", "Give workspace_id (or project_id) to list participant groups.")
+        active = query.get("active")
+        if active not in (None, "true", "false"):
+            raise field_error("active", f'"{active}" is not a valid choice.')
+        docs = self.store.all("group")
+        if active is not None:
+            docs = [d for d in docs if d["is_deleted"] == (active == "false")]
         if query.get("workspace_id"):
             docs = [d for d in docs if d["workspace_id"] == query["workspace_id"]]
+        else:
+            docs = [d for d in docs if d["project_id"] == query["project_id"]]
         return self.listing([self.group_view(d) for d in docs], "participant-groups/")
 
     def update_group(self, group_id: str, body: dict) -> dict:
@@ -120,9 +131,8 @@ class GroupsHooksMixin:
         return doc
 
     def list_secrets(self, query: dict) -> dict:
-        ws = self._workspace(query, required=False)
-        docs = self.store.all("secret", **({"workspace_id": ws} if ws else {}))
-        return self.listing(docs, "hooks/secrets/")
+        ws = self._workspace(query)  # prolific-openapi.yml: workspace_id is a required query parameter
+        return self.listing(self.store.all("secret", workspace_id=ws), "hooks/secrets/")
 
     def secret_for(self, workspace_id: str) -> str | None:
         docs = self.store.all("secret", workspace_id=workspace_id)
@@ -170,7 +180,8 @@ class GroupsHooksMixin:
         return public(doc)
 
     def list_subscriptions(self, query: dict) -> dict:
-        docs = self.store.all("subscription")
+        ws = self._workspace(query, required=False)
+        docs = self.store.all("subscription", **({"workspace_id": ws} if ws else {}))
         if query.get("is_enabled") is not None:
             wanted = query["is_enabled"].lower() == "true"
             docs = [d for d in docs if d["is_enabled"] == wanted]
