@@ -12,7 +12,7 @@ import pytest
 
 from workbench.devtools.prolific_sim import Faults, Simulator
 
-from .spec_check import check, template_of
+from .spec_check import check, request_errors, template_of
 
 TOKEN = "Token sim-test-token"
 
@@ -24,8 +24,12 @@ class SpecClient:
         self.http = httpx.Client(base_url=sim.url, headers={"Authorization": TOKEN}, timeout=10)
 
     def call(self, method: str, path: str, expect: int | None = None, **kwargs):
+        template = template_of("/api/v1/" + path)
+        if expect is not None and expect < 300:  # a call meant to succeed sends a spec-valid body
+            problems = request_errors(kwargs.get("json"), method, template)
+            assert not problems, f"the test's {method} {template} body breaks the spec: {problems}"
         response = self.http.request(method, "/api/v1/" + path, **kwargs)
-        body = check(response, method, template_of("/api/v1/" + path), expect)
+        body = check(response, method, template, expect)
         return response, body
 
     def get(self, path, expect=200, **kw):

@@ -32,6 +32,7 @@ class Deliverer:
         self.backend, self.tick = backend, tick
         self._wake, self._stop = threading.Event(), threading.Event()
         self._step_lock = threading.Lock()
+        self._last_sweep = 0.0
         self._thread: threading.Thread | None = None
         self._http = httpx.Client(timeout=5.0)
         self.delivered = 0
@@ -70,6 +71,9 @@ class Deliverer:
         backend, faults = self.backend, self.backend.faults
         store = backend.store
         wall = time.time()
+        if backend.clock.realtime and wall - self._last_sweep >= 1.0:  # time passes unasked
+            self._last_sweep = wall
+            backend.sweep()
         with store.transaction():
             due_pay = [p for p in store.all("payout", _paid=False)
                        if p["_wall"] + faults.bonus_pay_delay <= wall]
