@@ -92,6 +92,35 @@ register("mturk", Registration(
     check_production=lambda env, confirm: _mturk_client().check_production(env, confirm), fees=_mturk_fees))
 
 
+def _prolific(**options: Any) -> CrowdProvider:
+    from .prolific import ProlificProvider  # httpx and the provider's modules are imported on use
+
+    store = options.pop("store", None)
+    if store is None:
+        from workbench.store import open_store
+
+        store = open_store()
+    return ProlificProvider(store, **options)
+
+
+def _prolific_client():
+    from .prolific import client  # imported on use, like MTurk's
+
+    return client
+
+
+def _prolific_fees():
+    from .prolific import costs
+
+    return costs
+
+
+register("prolific", Registration(
+    factory=_prolific, environment=lambda env: _prolific_client().environment(env),
+    endpoint=lambda env: _prolific_client().endpoint(env),
+    check_production=lambda env, confirm: _prolific_client().check_production(env, confirm), fees=_prolific_fees))
+
+
 def get_provider(name: str = "mturk", environment: str | None = None, **options: Any) -> CrowdProvider:
     """The provider ``name`` in ``environment`` (default: its own default, e.g. ``MTURK_ENVIRONMENT``).
 
