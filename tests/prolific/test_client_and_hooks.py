@@ -1,0 +1,71 @@
+"""The client's rules (token, production, errors, retries) and the hook entry, bulk approval and returns."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from workbench.crowd.providers import place
+from workbench.crowd.providers.prolific.client import (Client, ProductionNotConfirmed, ProlificError,
+                                                       ProlificUnreachable)
+from workbench.errors import ValidationError
+
+from .conftest import SPEC, take_part
+
+
+def _mocked(handler) -> Client:
+    client = Client("local", endpoint_url="http://prolific.invalid", backoff=0)
+    client.http = httpx.Client(base_url=client.base_url, transport=httpx.MockTransport(handler))
+    return client
+
+
+def test_production_needs_confirmation_and_a_token(monkeypatch):
+    monkeypatch.delenv("PROLIFIC_API_TOKEN", raising=False)
+    with pytest.raises(ProductionNotConfirmed):
+        place("prolific", "production")
+    with pytest.raises(ValidationError) as missing:
+        Client("production", confirm_production=True)
+    assert missing.value.field == "PROLIFIC_API_TOKEN"
+    monkeypatch.setenv("PROLIFIC_API_TOKEN", "secret-token-value")
+    made = Client("production", confirm_production=True)
+    assert made.base_url == "https://api.prolific.com" and "secret-token-value" not in repr(made)
+
+
+def test_errors_name_the_field_and_a_payment_is_never_sent_twice():
+    seen = []
+
+    def handler(request):
+        seen.append((request.method, request.url.path))
+        if request.url.path.endswith("/studies/"):
+            return httpx.Response(400, json={"error": {"detail": {"reward": ["Ensure this value is positive."]}}})
+        return httpx.Response(503)
+
+    client = _mocked(handler)
+    with pytest.raises(ProlificError) as refused:
+        client.post("studies/", {"reward": -1})
+    assert refused.value.field == "reward"
+    with pytest.raises(ProlificUnreachable):
+        client.post("bulk-bonus-payments/B1/pay/", idempotent=False)
+    assert seen.count(("POST", "/api/v1/bulk-bonus-payments/B1/pay/")) == 1
+    with pytest.raises(ProlificUnreachable):
+        client.get("studies/S1/")
+    assert seen.count(("GET", "/api/v1/studies/S1/")) == client.max_attempts  # reads are retried
+
+
+def test_apply_event_bulk_approve_and_request_return(provider, sim, store, study):
+    made = provider.create_work(study.project.slug, study.task_ids, SPEC)
+    study_id = made.hit_ids[0]
+    with store.session() as s:
+        from workbench.store.models import HIT
+        code = s.query(HIT).filter_by(hit_id=study_id).one().payload["completion_codes"]["complete"]
+    subs = [httpx.URL(take_part(sim, pid, study_id, code).headers["location"]).params["SESSION_ID"]
+            for pid in ("A1", "A2", "A3")]
+    result = provider.apply_event(subs[0], "submission.status.change")
+    assert result.assignments_new == 1
+    provider.apply_event(study_id, "study.status.change")
+    assert provider.bulk_approve(subs[:2]) == 2
+    provider.request_return(subs[2], ["Did not finish the task"])
+    with httpx.Client(base_url=sim.url + "/api/v1/", headers={"Authorization": "Token t"}) as c:
+        assert [c.get(f"submissions/{x}/").json()["status"] for x in subs[:2]] == ["APPROVED", "APPROVED"]
+    provider.notify(["A1"], "Thanks", "Your answers were very useful.")
+    assert [m["recipient_id"] for m in sim.store.all("message")] == ["A1"]
