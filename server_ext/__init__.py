@@ -9,6 +9,8 @@ from __future__ import annotations
 
 
 def _jupyter_server_extension_points():
+    # the app brings jupyter_server (seconds); loaded when Jupyter asks for the extension, so that importing
+    # a module of this package (server_ext.api_models, server_ext.openapi_gen) stays light
     from .app import WorkbenchApp
 
     return [{"module": "server_ext.app", "app": WorkbenchApp}]

@@ -21,12 +21,14 @@ from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default
 
 from workbench import config, logs, open_store, resources
 from workbench.study import bundles, plugins
-from workbench.errors import ValidationError
+from workbench.errors import ValidationError, WorkbenchError
 from workbench.store import Store
 
 from . import collab_ext, csp, gate
 from .group_commit import SubmissionWriter
+from .handlers import all_handlers
 from .ratelimit import TokenBuckets
+from .request_log import RequestIdTransform, access_log
 
 HERE = Path(__file__).parent
 
@@ -204,8 +206,6 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
 
     def _install_request_log(self) -> None:
         """Request ids on every response (Jupyter's routes too) and the access log that names them."""
-        from .request_log import RequestIdTransform, access_log
-
         serverapp = self.serverapp
         serverapp.web_app.add_transform(RequestIdTransform)
         # ExtensionApp copies self.settings over the web app's after initialize_settings.
@@ -213,8 +213,6 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
                                                 metrics=serverapp.record_http_request_metrics)
 
     def _register(self, found: list[plugins.Found]) -> None:
-        from workbench import WorkbenchError
-
         for plugin in found:
             try:
                 with self.store.transaction() as session:
@@ -223,8 +221,6 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
                 self.log.warning("plugin %s %s not registered: %s", *plugin.key, exc)
 
     def initialize_handlers(self) -> None:
-        from .handlers import all_handlers
-
         self.handlers.extend(all_handlers())
 
     async def stop_extension(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from jupyter_server.prometheus.log_functions import prometheus_log_method
 from tornado import httputil, web
 
 from workbench import logs
@@ -66,8 +67,6 @@ def access_log(handler: web.RequestHandler, *, style: str = "text", metrics: boo
         logger.log(level, "%d %s %s (%s@%s) %.2fms rid=%s", status, request.method, request.path, user,
                    request.remote_ip, took, rid, extra={"request_id": rid, "http": http})
     if metrics:
-        from jupyter_server.prometheus.log_functions import prometheus_log_method
-
         prometheus_log_method(handler)
 
 

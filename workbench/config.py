@@ -15,6 +15,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+
+from .errors import ValidationError
 
 
 def home() -> Path:
@@ -29,8 +34,6 @@ def asset_roots(project: str) -> list[Path]:
     project's own ``<home>/<project>/assets`` (where the demo writes its images), then each folder in
     ``WORKBENCH_ASSET_ROOTS`` (absolute paths; a relative one is refused). A file is an asset only inside one of
     them."""
-    from .errors import ValidationError
-
     base = home()
     try:
         named = [Path(entry).expanduser() for entry in (os.environ.get("WORKBENCH_ASSET_ROOTS") or "").split(os.pathsep)
@@ -56,8 +59,6 @@ def database_url(url: str | None = None) -> str:
 
 def redact(url: str) -> str:
     """A database URL safe to print or log: the password is masked."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -74,10 +75,6 @@ def public_base_url() -> str:
 def check_base_url(url: str, field: str = "public_base_url") -> str:
     """``url`` without its trailing slash if it is an http(s) URL with a host (and maybe a path), without query,
     fragment or user; ValidationError naming ``field`` otherwise."""
-    from urllib.parse import urlsplit
-
-    from .errors import ValidationError
-
     url = url.strip().rstrip("/")
     try:
         parts = urlsplit(url)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+import workbench
 from . import config, resources
 from .errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from .store import Store
@@ -132,8 +133,6 @@ def _kernel_environment(store: Store) -> Iterator[None]:
     The store URL goes through the environment, not a notebook parameter, so that a
     password never lands in the executed notebook.
     """
-    import workbench
-
     code_root = str(Path(workbench.__file__).resolve().parents[1])
     saved = {k: os.environ.get(k) for k in ("WORKBENCH_DATABASE_URL", "PYTHONPATH")}
     os.environ["WORKBENCH_DATABASE_URL"] = store.url
@@ -150,6 +149,7 @@ def _kernel_environment(store: Store) -> Iterator[None]:
 
 def _execute(notebook: Path, output: Path, parameters: dict[str, Any], store: Store, kernel_name: str,
              execution_timeout: float | None) -> None:
+    # papermill is heavy (~1 s, it brings boto3 and more); loaded only when a job runs, so the CLI starts without it
     import papermill
 
     with _kernel_environment(store):
@@ -162,6 +162,7 @@ def _execute(notebook: Path, output: Path, parameters: dict[str, Any], store: St
 
 def _kernel_manager():
     """A kernel manager that encrypts the kernel's channels when the kernel can (ipykernel 7 can)."""
+    # jupyter_client is loaded only when a job runs (the class is built here for that reason); the CLI starts without it
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
@@ -182,6 +183,7 @@ def _describe(exc: Exception) -> str:
 
 def _summary(output: Path) -> dict[str, Any]:
     """The JSON object the notebook's last cell printed, if it printed one."""
+    # nbformat is loaded only when a run's output is read (papermill has loaded it by then); not on the CLI's path
     import nbformat
 
     nb = nbformat.read(output, as_version=4)

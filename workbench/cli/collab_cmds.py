@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..collab import export
 from .base import cli, emit
 
 
@@ -15,6 +16,7 @@ from .base import cli, emit
 @click.pass_obj
 def collab_demo(state, headless: bool, n_sessions: int) -> None:
     """A word-guessing session over the real WebSocket; the last line is a JSON summary."""
+    # the dev tools' collab demo brings httpx and websockets (~0.15 s); loaded only by this command
     from workbench.devtools.collab import demo, runner
 
     store = state.store(create=True)  # a demo, like `workbench demo`: it may make the store it runs in
@@ -47,7 +49,5 @@ def collab_group() -> None:
 @click.pass_obj
 def collab_export(state, out: str, study: str | None, fmt: str | None, as_json: bool) -> None:
     """Write transcripts and actions, one row per message or action."""
-    from ..collab import export
-
     result = export.export(state.store(), out, fmt, study=study)
     emit(result, as_json, f"{result['rows']} rows written to {result['path']}")

@@ -24,11 +24,13 @@ def demo(state: State, headless: bool, n_tasks: int, workers_per_task: int, proj
     either stops every server the demo started.
     """
     if project_only:
+        # dev tools are loaded only by the demo command; the other commands start without them
         from workbench.devtools import demo as demo_core
 
         made = demo_core.run(state.store(create=True), n_tasks=n_tasks, echo=click.echo)
         click.echo(json.dumps(made, default=str))
         return
+    # dev tools are loaded only by the demo command; the other commands start without them
     from workbench.devtools import demo_study
     from workbench.devtools.child_servers import Stopped
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from workbench.results.exports import FORMATS
+from workbench.results.exports import FORMATS, export
 from .base import State, cli, emit
 
 
@@ -20,8 +20,6 @@ from .base import State, cli, emit
 @click.pass_obj
 def export_cmd(state: State, project: str | None, fmt: str, out: str, s3_uri: str | None, as_json: bool) -> None:
     """Export annotations with DuckDB, streaming (memory stays flat as the data grows)."""
-    from workbench.results.exports import export
-
     result = export(state.store(), project, fmt, out, s3_uri=s3_uri)
     where = result.path + (f" and {result.s3_uri}" if result.s3_uri else "")
     emit(result.to_dict(), as_json, f"wrote {result.rows} rows ({result.format}) to {where}")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from workbench.study.plugin_upload import upload as publish
 from .. import resources
 from .base import cli, emit
 
@@ -29,10 +30,9 @@ def upload(bucket: str, prefix: str, plugins_dir: Path | None, endpoint_url: str
     Then set WORKBENCH_PLUGINS_URL (c.WorkbenchApp.plugins_url) to the bucket's or the CDN's
     URL for PREFIX, so worker pages load each task's plugin version from there.
     """
-    from workbench.study.plugin_upload import upload as publish
-
     client = None
     if endpoint_url:
+        # boto3 is heavy (~0.15 s); loaded only when S3 is used, not on every start of the CLI
         import boto3
 
         client = boto3.client("s3", endpoint_url=endpoint_url)

@@ -115,7 +115,7 @@ def tasks_import(state: State, file: Path, project_slug: str, definition_ref: st
 
     A CSV may use commas, semicolons or tabs and start with a byte-order mark (as Excel
     writes it); a relative path in its asset column is read from the CSV's folder."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # only this command draws a progress bar (as in mturk_cmds)
 
     with tqdm(total=bulk.count_rows(file), unit="task", disable=quiet, desc="checking") as bar:
         with state.store().transaction() as session:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import click
 
+from .. import jobs
 from ..jobs import JOBS
 from .base import State, cli, emit
 
@@ -41,8 +43,6 @@ def run_job(state: State, job: str, parameters: tuple[tuple[str, str], ...], wai
     A second run of the same job while one is in progress is skipped with a message and
     exit status 0 (cron stays quiet); a failed run exits 1 and names the kept notebook.
     """
-    from .. import jobs
-
     values = {name: parse_value(value) for name, value in parameters}
     try:
         result = jobs.run(job, values, store=state.store(), wait=wait, execution_timeout=execution_timeout)
@@ -62,16 +62,12 @@ def run_job(state: State, job: str, parameters: tuple[tuple[str, str], ...], wai
 @click.pass_obj
 def list_runs(state: State, job: str | None, limit: int, as_json: bool) -> None:
     """The latest job runs, newest first."""
-    from .. import jobs
-
     rows = jobs.history(state.store(), job, limit=limit)
     lines = [f"{r['id']:>5}  {r['job']:<7} {r['status']:<10} {r['started_at']}  {r['error'][:60]}" for r in rows]
     emit(rows, as_json, "\n".join(lines) or "no runs yet")
 
 
 def _seconds(run: dict[str, Any]) -> str:
-    from datetime import datetime
-
     if not run.get("finished_at"):
         return "?"
     delta = datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])

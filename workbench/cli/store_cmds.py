@@ -12,6 +12,7 @@ import click
 
 from .. import config
 from ..store import Store
+from ..store import backup as backups
 from .base import State, cli, emit
 
 
@@ -76,8 +77,6 @@ def backup(state: State, out: Path | None, run_dump: bool) -> None:
     password (pg_dump reads it from PGPASSWORD or ~/.pgpass); --run runs it into --out.
     Restore with: pg_restore --no-owner --dbname=postgresql://... FILE
     """
-    from ..store import backup as backups
-
     store = Store(state.database_url, create=False)
     if store.path is not None:
         click.echo(f"snapshot written to {store.backup(out)}")

@@ -95,6 +95,7 @@ def export(store: Store, out: str | Path, fmt: str | None = None, *, study: str 
     # Imported here, not at the top: pyarrow and DuckDB, which the metrics and the CLI's option lists do not need.
     import pyarrow as pa
 
+    # tabular brings DuckDB, source pyarrow: the same reason
     from workbench.results.exports import tabular
     from workbench.results.exports.source import Column, arrow_schema
 

@@ -20,6 +20,7 @@ class Metrics:
 
 
 def collect(store: Store, *, study: str | None = None, project: int | str | None = None) -> Metrics:
+    # pandas is heavy (~1 s); loaded only when the figures are computed
     import pandas as pd
 
     frames = [pd.DataFrame(batch) for batch in export.rows(store, study=study, project=project)]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workbench import events
@@ -26,7 +26,7 @@ from workbench.crowd import worker_sessions
 from workbench.study import annotations, bundles, projects
 from ..crowd.codes import hash_token, new_token, token_matches, unique_code
 from ..errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
-from ..store.models import Asset, CollabParticipant, CollabSession, CollabStudy, Task, WorkerSession
+from ..store.models import Asset, CollabParticipant, CollabSession, CollabStudy, Event, Task, WorkerSession
 from . import agents, design, paradigms
 from .paradigms import assisted_labelling
 
@@ -356,10 +356,6 @@ def snapshot(cs: CollabSession) -> dict[str, Any]:
 def overview(s: Session, *, study: int | str | None = None, status: str | None = None,
              limit: int = 200) -> list[dict[str, Any]]:
     """The monitor's rows: each session with its condition, seats, connection states and message count."""
-    from sqlalchemy import func
-
-    from ..store.models import Event
-
     rows = list_(s, study=study, status=status, limit=limit)
     ids = [cs.id for cs in rows]
     session_id = Event.payload["session_id"].as_integer()

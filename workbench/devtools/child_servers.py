@@ -159,7 +159,7 @@ def stop_on_signals(signums: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
 def descendants(pid: int) -> list[Any]:
     """The processes ``pid`` started, and theirs, as ``psutil.Process`` objects ([] without psutil)."""
     try:
-        import psutil
+        import psutil  # optional, so imported here: see the except
     except ImportError:  # psutil comes with ipykernel; without it only the process group is stopped
         return []
     try:
@@ -172,7 +172,7 @@ def kill(processes: list[Any], *, wait: float = 10) -> None:
     """SIGKILL those of ``processes`` (``psutil.Process``) still running, and wait for them to go."""
     if not processes:
         return
-    import psutil
+    import psutil  # there, since descendants() found these processes with it
 
     alive = [p for p in processes if p.is_running()]
     for process in alive:

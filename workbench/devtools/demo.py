@@ -6,18 +6,22 @@ project, and whatever the researcher added to it, is never touched.
 
 from __future__ import annotations
 
+import copy
 import itertools
+import json
 import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench import config
 from workbench.study import assets, definitions, projects, tasks
 from workbench.errors import NotFoundError
+from workbench.resources import plugins_root
 from workbench.store import Store
 from workbench.store.models import Project, TaskType
 
@@ -53,8 +57,6 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
 
 def make_images(folder: Path, count: int, *, seed: int = 7, size: tuple[int, int] = (640, 480)) -> list[dict[str, Any]]:
     """Draw ``count`` PNGs of coloured shapes; return each file with its true shapes (the answer key)."""
-    from PIL import Image, ImageDraw
-
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     made = []
@@ -85,11 +87,6 @@ def demo_definitions() -> dict[str, dict[str, Any]]:
 
     Falls back to ``DEFINITIONS`` when the plugins folder is not beside the package.
     """
-    import copy
-    import json
-
-    from workbench.resources import plugins_root
-
     folder = plugins_root()
     out = {}
     for slug, fallback in DEFINITIONS.items():

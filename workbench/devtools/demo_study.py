@@ -25,9 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from workbench import config, jobs, resources
-from workbench.study import projects
+from workbench.crowd.providers import WorkSpec, get_provider
+from workbench.study import projects, tasks
 from . import demo
 from .child_servers import free_port, serving, stop_on_signals
+from .mturk_sim import Simulator
+from .mturk_sim.workers import run_workers
 from workbench.store import Store
 
 CODE_ROOT = Path(__file__).resolve().parents[1]
@@ -74,10 +77,6 @@ def run(*, headless: bool = True, n_tasks: int = 6, workers_per_task: int = 2,
 
 def _run(headless: bool, n_tasks: int, workers_per_task: int, echo: Callable[[str], None],
          database_url: str | None) -> dict[str, Any]:
-    from .mturk_sim import Simulator
-    from .mturk_sim.workers import run_workers
-    from workbench.crowd.providers import WorkSpec, get_provider
-
     store = Store(database_url)                                                 # 1: created if need be
     if store.upgrade().before is None:
         echo(f"created a new store at {store.location}")
@@ -128,8 +127,6 @@ def _run(headless: bool, n_tasks: int, workers_per_task: int, echo: Callable[[st
 
 
 def _tasks(session, project: str) -> list[dict[str, Any]]:
-    from workbench.study import tasks
-
     return [t.to_dict() for t in tasks.list_(session, project=project, limit=10_000)]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
+from IPython.display import display
 
 from ..crowd import money
 from ..errors import WorkbenchError
@@ -24,8 +25,6 @@ class Panel:
         self.widget: w.Widget = w.VBox()
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
         display(self.widget)
 
     def frame(self, *children: w.Widget) -> w.VBox:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import Any, Hashable
 
+from .exports import shapes
+
 
 def krippendorff_alpha_nominal(triples: Iterable[tuple[Hashable, Hashable, Hashable]]) -> float | None:
     """Krippendorff's alpha for nominal data, from (rater, unit, value) triples.
@@ -100,7 +102,7 @@ def project_agreement(store, project: str | None) -> list[dict[str, Any]]:
     category), ``boxes`` fields the mean pairwise IoU. Holds one value per annotation of
     the fields measured, in memory.
     """
-    from .exports import shapes
+    # the reader brings pyarrow (heavy); loaded only when a project's agreement is measured
     from .exports.source import annotation_rows
 
     labels: dict[str, list[tuple[str, int, str]]] = defaultdict(list)

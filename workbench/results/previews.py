@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from .exports import shapes
 
 THUMBNAIL = 320
@@ -23,8 +25,6 @@ def thumbnail_data_uri(path: str | Path | None, size: int = THUMBNAIL) -> tuple[
     """A PNG thumbnail of a local image as a data URI, and the scale from image pixels to it."""
     if not path or not Path(path).is_file():
         return None
-    from PIL import Image
-
     with Image.open(path) as image:
         scale = min(1.0, size / max(image.width, image.height))
         thumb = image.convert("RGB").resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))

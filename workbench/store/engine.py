@@ -21,9 +21,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def dialect_insert(session: Session):
     """``insert`` of the session's dialect, which knows ON CONFLICT."""
     if session.get_bind().dialect.name == "postgresql":
+        # only the session's dialect is imported: a PostgreSQL store need not load SQLite's
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # likewise
     return insert
 
 

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import text
 
+from .. import config
+
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for ``name``."""
@@ -54,9 +56,7 @@ def job_lock(store, name: str, *, wait: float = 0, on_sqlite: bool = False) -> I
     if not on_sqlite:
         yield True
         return
-    import fcntl
-
-    from .. import config
+    import fcntl  # fcntl is POSIX-only; only the SQLite file lock needs it
 
     base = store.path or (config.home() / "memory-store")
     with open(base.with_name(f"{base.name}.{name}.lock"), "a") as handle:

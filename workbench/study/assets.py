@@ -275,6 +275,7 @@ def _again(known: dict[str, Asset], name: str, digest: str) -> Asset | None:
 
 
 def _download(client: Any, bucket: str, key: str, into: IO[bytes]) -> str:
+    # botocore comes with boto3, loaded only when S3 is used (the CLI imports this module)
     from botocore.exceptions import BotoCoreError, ClientError
 
     digest = hashlib.sha256()
@@ -293,6 +294,7 @@ def _download(client: Any, bucket: str, key: str, into: IO[bytes]) -> str:
 
 
 def _s3_keys(client: Any, bucket: str, prefix: str, source: str) -> list[str]:
+    # botocore comes with boto3, loaded only when S3 is used (the CLI imports this module)
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -366,6 +368,7 @@ def presigned_url(asset: Asset, *, expires_in: int = 3600, client: Any = None) -
 
 def s3_client(endpoint_url: str | None = None) -> Any:
     """A boto3 S3 client in ``AWS_REGION`` (default us-east-1); ``endpoint_url`` for MinIO or a test server."""
+    # boto3 is heavy (~0.15 s); loaded only when S3 is used (the CLI imports this module)
     import boto3
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -409,6 +412,7 @@ def _guess_media_type(file: Path) -> str:
 
 
 def _image_size(handle: IO[bytes], name: str) -> tuple[int | None, int | None]:
+    # Pillow is loaded only when an image is registered; the CLI imports this module
     from PIL import Image, UnidentifiedImageError
 
     try:

@@ -87,6 +87,7 @@ def upload(bucket: str, *, prefix: str = "plugins", plugins_dir: str | Path | No
     if not found:
         raise ValidationError("plugins_dir", f"holds no valid plugin: {plugins_dir}")
     if client is None:
+        # boto3 is heavy (~0.15 s); loaded only when no client is given (the CLI imports this module)
         import boto3
 
         client = boto3.client("s3", region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
@@ -119,6 +120,7 @@ def upload(bucket: str, *, prefix: str = "plugins", plugins_dir: str | Path | No
 
 def _published_sha256(client: Any, bucket: str, key: str) -> str | None:
     """The sha256 recorded on an object already at ``key`` ("" when it has none), or None when absent."""
+    # botocore comes with boto3 (see upload); a module-level import would put it on the CLI's start
     from botocore.exceptions import ClientError
 
     try:

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import connect
 
 from workbench.collab.paradigms import word_guessing
 
@@ -23,8 +24,6 @@ def open_seat(join_url: str) -> dict[str, Any]:
 
 async def play(ws_url: str, token: str, *, seed: int = 0, chat: list[str] = (), timeout: float = 60) -> dict[str, Any]:
     """Play to the end as the seat's role; return the end frame and how many frames went each way."""
-    from websockets.asyncio.client import connect
-
     rng = random.Random(seed)
     sent = received = 0
     async with connect(ws_url, max_size=2**20) as ws:

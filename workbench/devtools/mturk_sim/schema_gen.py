@@ -1,6 +1,7 @@
 """Deterministic example values from a JSON Schema, and values that break it, for simulated workers."""
 from __future__ import annotations
 
+import math
 import random
 import string
 from typing import Any
@@ -163,7 +164,6 @@ def _number(schema: dict, rng: random.Random, integer: bool):
     hi = min(highs, default=lo + 100)
     step = schema.get("multipleOf")
     if integer:
-        import math
         lo_i, hi_i = math.ceil(lo), math.floor(hi)
         if step:
             choices = [n for n in range(lo_i, hi_i + 1) if n % step == 0] or [lo_i]

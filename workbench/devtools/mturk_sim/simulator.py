@@ -16,6 +16,7 @@ from .clock import VirtualClock
 from .faults import Faults
 from .server import make_app
 from .store import Store, money
+from .workers import WorkerPool
 
 
 class Simulator:
@@ -111,6 +112,7 @@ class Simulator:
 
     def client(self, **config):
         """A boto3 MTurk client pointed at this simulator (config kwargs go to botocore Config)."""
+        # boto3 is heavy (~0.15 s); loaded only when a client is asked for (the CLI imports this module)
         import boto3
         from botocore.config import Config
 
@@ -123,8 +125,6 @@ class Simulator:
     def workers(self, **options):
         """A WorkerPool bound to this simulator (see workers.WorkerPool); worker ids stay
         distinct across calls unless `first_worker` or `counter` is given."""
-        from .workers import WorkerPool
-
         if "first_worker" not in options:
             options.setdefault("counter", self._worker_numbers)
         return WorkerPool(self.url, **options)

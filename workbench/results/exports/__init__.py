@@ -15,6 +15,8 @@ from typing import Any
 
 from workbench.errors import ValidationError
 from workbench.store import Store
+from workbench.study import projects
+from . import s3
 
 FORMATS = ("parquet", "csv", "jsonl", "json", "coco", "long")
 #: The formats ``stream`` gives (``tabular.TEXT_FORMATS``, named here so that the CLI need not import pyarrow).
@@ -53,9 +55,7 @@ def export(store: Store, project: str | None, fmt: str, out: str | Path, *, s3_u
         raise ValidationError("out", "must be a file path")
     out = Path(out).expanduser()
     if s3_uri is not None:
-        from .s3 import parse_uri
-
-        parse_uri(s3_uri)
+        s3.parse_uri(s3_uri)
     if project is not None:
         _check_project(store, project)
     kwargs = {"batch_size": batch_size} if batch_size else {}
@@ -71,9 +71,7 @@ def export(store: Store, project: str | None, fmt: str, out: str | Path, *, s3_u
             rows = tabular.write(reader, ANNOTATION_COLUMNS, fmt, out)
     result = ExportResult(fmt, str(out), rows, counts=counts)
     if s3_uri is not None:
-        from .s3 import upload
-
-        result.s3_uri = upload(out, s3_uri)
+        result.s3_uri = s3.upload(out, s3_uri)
     return result
 
 
@@ -101,8 +99,6 @@ def _chunks(store: Store, project: str, fmt: str, batch_size: int | None) -> Ite
 
 
 def _check_project(store: Store, project: str) -> None:
-    from workbench.study import projects
-
     with store.session() as session:
         projects.get(session, project)
 
@@ -111,7 +107,7 @@ def __getattr__(name: str) -> Any:
     """The readers, imported on first use: they bring pyarrow, which ``shapes`` (read by the previews and
     the agreement) and the CLI's option lists do not need."""
     if name in ("annotation_batches", "annotation_rows"):
-        from . import source
+        from . import source  # pyarrow: see the docstring
 
         return getattr(source, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

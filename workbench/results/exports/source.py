@@ -9,6 +9,8 @@ on PostgreSQL) for the exports that look at each row. Memory is bounded by the c
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,9 +193,6 @@ def prefetch(reader: pa.RecordBatchReader, depth: int = 2, *, skip_rows: int = 0
     The driver builds batches in C without the GIL, and DuckDB converts and writes without
     it, so on two cores the two overlap; at most ``depth`` batches wait in between.
     """
-    import queue
-    import threading
-
     slots: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
@@ -245,12 +244,14 @@ def _typed_literal(column: Column) -> str:
 @contextmanager
 def _adbc_connect(store: Store):
     if store.dialect == "sqlite":
+        # only the store's backend's adbc driver, loaded on use: its dbapi brings pandas (~0.5 s)
         import adbc_driver_sqlite.dbapi as adbc
 
         if store.path is None:
             raise ValidationError("database_url", "an in-memory SQLite store cannot be exported; use a file")
         connection = adbc.connect(str(store.path))
     else:
+        # only the store's backend's adbc driver, loaded on use: its dbapi brings pandas (~0.5 s)
         import adbc_driver_postgresql.dbapi as adbc
 
         # libpq wants a plain postgresql:// URI, without SQLAlchemy's driver name.

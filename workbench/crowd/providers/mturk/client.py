@@ -58,6 +58,7 @@ def make_client(env: str | None = None, *, confirm_production: bool = False, end
                 retry_mode: str | None = None, max_attempts: int | None = None,
                 max_pool_connections: int = 16, session: Any = None) -> Any:
     """A boto3 ``mturk`` client for ``env``; production refuses without ``confirm_production``."""
+    # boto3 is heavy (~0.15 s); loaded only when a client is made, not by the offline parts (costs, questions)
     import boto3
     from botocore.config import Config
 
@@ -93,6 +94,7 @@ def message(exc: Exception) -> str:
 
 
 def is_client_error(exc: BaseException) -> bool:
+    # botocore comes with boto3, loaded only once a client is made (see make_client)
     from botocore.exceptions import ClientError
 
     return isinstance(exc, ClientError)
@@ -120,6 +122,7 @@ class MTurkUnreachable(WorkbenchError):
 
 def call(client: Any, operation: str, **params: Any) -> dict[str, Any]:
     """Call one MTurk operation; a refusal becomes an MTurkError naming MTurk's reason."""
+    # botocore comes with boto3, loaded only once a client is made (see make_client)
     from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
 
     method = getattr(client, _snake(operation))

@@ -39,6 +39,7 @@ from workbench.store.models import HIT, Annotation, Assignment, Task, TaskDefini
 from workbench.store.types import utcnow
 from ..base import IngestResult, Progress
 from . import answers
+from .qualifications import grant_participation
 from .questions import CODE_FIELD
 from .rows import PROVIDER
 
@@ -80,8 +81,6 @@ def ingest(mt: "MTurkProvider", *, chunk_size: int = 500, lock: bool = True, pro
             for key, value in counts.items():
                 setattr(result, key, getattr(result, key) + value)
             if participants:
-                from .qualifications import grant_participation
-
                 grant_participation(mt, participants, actor=actor)
             if progress is not None:
                 progress(len(rows))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from workbench import events
 from workbench.study import projects
-from workbench.errors import ValidationError
+from workbench.errors import NotFoundError, ValidationError
 from workbench.store.models import QualificationGrant, QualificationType
 from workbench.store.types import utcnow
 from ..base import Qualifications
@@ -174,7 +174,6 @@ def get_type(mt: "MTurkProvider", qualification_type_id: str) -> QualificationTy
             QualificationType.provider == PROVIDER, QualificationType.environment == mt.environment,
             QualificationType.qualification_type_id == qualification_type_id)).one_or_none()
     if row is None:
-        from workbench.errors import NotFoundError
         raise NotFoundError("qualification type", qualification_type_id,
                             hint="create it with the workbench first, so that grants are recorded")
     return row

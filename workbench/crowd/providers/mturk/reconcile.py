@@ -31,6 +31,7 @@ from workbench.study import projects
 from workbench.crowd import verdict
 from workbench.store.models import HIT, Annotation, Assignment
 from ..base import Outcome
+from .ingest import ingest
 from .questions import CODE_FIELD
 from .rows import PROVIDER
 
@@ -142,6 +143,4 @@ def _looks_like_assignment(note: Annotation) -> bool:
 
 def _recover(mt: "MTurkProvider", assignment_ids: list[str], actor: str) -> int:
     """Take the missing answers in from MTurk (ingest takes exactly what is not yet ingested)."""
-    from .ingest import ingest
-
     return ingest(mt, actor=actor).ingested
