@@ -10,6 +10,9 @@ checked on its real path, symlinks followed, when it is registered and again whe
 served (``file_to_serve``): a file registered before the rule, or a symlink changed since,
 is not served. A path outside the roots is refused in the same words whether it exists or
 not.
+
+The S3 side (the client, presigned URLs, listing and downloading) is ``asset_storage``; its
+``s3_client`` and ``presigned_url`` are importable from here too.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench import config, events, resources
-from . import plugins, projects
+from . import asset_storage, plugins, projects
+from .asset_storage import presigned_url, s3_client  # noqa: F401 - presigned_url is re-exported
 from workbench.errors import ConflictError, NotFoundError, ValidationError
 from workbench.store.models import Asset, Project, TaskType
 
@@ -250,7 +254,7 @@ def _add_s3_object(session: Session, project_id: int, client: Any, bucket: str, 
                    media_type: str | None, actor: str) -> tuple[Asset, bool]:
     name = f"s3://{bucket}/{key}"
     with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
-        digest = _download(client, bucket, key, spool)
+        digest = asset_storage.download(client, bucket, key, spool)
         found = _again(known, name, digest)
         if found is not None:
             return found, False
@@ -274,34 +278,9 @@ def _again(known: dict[str, Asset], name: str, digest: str) -> Asset | None:
     return found
 
 
-def _download(client: Any, bucket: str, key: str, into: IO[bytes]) -> str:
-    # botocore comes with boto3, loaded only when S3 is used (the CLI imports this module)
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    digest = hashlib.sha256()
-    try:
-        body = client.get_object(Bucket=bucket, Key=key)["Body"]
-        for chunk in iter(lambda: body.read(1 << 20), b""):
-            digest.update(chunk)
-            into.write(chunk)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        reason = "no such object" if code in ("NoSuchKey", "404") else code or str(exc)
-        raise ValidationError("s3_key", f"s3://{bucket}/{key}: {reason}") from None
-    except BotoCoreError as exc:
-        raise ValidationError("s3_key", f"s3://{bucket}/{key}: {exc}") from None
-    return digest.hexdigest()
-
-
 def _s3_keys(client: Any, bucket: str, prefix: str, source: str) -> list[str]:
-    # botocore comes with boto3, loaded only when S3 is used (the CLI imports this module)
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-    except (BotoCoreError, ClientError) as exc:
-        raise ValidationError("source", f"{source}: {exc}") from None
+    """The objects under ``prefix``, sorted, without folder markers and hidden ones; refused when none is left."""
+    keys = asset_storage.list_keys(client, bucket, prefix, source)
     keys = sorted(k for k in keys if not k.endswith("/") and not _hidden(k[len(prefix):]))
     if not keys:
         raise ValidationError("source", f"{source} holds no object")
@@ -355,24 +334,6 @@ def _holds_positions(schema: Any) -> bool:
     if isinstance(names, dict) and ({"x", "y"} <= names.keys() or "points" in names):
         return True
     return any(_holds_positions(value) for value in schema.values())
-
-
-def presigned_url(asset: Asset, *, expires_in: int = 3600, client: Any = None) -> str:
-    """A time-limited GET URL for an S3 asset; the worker's browser never sees credentials."""
-    if not asset.s3_key:
-        raise ValidationError("asset", "is a local file, not an S3 object")
-    client = client or s3_client()
-    return client.generate_presigned_url("get_object", Params={"Bucket": asset.s3_bucket, "Key": asset.s3_key},
-                                         ExpiresIn=expires_in)
-
-
-def s3_client(endpoint_url: str | None = None) -> Any:
-    """A boto3 S3 client in ``AWS_REGION`` (default us-east-1); ``endpoint_url`` for MinIO or a test server."""
-    # boto3 is heavy (~0.15 s); loaded only when S3 is used (the CLI imports this module)
-    import boto3
-
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url)
 
 
 def delete(session: Session, asset_id: int, *, actor: str = events.SYSTEM) -> None:
