@@ -63,62 +63,41 @@ def fees(name: str) -> Any:
     return registration(name).fees()
 
 
-def _mturk(**options: Any) -> CrowdProvider:
-    from .mturk import MTurkProvider  # boto3 is imported only by who talks to MTurk
-
+def _store(options: dict[str, Any]) -> Any:
     store = options.pop("store", None)
     if store is None:
         from workbench.store import open_store  # the store is opened only when the caller gave none
 
         store = open_store()
-    return MTurkProvider(store, **options)
+    return store
 
 
-def _mturk_client():
-    from .mturk import client  # imported on use: the registry itself stays free of boto3
+def _on_use(load: Callable[[], Any], provider_class: str) -> Registration:
+    """The registration of a provider package that ``load`` imports on first use (so the registry itself
+    stays free of boto3 and httpx): its provider class and its ``client`` and ``costs`` modules."""
+    def factory(**options: Any) -> CrowdProvider:
+        return getattr(load(), provider_class)(_store(options), **options)
 
-    return client
-
-
-def _mturk_fees():
-    from .mturk import costs  # imported on use, like the client
-
-    return costs
-
-
-register("mturk", Registration(
-    factory=_mturk, environment=lambda env: _mturk_client().environment(env),
-    endpoint=lambda env: _mturk_client().endpoint(env),
-    check_production=lambda env, confirm: _mturk_client().check_production(env, confirm), fees=_mturk_fees))
+    return Registration(factory=factory, environment=lambda env: load().client.environment(env),
+                        endpoint=lambda env: load().client.endpoint(env),
+                        check_production=lambda env, confirm: load().client.check_production(env, confirm),
+                        fees=lambda: load().costs)
 
 
-def _prolific(**options: Any) -> CrowdProvider:
-    from .prolific import ProlificProvider  # httpx and the provider's modules are imported on use
+def _mturk() -> Any:
+    from . import mturk  # imported on use: boto3 is loaded only by who talks to MTurk
 
-    store = options.pop("store", None)
-    if store is None:
-        from workbench.store import open_store
-
-        store = open_store()
-    return ProlificProvider(store, **options)
+    return mturk
 
 
-def _prolific_client():
-    from .prolific import client  # imported on use, like MTurk's
+def _prolific() -> Any:
+    from . import prolific  # imported on use: httpx is loaded only by who talks to Prolific
 
-    return client
-
-
-def _prolific_fees():
-    from .prolific import costs
-
-    return costs
+    return prolific
 
 
-register("prolific", Registration(
-    factory=_prolific, environment=lambda env: _prolific_client().environment(env),
-    endpoint=lambda env: _prolific_client().endpoint(env),
-    check_production=lambda env, confirm: _prolific_client().check_production(env, confirm), fees=_prolific_fees))
+register("mturk", _on_use(_mturk, "MTurkProvider"))
+register("prolific", _on_use(_prolific, "ProlificProvider"))
 
 
 def get_provider(name: str = "mturk", environment: str | None = None, **options: Any) -> CrowdProvider:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
@@ -102,8 +103,6 @@ class Simulator:
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until no payout and no due hook event is pending (for tests)."""
-        import time
-
         end = time.time() + timeout
         while time.time() < end:
             now = self.clock.now()
