@@ -40,9 +40,13 @@ demo: install
 	$(BIN)/workbench init
 	$(BIN)/workbench demo
 
+# The suite runs on as many workers as the machine has cores, whole files to a worker (module fixtures
+# start their servers once): `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= auto
+
 test: install-test system-test-deps
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: install
 	$(BIN)/python benchmarks/bulk_tasks.py
