@@ -20,6 +20,13 @@ CLASSIFY = {"ui_config": {"labels": LABELS}, "label_schema": {
     "properties": {"labels": {"type": "array", "minItems": 1, "items": {"enum": LABELS}}}}}
 BOXES = {"ui_config": {"labels": LABELS}, "label_schema": {"type": "object", "required": ["boxes"]}}
 POLYGONS = {"ui_config": {"labels": LABELS}, "label_schema": {"type": "object", "required": ["polygons"]}}
+#: The cats study of the provider tests: four tasks labelled cat or dog.
+CATS_SCHEMA = {
+    "type": "object",
+    "required": ["label"],
+    "additionalProperties": False,
+    "properties": {"label": {"enum": ["cat", "dog"]}, "confidence": {"type": "number"}},
+}
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 #: rater -> (labels for image 0, image 1), (boxes for image 0, image 1)
@@ -93,3 +100,14 @@ def seed_study(store: Store, folder: Path, *, slug: str = "shapes", crowd_rows: 
         annotations.submit(s, ids["polygon"][0], {"polygons": [
             {"points": [[0, 0], [10, 0], [10, 10], [0, 10]], "label": "square"}]}, actor="researcher")
     return SimpleNamespace(store=store, project=project, images=images, task_ids=ids, annotations=n + 1)
+
+
+def cats_study(store: Store) -> SimpleNamespace:
+    """Project "cats" with a classification definition and four tasks, for the provider tests."""
+    with store.transaction() as s:
+        project = projects.create(s, "cats", "Cats")
+        definitions.create_type(s, "classification")
+        spec = definitions.create_definition(s, "classification", "1.0",
+                                             {"ui_config": {"labels": ["cat", "dog"]}, "label_schema": CATS_SCHEMA})
+        made = [tasks.create(s, project.id, spec.id, payload={"n": i}) for i in range(4)]
+    return SimpleNamespace(project=project, definition=spec, task_ids=[t.id for t in made])

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
-from workbench.study import definitions, projects, tasks
+from tests.study_data import cats_study
 from workbench.devtools.mturk_sim.workers import SimulatedWorker
 from workbench.crowd.providers.mturk import MTurkProvider
 from workbench.crowd.providers.mturk.client import make_client
-
-LABEL_SCHEMA = {
-    "type": "object",
-    "required": ["label"],
-    "additionalProperties": False,
-    "properties": {"label": {"enum": ["cat", "dog"]}, "confidence": {"type": "number"}},
-}
 
 
 @pytest.fixture
@@ -29,13 +21,7 @@ def mt(store, sim, monkeypatch):
 
 @pytest.fixture
 def study(store):
-    with store.transaction() as s:
-        project = projects.create(s, "cats", "Cats")
-        definitions.create_type(s, "classification")
-        spec = definitions.create_definition(s, "classification", "1.0",
-                                             {"ui_config": {"labels": ["cat", "dog"]}, "label_schema": LABEL_SCHEMA})
-        made = [tasks.create(s, project.id, spec.id, payload={"n": i}) for i in range(4)]
-    return SimpleNamespace(project=project, definition=spec, task_ids=[t.id for t in made])
+    return cats_study(store)
 
 
 def work(sim, hit_id: str, worker_id: str, result=None, fields: dict | None = None) -> str:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import httpx
 import pytest
 
 from workbench.crowd.providers import WorkSpec, get_provider
 from workbench.devtools.prolific_sim import Faults, Simulator
-from workbench.study import definitions, projects, tasks
+from tests.study_data import cats_study
 
-LABEL_SCHEMA = {"type": "object", "required": ["label"], "additionalProperties": False,
-                "properties": {"label": {"enum": ["cat", "dog"]}}}
+
+@pytest.fixture
+def study(store):
+    return cats_study(store)
 
 
 @pytest.fixture
@@ -38,17 +38,6 @@ def provider(store, sim, monkeypatch):
                         backoff=0.01)
     yield made
     made.client.close()
-
-
-@pytest.fixture
-def study(store):
-    with store.transaction() as s:
-        project = projects.create(s, "cats", "Cats")
-        definitions.create_type(s, "classification")
-        spec = definitions.create_definition(s, "classification", "1.0",
-                                             {"ui_config": {"labels": ["cat", "dog"]}, "label_schema": LABEL_SCHEMA})
-        made = [tasks.create(s, project.id, spec.id, payload={"n": i}) for i in range(4)]
-    return SimpleNamespace(project=project, task_ids=[t.id for t in made])
 
 
 SPEC = WorkSpec(title="Label cats", description="Say whether each picture shows a cat or a dog.", reward_cents=150,

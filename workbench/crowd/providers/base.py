@@ -253,13 +253,22 @@ class CrowdProvider(abc.ABC):
         """The platform's own list of bonuses paid for one assignment or one HIT, each a dict of
         ``worker_id``, ``assignment_id``, ``amount_cents``, ``reason`` and ``granted_at``."""
 
-    @abc.abstractmethod
+    #: The provider's fee schedule and spending: a module with ``bonus_fee(cents)``,
+    #: ``reward_fee(reward_cents, max_assignments)`` and ``cost(session, environment, project=)``.
+    fees: Any = None
+
     def bonus_fee(self, amount_cents: int) -> int:
         """The platform's fee on a bonus of ``amount_cents``, in cents."""
+        return self.fees.bonus_fee(amount_cents)
 
-    @abc.abstractmethod
     def reward_fee(self, reward_cents: int, max_assignments: int) -> int:
         """The platform's fee on one assignment's reward, for work offered to ``max_assignments`` workers."""
+        return self.fees.reward_fee(reward_cents, max_assignments)
+
+    def cost(self, *, project: int | str | None = None) -> dict[str, Any]:
+        """Rewards, bonuses and fees spent and committed on this platform, for one project or all."""
+        with self.store.session() as s:
+            return self.fees.cost(s, self.environment, project=project)
 
     @abc.abstractmethod
     def block(self, worker_id: str, reason: str, *, actor: str = "") -> Any:

@@ -1,16 +1,11 @@
 """The Simulator: state, clock, faults and the HTTP server on a background IOLoop, for in-process use."""
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
 from decimal import Decimal
 
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
-from tornado.netutil import bind_sockets
-
 from . import seeding
+from ..background_server import BackgroundServer
 from .backend import OPERATIONS, Backend
 from .clock import VirtualClock
 from .faults import Faults
@@ -19,7 +14,7 @@ from .store import Store, money
 from .workers import WorkerPool
 
 
-class Simulator:
+class Simulator(BackgroundServer):
     """A local MTurk endpoint: `Simulator().start()`, then point boto3 at `.url`."""
 
     operations = OPERATIONS
@@ -35,59 +30,19 @@ class Simulator:
         self.clock = VirtualClock(start=start_time, realtime=realtime)
         self.backend = Backend(self.store, self.clock)
         self.faults = faults if isinstance(faults, Faults) else Faults(**(faults or {}))
-        self._loop: IOLoop | None = None
-        self._thread: threading.Thread | None = None
         self._worker_numbers = itertools.count(1)
 
     # -- lifecycle ---------------------------------------------------------------
 
     def start(self) -> "Simulator":
         """Serve on a background thread with its own IOLoop; returns once listening."""
-        ready, failure = threading.Event(), []
-
-        def run():
-            asyncio.set_event_loop(asyncio.new_event_loop())
-            try:
-                sockets = bind_sockets(self.port, self.host)
-                self.port = sockets[0].getsockname()[1]
-                server = HTTPServer(make_app(self), xheaders=False)
-                server.add_sockets(sockets)
-                self._loop = IOLoop.current()
-            except Exception as exc:  # reported to the caller of start()
-                failure.append(exc)
-                ready.set()
-                return
-            ready.set()
-            self._loop.start()
-            server.stop()
-            self._loop.close(all_fds=True)
-
-        self._thread = threading.Thread(target=run, name="mturk-sim", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            raise failure[0]
+        self.serve(make_app, "mturk-sim")
         return self
 
     def stop(self) -> None:
         """Stop serving and close the database."""
-        if self._loop is not None:
-            self._loop.add_callback(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop = None
+        self.stop_serving()
         self.store.close()
-
-    def __enter__(self) -> "Simulator":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The endpoint for boto3's `endpoint_url` (also the base of turkSubmitTo)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     # -- control -----------------------------------------------------------------
 

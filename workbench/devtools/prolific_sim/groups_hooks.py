@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from .errors import ApiError, field_error, not_found
+from .errors import field_error, not_found
 from .store import iso, public
 
 # prolific-openapi.yml, Hooks: "All event types will follow the noun.verb pattern"

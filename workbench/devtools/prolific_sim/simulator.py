@@ -1,15 +1,10 @@
 """The Simulator: state, clock, faults, the deliverer and the HTTP server on a background IOLoop."""
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
-from tornado.netutil import bind_sockets
-
 from ..mturk_sim.clock import VirtualClock
+from ..background_server import BackgroundServer
 from .backend import OPERATIONS, Backend
 from .delivery import Deliverer
 from .faults import Faults
@@ -17,7 +12,7 @@ from .server import make_app
 from .store import Store
 
 
-class Simulator:
+class Simulator(BackgroundServer):
     """A local Prolific: `Simulator().start()`, then call `.url + "/api/v1/..."` with any token."""
 
     operations = OPERATIONS
@@ -34,57 +29,18 @@ class Simulator:
         self.deliverer = Deliverer(self.backend)
         self.backend.deliverer = self.deliverer
         self.clock.on_advance(self._on_advance)
-        self._loop: IOLoop | None = None
-        self._thread: threading.Thread | None = None
 
     def start(self) -> "Simulator":
         """Serve on a background thread with its own IOLoop; returns once listening."""
-        ready, failure = threading.Event(), []
-
-        def run():
-            asyncio.set_event_loop(asyncio.new_event_loop())
-            try:
-                sockets = bind_sockets(self.port, self.host)
-                self.port = sockets[0].getsockname()[1]
-                server = HTTPServer(make_app(self))
-                server.add_sockets(sockets)
-                self._loop = IOLoop.current()
-            except Exception as exc:  # reported to the caller of start()
-                failure.append(exc)
-                ready.set()
-                return
-            ready.set()
-            self._loop.start()
-            server.stop()
-            self._loop.close(all_fds=True)
-
-        self._thread = threading.Thread(target=run, name="prolific-sim", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            raise failure[0]
+        self.serve(make_app, "prolific-sim")
         self.deliverer.start()
         return self
 
     def stop(self) -> None:
         """Stop delivering and serving, and close the database."""
         self.deliverer.stop()
-        if self._loop is not None:
-            self._loop.add_callback(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop = None
+        self.stop_serving()
         self.store.close()
-
-    def __enter__(self) -> "Simulator":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     @property
     def api_url(self) -> str:

@@ -18,6 +18,7 @@ class MTurkProvider(CrowdProvider):
     """MTurk in one environment (local, sandbox or production), recording into one Store."""
 
     name = "mturk"
+    fees = costs
     #: The answer field a link-out assignment's completion code comes in.
     code_field = questions.CODE_FIELD
 
@@ -73,12 +74,6 @@ class MTurkProvider(CrowdProvider):
     def bonus_payments(self, *, assignment_id: str | None = None, hit_id: str | None = None) -> list[dict]:
         return review.bonus_payments(self, assignment_id=assignment_id, hit_id=hit_id)
 
-    def bonus_fee(self, amount_cents: int) -> int:
-        return costs.bonus_fee(amount_cents)
-
-    def reward_fee(self, reward_cents: int, max_assignments: int) -> int:
-        return costs.reward_fee(reward_cents, max_assignments)
-
     def block(self, worker_id: str, reason: str, *, actor: str = ""):
         return review.block(self, worker_id, reason, actor=actor)
 
@@ -99,10 +94,6 @@ class MTurkProvider(CrowdProvider):
 
     def balance(self) -> int:
         return review.balance(self)
-
-    def cost(self, *, project=None) -> dict:
-        with self.store.session() as s:
-            return costs.cost(s, self.environment, project=project)
 
 
 __all__ = ["MTurkProvider"]

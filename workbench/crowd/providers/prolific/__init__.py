@@ -22,6 +22,7 @@ class ProlificProvider(CrowdProvider):
     """Prolific in one environment (local or production), recording into one Store."""
 
     name = "prolific"
+    fees = costs
     limits = {"bonus_reason": 4096, "feedback": 4096, "block_reason": 1024}
 
     def __init__(self, store, *, environment: str | None = None, client: Any = None, confirm_production: bool = False,
@@ -96,12 +97,6 @@ class ProlificProvider(CrowdProvider):
     def bonus_payments(self, *, assignment_id: str | None = None, hit_id: str | None = None) -> list[dict]:
         return review.bonus_payments(self, assignment_id=assignment_id, hit_id=hit_id)
 
-    def bonus_fee(self, amount_cents: int) -> int:
-        return costs.bonus_fee(amount_cents)
-
-    def reward_fee(self, reward_cents: int, max_assignments: int) -> int:
-        return costs.reward_fee(reward_cents, max_assignments)
-
     def block(self, worker_id: str, reason: str, *, actor: str = ""):
         return groups.block(self, worker_id, reason, actor=actor)
 
@@ -122,10 +117,6 @@ class ProlificProvider(CrowdProvider):
 
     def balance(self) -> int:
         return review.balance(self)
-
-    def cost(self, *, project=None) -> dict:
-        with self.store.session() as s:
-            return costs.cost(s, self.environment, project=project)
 
 
 __all__ = ["ProlificProvider"]
