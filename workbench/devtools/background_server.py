@@ -5,6 +5,7 @@ import asyncio
 import threading
 from typing import Callable
 
+import click
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
@@ -72,3 +73,17 @@ class BackgroundServer:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+
+def serve_until_interrupted(server: BackgroundServer, title: str, snippet: str, *, realtime: bool) -> None:
+    """The simulators' commands: start ``server``, say where it listens and how to call it, serve until Ctrl-C."""
+    server.start()
+    click.echo(f"{title} listening on {server.url}")
+    click.echo(f"admin: {server.url}/_sim/status   clock: {'realtime' if realtime else 'virtual'}")
+    click.echo(snippet.format(url=server.url))
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        server.stop()

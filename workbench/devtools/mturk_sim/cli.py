@@ -1,10 +1,9 @@
 """The `mturk-sim` command: serve the local MTurk endpoint until Ctrl-C."""
 from __future__ import annotations
 
-import threading
-
 import click
 
+from ..background_server import serve_until_interrupted
 from .faults import Faults
 from .simulator import Simulator
 
@@ -34,16 +33,7 @@ def mturk_sim(host, port, db, latency_ms, throttle_rate, balance, realtime, seed
     """Serve a local MTurk requester endpoint for boto3's endpoint_url."""
     sim = Simulator(db=db, host=host, port=port, balance=balance, realtime=realtime, seed=seed,
                     faults=Faults(latency_ms=latency_ms, throttle_rate=throttle_rate))
-    sim.start()
-    click.echo(f"MTurk simulator listening on {sim.url}")
-    click.echo(f"admin: {sim.url}/_sim/status   clock: {'realtime' if realtime else 'virtual'}")
-    click.echo(SNIPPET.format(url=sim.url))
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        click.echo("stopping")
-    finally:
-        sim.stop()
+    serve_until_interrupted(sim, "MTurk simulator", SNIPPET, realtime=realtime)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,9 @@
 """The `prolific-sim` command: serve the local Prolific API until Ctrl-C."""
 from __future__ import annotations
 
-import threading
-
 import click
 
+from ..background_server import serve_until_interrupted
 from .faults import Faults
 from .simulator import Simulator
 
@@ -36,16 +35,7 @@ def prolific_sim(host, port, db, seed, realtime, processing_reads, duplicate_del
     faults = Faults(processing_reads=processing_reads, duplicate_deliveries=duplicate_deliveries,
                     late_delivery_seconds=late_delivery_seconds, out_of_order=out_of_order)
     sim = Simulator(db=db, host=host, port=port, seed=seed, realtime=realtime, faults=faults)
-    sim.start()
-    click.echo(f"Prolific simulator listening on {sim.url}", nl=True)
-    click.echo(f"admin: {sim.url}/_sim/status   clock: {'realtime' if realtime else 'virtual'}")
-    click.echo(SNIPPET.format(url=sim.url))
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        click.echo("stopping")
-    finally:
-        sim.stop()
+    serve_until_interrupted(sim, "Prolific simulator", SNIPPET, realtime=realtime)
 
 
 if __name__ == "__main__":
