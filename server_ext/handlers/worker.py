@@ -125,38 +125,61 @@ class AnnotateHandler(WorkerPageHandler):
 
 
 class LoginHandler(WorkerPageHandler):
-    """``/workbench/login``: the link-out visit. Shows the session's next task, or its completion code."""
+    """``/workbench/login``: the link-out visit. Shows the session's next task, or its completion code.
+
+    A provider's entry route (``prolific.ProlificEntryHandler``) is this visit with its own query names
+    (``ID_ARGS``: assignment, worker, HIT), its own provider and its own ending (``finish_visit``)."""
+
+    #: The query arguments carrying (assignment id, worker id, HIT id).
+    ID_ARGS = ("assignmentId", "workerId", "hitId")
+    #: The path of this route under the base URL, for the page's ``next_url``.
+    PATH = "workbench/login"
+
+    def visit_provider(self) -> str:
+        return self.wb.provider
+
+    def check_visit(self, assignment_id: str, worker_id: str, hit_id: str) -> None:
+        worker_sessions.check_ids(assignment_id, worker_id, hit_id)
 
     @allow_unauthenticated
     async def get(self) -> None:
         arg = self.get_query_argument
-        assignment_id, worker_id, hit_id = arg("assignmentId", ""), arg("workerId", ""), arg("hitId", "")
+        assignment_id, worker_id, hit_id = (arg(name, "") for name in self.ID_ARGS)
         project = arg("project", None) or None
-        worker_sessions.check_ids(assignment_id, worker_id, hit_id)
+        self.check_visit(assignment_id, worker_id, hit_id)
         cookie = session_cookie(assignment_id)
         state = await self.write_store(self._visit, assignment_id, worker_id, hit_id, project, self.get_cookie(cookie))
         if state["token"] != self.get_cookie(cookie):
             self.set_cookie(cookie, state["token"], path=self.base_url + "workbench/", httponly=True,
                             expires_days=7, **({} if self.secure else {"samesite": "Lax"}))
         if state.get("code"):
-            self.finish(self.render_template("complete.html", code=state["code"], worker_id=worker_id,
-                                             no_task=state["no_task"], worker_css=static_url(self, "worker.css")))
+            self.finish_visit(state, worker_id)
             return
-        query = {"workerId": worker_id, "assignmentId": assignment_id, "hitId": hit_id}
+        query = dict(zip(self.ID_ARGS, (assignment_id, worker_id, hit_id)))
         if project:
             query["project"] = project
         page = {"mode": "link-out", "readonly": False, "submit_url": self.base_url + "workbench/api/submissions",
                 "assignment_id": assignment_id, "hit_id": hit_id, "worker_id": worker_id,
-                "next_url": self.base_url + "workbench/login?" + urlencode(query),
+                "next_url": self.base_url + self.PATH + "?" + urlencode(query),
                 "progress": state["progress"], **state["bundle"]}
         self.render_worker_page(page)
 
+    def finish_visit(self, state: dict[str, Any], worker_id: str) -> None:
+        """The end of a completed visit: the completion code's page."""
+        self.finish(self.render_template("complete.html", code=state["code"], worker_id=worker_id,
+                                         no_task=state["no_task"], worker_css=static_url(self, "worker.css")))
+
+    def visit_state(self, session, hit_id: str) -> dict[str, Any]:
+        """What a provider's visit adds to its state (read in the visit's transaction)."""
+        return {}
+
     def _visit(self, session, assignment_id, worker_id, hit_id, project, token) -> dict[str, Any]:
-        step = worker_sessions.visit(session, self.wb.provider, assignment_id, worker_id, hit_id, project,
+        extra = self.visit_state(session, hit_id)
+        step = worker_sessions.visit(session, self.visit_provider(), assignment_id, worker_id, hit_id, project,
                                      token=token, tasks_per_session=self.wb.tasks_per_session)
         if step.code:
-            return {"token": step.token, "code": step.code, "no_task": step.no_task}
-        return {"token": step.token, "bundle": self.page_bundle(session, step.next_task_id),
+            return {**extra, "token": step.token, "code": step.code, "no_task": step.no_task}
+        return {**extra, "token": step.token, "bundle": self.page_bundle(session, step.next_task_id),
                 "progress": {"done": step.done, "total": step.total}}
 
 

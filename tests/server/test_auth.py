@@ -16,6 +16,8 @@ PUBLIC = {
     ("GET", "/workbench/api/health"), ("GET", "/workbench/api/health/live"), ("GET", "/workbench/api/health/ready"),
     ("POST", "/workbench/api/submissions"),
     ("GET", "/workbench/annotate/{task_id}"), ("GET", "/workbench/login"),
+    # Prolific's study URL (the link-out visit), and its webhook: public but signed (X-Prolific-Request-Signature).
+    ("GET", "/workbench/prolific/entry"), ("POST", "/workbench/prolific/hooks"),
     ("GET", "/workbench/assets/{asset_id}"), ("GET", "/workbench/plugins/{name}/{version}/{path}"),
     ("HEAD", "/workbench/plugins/{name}/{version}/{path}"), ("GET", "/workbench/static/{path}"),
     ("HEAD", "/workbench/static/{path}"),
