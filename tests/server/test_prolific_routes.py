@@ -22,24 +22,15 @@ import pytest
 
 from workbench.crowd.providers import WorkSpec, get_provider
 from workbench.crowd.providers.prolific.studies import get_study
-from workbench.devtools.prolific_sim import Simulator
 from workbench.store.models import Assignment, Event
+
+from tests.prolific.conftest import api, sim, sim_faults  # noqa: F401 - the simulator, stopped in its finalizer
 
 from .test_worker import ANON, cookie_header, parse_page, post_submission
 
 SECRET = "test-hook-secret"
 SPEC = WorkSpec(title="Label cats", description="Say whether each picture shows a cat or a dog.", reward_cents=150,
                 duration=1800, max_assignments=1, mode="link-out")
-
-
-@pytest.fixture
-def sim():
-    started = Simulator(seed=5)
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture
@@ -68,10 +59,6 @@ def prolific(wb_store, sim, server_url, monkeypatch):
 @pytest.fixture
 def study_id(study, prolific):
     return prolific.create_work("cats", study.task_ids, SPEC).hit_ids[0]
-
-
-def api(sim) -> httpx.Client:
-    return httpx.Client(base_url=sim.url + "/api/v1/", headers={"Authorization": "Token test"}, timeout=10)
 
 
 def signed(body: bytes, *, secret: str = SECRET, stamp: str | None = None, event_id: str = "E1") -> dict:
@@ -125,10 +112,7 @@ async def test_entry_route_ends_at_prolifics_completion_url(fetch_json, sim, pro
     assert status == 302
     target = done.headers["Location"]
     assert target == f"{sim.url}/submissions/complete?cc={code}"
-    assert "default-src" in done.headers.get("Content-Security-Policy", "default-src")
-    # the participant's browser at the simulator completes the submission with that code
-    with httpx.Client(base_url=sim.url, follow_redirects=False, timeout=10) as browser:
-        browser.get(f"/_sim/participants/{params['PROLIFIC_PID']}/start", params={"study_id": study_id})
+    assert "default-src" in done.headers["Content-Security-Policy"]
     with api(sim) as c:
         subs = c.get(f"studies/{study_id}/submissions/").json()["results"]
     assert [s["id"] for s in subs] == [params["SESSION_ID"]]
