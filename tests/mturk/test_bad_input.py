@@ -131,8 +131,8 @@ def test_unknown_environment(store):
         get_provider("mturk", environment="staging", store=store)
     assert caught.value.field == "environment"
     with pytest.raises(ValidationError) as caught:
-        get_provider("prolific", store=store)
-    assert caught.value.field == "provider"
+        get_provider("crowdflower", store=store)
+    assert caught.value.field == "provider" and "mturk" in caught.value.reason and "prolific" in caught.value.reason
 
 
 def test_work_spec_checks(mt, study):
