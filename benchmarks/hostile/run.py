@@ -109,6 +109,8 @@ def run(args) -> dict[str, Any]:
     its figures, ending with ``failed`` and ``ok``."""
     started = time.monotonic()
     os.environ.setdefault("WORKBENCH_SECRET", secrets.token_hex(32))  # the server's, the page tokens', the links'
+    # A deployment taking Prolific's hooks has their secret: unsigned hooks are then a 401, not the 503 of no secret.
+    os.environ.setdefault("PROLIFIC_WEBHOOK_SECRET", secrets.token_hex(32))
     os.environ.pop("WORKBENCH_DATABASE_URL", None)
     figures: dict[str, Any] = {}
     tmp = tempfile.mkdtemp(prefix="hostile-campaign-")
