@@ -82,7 +82,9 @@ def campaign(tmp_path_factory, sqlite_template):
     try:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in {"WORKBENCH_HOME": str(work / "home"), "MTURK_ENVIRONMENT": "local",
-                                "MTURK_LOCAL_ENDPOINT": simulator.url, "MTURK_MAX_ATTEMPTS": "1", **NO_AWS}.items():
+                                "MTURK_LOCAL_ENDPOINT": simulator.url, "MTURK_MAX_ATTEMPTS": "1",
+                                # Prolific's hook route is public but signed: with its secret, unsigned is a 401.
+                                "PROLIFIC_WEBHOOK_SECRET": "schemathesis-hook-secret", **NO_AWS}.items():
                 if value is None:
                     patch.delenv(name, raising=False)
                 else:
