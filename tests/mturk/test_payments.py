@@ -10,6 +10,7 @@ Expected figures come from outside the code under test:
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from workbench.errors import ConflictError, ValidationError, WorkbenchError
 from workbench.crowd.providers import WorkSpec
 from workbench.crowd.providers.mturk import MTurkProvider
 from workbench.store.models import Bonus, Event
+from workbench.store.types import utcnow
 
 from .conftest import work
 
@@ -85,6 +87,30 @@ def test_a_lost_answer_is_not_repaid_after_the_token_has_expired(store, sim, stu
         review.bonus(mt, assignment_id, 30, "Careful")
     sim.faults.clear()
     sim.clock.advance(25 * 3600)  # MTurk forgets a UniqueRequestToken after 24 hours
+    assert review.bonus(mt, assignment_id, 30, "Careful").already_paid
+    assert len(_paid_at_mturk(sim, assignment_id)) == 1
+
+
+def test_a_send_left_in_flight_by_a_dead_process_waits_out_its_lease_then_pays_once(store, sim, study, monkeypatch):
+    """A process killed after claiming an intent, before MTurk paid it, leaves the row claimed with no error: another
+    caller does not send it while the claim is fresh (409 naming the key), and once it is stale a retry pays it."""
+    monkeypatch.setattr(payments, "IN_FLIGHT_WAIT", 3.0)
+    mt = _no_retry_provider(store, sim)
+    assignment_id = _submitted(mt, sim, study)
+    sim.faults.update(throttle_rate=1.0, operations=["SendBonus"])
+    with pytest.raises(WorkbenchError):
+        review.bonus(mt, assignment_id, 30, "Careful")  # refused: nothing paid, the intent is recorded
+    sim.faults.clear()
+    with store.transaction() as s:  # what a process killed right after claiming the intent leaves behind
+        row = s.scalars(select(Bonus)).one()
+        row.error, row.attempted_at = "", utcnow()
+    with pytest.raises(ConflictError) as caught:
+        review.bonus(mt, assignment_id, 30, "Careful")
+    assert caught.value.field == "key" and "in progress" in caught.value.reason
+    assert _paid_at_mturk(sim, assignment_id) == []
+    time.sleep(3.2)  # the claim is stale: its process is taken for dead
+    paid = review.bonus(mt, assignment_id, 30, "Careful")
+    assert paid.status == "paid" and len(_paid_at_mturk(sim, assignment_id)) == 1
     assert review.bonus(mt, assignment_id, 30, "Careful").already_paid
     assert len(_paid_at_mturk(sim, assignment_id)) == 1
 

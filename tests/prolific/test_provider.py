@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 from sqlalchemy import delete, select
@@ -129,6 +131,32 @@ def test_ledger_pays_once_even_when_the_pay_answer_is_lost(provider, sim, store,
     assert len(sim.store.all("payout")) == 2
     with httpx.Client(base_url=sim.url + "/api/v1/", headers={"Authorization": "Token t"}) as c:
         assert sorted(c.get(f"submissions/{sub_id}/").json()["bonus_payments"]) == [50, 75]
+
+
+def test_concurrent_requests_for_one_bonus_pay_it_once(provider, sim, store, study):
+    """Prolific's pay call is not idempotent (prolific-openapi.yml, PayBonusPayments: "made asynchronously"; each
+    call pays): of eight concurrent callers of one intent exactly one may reach it."""
+    _, sub_id = _submitted(provider, sim, store, study)
+    provider.approve(sub_id)
+    results, errors = [], []
+
+    def pay():
+        try:
+            results.append(payments.bonus(provider, sub_id, 40, "quick and right"))
+        except Exception as exc:  # noqa: BLE001 - collected and shown by the assert
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pay) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sim.flush()
+    assert not errors, errors
+    assert len({r.id for r in results}) == 1 and all(r.status == "paid" for r in results)
+    assert len(sim.store.all("payout")) == 1
+    with httpx.Client(base_url=sim.url + "/api/v1/", headers={"Authorization": "Token t"}) as c:
+        assert c.get(f"submissions/{sub_id}/").json()["bonus_payments"] == [40]
 
 
 def test_block_refuses_the_participant_at_the_start_page(provider, sim, store, study):

@@ -19,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -84,6 +86,10 @@ class Reconciliation:
         return {**asdict(self), "clean": self.clean}
 
 
+#: How long a caller waits for the payment of an intent another caller is sending (seconds).
+IN_FLIGHT_WAIT = 30.0
+
+
 def derive_key(assignment_id: str, amount_cents: int, reason: str) -> str:
     """The key of "this bonus": the same assignment, amount and reason give the same key."""
     digest = hashlib.sha256(json.dumps([assignment_id, amount_cents, reason]).encode()).hexdigest()
@@ -138,14 +144,14 @@ def pay(provider: Any, bonus_id: int, *, actor: str = "") -> BonusResult:
         return _result(row, assignment_id, already=True)
     if row.attempted_at is not None and _shown(provider, row, assignment_id):
         return _settle(provider, row.id, assignment_id, actor, already=True, confirmed=True)
-    with provider.store.transaction() as s:
-        s.get(Bonus, row.id).attempted_at = utcnow()
+    if not _claim(provider, row):  # another caller is sending this intent now: its outcome is ours
+        return _await(provider, row.id, assignment_id)
     try:
         already = provider.send_bonus(row.worker_id, assignment_id, row.amount_cents, row.reason,
                                       row.unique_request_token)
     except WorkbenchError as exc:
         with provider.store.transaction() as s:
-            s.get(Bonus, row.id).error = str(exc)[:2000]
+            s.get(Bonus, row.id).error = str(exc)[:2000] or type(exc).__name__  # frees the claim
             events.record(s, f"{provider.name}.bonus.refused", actor=actor, project_id=_project(s, row),
                           bonus_id=row.id, assignment_id=assignment_id, error=str(exc)[:500])
         raise
@@ -251,6 +257,34 @@ def _same_intent(row: Bonus, a: Assignment, amount_cents: int, reason: str) -> N
         raise ConflictError(f"key {row.idempotency_key!r} already names bonus {row.id} "
                             f"(${money.dollars(row.amount_cents)} for another assignment or reason)", field="key",
                             reason="an idempotency key names one bonus", hint="choose a new key for a new bonus")
+
+
+def _claim(provider: Any, row: Bonus) -> bool:
+    """Take the right to send ``row``, so that of concurrent callers exactly one sends (a platform's pay call may
+    not be idempotent: Prolific's is not). A row is free when never sent, when its last send failed (``error``),
+    or when its last send began over ``IN_FLIGHT_WAIT`` seconds ago (that caller died); the update is atomic."""
+    now = utcnow()
+    free = or_(Bonus.attempted_at.is_(None), Bonus.error != "",
+               Bonus.attempted_at < now - timedelta(seconds=IN_FLIGHT_WAIT))
+    with provider.store.transaction() as s:
+        claimed = s.execute(update(Bonus).where(Bonus.id == row.id, Bonus.status != "paid", free)
+                            .values(attempted_at=now, error="").execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
+
+
+def _await(provider: Any, bonus_id: int, assignment_id: str) -> BonusResult:
+    """The outcome of the caller that claimed ``bonus_id`` (nothing is sent from here): its paid row, or a
+    conflict when it failed or has not settled within ``IN_FLIGHT_WAIT`` seconds (a retry then sends or confirms)."""
+    end = time.monotonic() + IN_FLIGHT_WAIT
+    while True:
+        with provider.store.session() as s:
+            row = s.get(Bonus, bonus_id)
+        if row.status == "paid":
+            return _result(row, assignment_id, already=True)
+        if row.error or time.monotonic() >= end:
+            raise ConflictError(f"bonus {bonus_id} was being paid by another request ({row.error or 'in progress'});"
+                                " retry to send or confirm it", field="key", reason="payment in progress")
+        time.sleep(0.1)
 
 
 def _shown(provider: Any, row: Bonus, assignment_id: str) -> bool:
