@@ -9,7 +9,6 @@ Expected figures come from outside the code under test:
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -22,6 +21,7 @@ from workbench.crowd.providers import WorkSpec
 from workbench.crowd.providers.mturk import MTurkProvider
 from workbench.store.models import Bonus, Event
 from workbench.store.types import utcnow
+from tests.concurrently import concurrently
 
 from .conftest import work
 
@@ -143,19 +143,7 @@ def test_a_deliberate_second_bonus_needs_a_new_key(mt, sim, study, store):
 def test_concurrent_requests_for_one_bonus_pay_it_once(mt, sim, study, store):
     assignment_id = _submitted(mt, sim, study)
     sim.faults.update(latency_ms=30)  # the calls overlap
-    results, errors = [], []
-
-    def pay():
-        try:
-            results.append(review.bonus(mt, assignment_id, 40, "Quick and right"))
-        except Exception as exc:  # noqa: BLE001 - collected and shown by the assert
-            errors.append(exc)
-
-    threads = [threading.Thread(target=pay) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = concurrently(lambda: review.bonus(mt, assignment_id, 40, "Quick and right"))
     assert not errors, errors
     assert len({r.id for r in results}) == 1 and _rows(store) == 1
     assert len(_paid_at_mturk(sim, assignment_id)) == 1

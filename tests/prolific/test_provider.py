@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 from sqlalchemy import delete, select
@@ -12,6 +10,7 @@ from workbench.crowd import payments
 from workbench.errors import ConflictError, ValidationError
 from workbench.store.models import HIT, Assignment
 from workbench.crowd.providers.prolific.client import ProlificUnreachable
+from tests.concurrently import concurrently
 
 from .conftest import SPEC, calls, remote_study, take_part
 
@@ -138,19 +137,7 @@ def test_concurrent_requests_for_one_bonus_pay_it_once(provider, sim, store, stu
     call pays): of eight concurrent callers of one intent exactly one may reach it."""
     _, sub_id = _submitted(provider, sim, store, study)
     provider.approve(sub_id)
-    results, errors = [], []
-
-    def pay():
-        try:
-            results.append(payments.bonus(provider, sub_id, 40, "quick and right"))
-        except Exception as exc:  # noqa: BLE001 - collected and shown by the assert
-            errors.append(exc)
-
-    threads = [threading.Thread(target=pay) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = concurrently(lambda: payments.bonus(provider, sub_id, 40, "quick and right"))
     sim.flush()
     assert not errors, errors
     assert len({r.id for r in results}) == 1 and all(r.status == "paid" for r in results)
