@@ -38,6 +38,7 @@ SIGNATURE = "X-Prolific-Request-Signature"
 TIMESTAMP = "X-Prolific-Request-Timestamp"
 EVENT_ID = "X-Event-ID"
 DEFAULT_TOLERANCE = 300
+MAX_TOLERANCE = 3600
 _lock = threading.Lock()
 
 
@@ -100,8 +101,10 @@ class ProlificHooksHandler(ApiHandler):
         try:
             tolerance = float(os.environ.get("PROLIFIC_WEBHOOK_TOLERANCE") or DEFAULT_TOLERANCE)
         except ValueError:
-            raise HooksUnavailable("PROLIFIC_WEBHOOK_TOLERANCE must be a number of seconds",
-                                   field="PROLIFIC_WEBHOOK_TOLERANCE", reason="not a number") from None
+            tolerance = float("nan")
+        if not 0 < tolerance <= MAX_TOLERANCE:  # NaN too: an unbounded window would accept a replay forever
+            raise HooksUnavailable(f"PROLIFIC_WEBHOOK_TOLERANCE must be a number of seconds from 1 to {MAX_TOLERANCE}",
+                                   field="PROLIFIC_WEBHOOK_TOLERANCE", reason="out of range")
         headers = self.request.headers
         hooks.verify(secret, body, headers.get(TIMESTAMP, ""), headers.get(SIGNATURE, ""), tolerance=tolerance,
                      timestamp_header=TIMESTAMP, signature_header=SIGNATURE)
@@ -131,12 +134,17 @@ class ProlificHooksHandler(ApiHandler):
         if event_id and await self.read_store(hooks.seen, PROVIDER, event_id):
             self.send({"status": "duplicate", "event_id": event_id})
             return
-        provider = await self.wb.run(self.provider)
+        try:
+            provider = await self.wb.run(self.provider)
+        except WorkbenchError as exc:  # this server's Prolific settings: Prolific retries while they are mended
+            raise HooksUnavailable(f"the Prolific provider cannot be made here: {exc.message}",
+                                   field=getattr(exc, "field", None) or "prolific", reason="not configured") from None
         try:
             result = await self.wb.run(provider.apply_event, resource_id, event_type)
             outcome: dict[str, Any] = {"status": "applied", "result": result.to_dict()}
         except WorkbenchError as exc:
-            if exc.status >= 500:  # Prolific unreachable: not marked seen, so its retry applies it
+            # Prolific unreachable, or refusing our token (revoked, expired): not marked seen, so its retry applies it
+            if exc.status >= 500 or getattr(exc, "http_status", None) in (401, 403):
                 error = HooksUnavailable(f"Prolific could not be reached; retry later ({exc.message})",
                                          field="prolific", reason="unreachable")
                 error.headers = {"Retry-After": "60"}

@@ -69,3 +69,26 @@ def test_apply_event_bulk_approve_and_request_return(provider, sim, store, study
         assert [c.get(f"submissions/{x}/").json()["status"] for x in subs[:2]] == ["APPROVED", "APPROVED"]
     provider.notify(["A1"], "Thanks", "Your answers were very useful.")
     assert [m["recipient_id"] for m in sim.store.all("message")] == ["A1"]
+
+
+def test_a_next_page_outside_prolifics_api_is_not_followed_with_the_token():
+    """_links.next (prolific-openapi.yml, list answers) is followed only under the same origin's /api/v1/: a link
+    to another host would carry the Authorization header there."""
+    asked = []
+
+    def handler(request):
+        asked.append(str(request.url))
+        if request.url.params.get("page") == "2":
+            return httpx.Response(200, json={"results": [{"id": "W2"}], "_links": {"next": {"href": None}}})
+        if request.url.path == "/api/v1/workspaces/":
+            return httpx.Response(200, json={"results": [{"id": "W1"}], "_links": {
+                "next": {"href": "http://prolific.invalid/api/v1/workspaces/?page=2"}}})
+        return httpx.Response(200, json={"results": [{"id": "S1"}], "_links": {
+            "next": {"href": "https://elsewhere.invalid/api/v1/studies/?page=2"}}})
+
+    client = _mocked(handler)
+    assert [w["id"] for w in client.listing("workspaces/")] == ["W1", "W2"]
+    with pytest.raises(ProlificUnreachable) as refused:
+        client.listing("studies/")
+    assert refused.value.field == "_links.next"
+    assert not any("elsewhere" in url for url in asked)

@@ -13,7 +13,9 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import http.server
 import json
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -227,6 +229,56 @@ async def test_unreachable_prolific_is_a_503_and_the_event_stays_unseen(fetch_js
     body = json.dumps({"resource_id": "S1", "event_type": "study.status.change"}).encode()
     got, data, response = await fetch_json("workbench/prolific/hooks", method="POST", body=body,
                                            headers=signed(body, event_id="U1"))
+    assert got == 503, data
+    assert hook_events(wb_store) == []
+
+
+@pytest.mark.parametrize("tolerance", ["nan", "inf", "0", "-5", "86400", "soon"])
+async def test_a_hook_window_that_is_not_a_bounded_number_refuses_every_hook(fetch_json, prolific, wb_store,
+                                                                             monkeypatch, tolerance):
+    monkeypatch.setenv("PROLIFIC_WEBHOOK_TOLERANCE", tolerance)
+    body = json.dumps({"resource_id": "S1", "event_type": "study.status.change"}).encode()
+    got, data, _ = await fetch_json("workbench/prolific/hooks", method="POST", body=body, headers=signed(body))
+    assert (got, data["field"]) == (503, "PROLIFIC_WEBHOOK_TOLERANCE")
+    assert hook_events(wb_store) == []
+
+
+@pytest.fixture
+def refusing_prolific():
+    """A local listener answering every call 401, as Prolific does to a revoked token."""
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            payload = json.dumps({"error": {"status": 401, "detail": "Invalid token."}}).encode()
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_refused_token_is_a_503_and_the_event_stays_unseen(fetch_json, prolific, wb_store, monkeypatch,
+                                                                   refusing_prolific):
+    """Prolific retries a hook for a day (prolific-openapi.yml, Hooks); an event applied with a revoked token
+    must stay unseen so that a retry after the token is mended applies it."""
+    monkeypatch.setenv("PROLIFIC_ENVIRONMENT", "local")
+    monkeypatch.setenv("PROLIFIC_ENDPOINT_URL", refusing_prolific)
+    body = json.dumps({"resource_id": "S1", "event_type": "study.status.change"}).encode()
+    got, data, _ = await fetch_json("workbench/prolific/hooks", method="POST", body=body,
+                                    headers=signed(body, event_id="T1"))
     assert got == 503, data
     assert hook_events(wb_store) == []
 

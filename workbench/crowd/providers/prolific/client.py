@@ -182,7 +182,18 @@ class Client:
             nxt = ((page.get("_links") or {}).get("next") or {}).get("href")
             if not nxt:
                 return out
-            page = self.http.get(nxt).json()
+            path, query = self._same_api(nxt)
+            page = self.get(path, **query)
+
+    def _same_api(self, href: str) -> tuple[str, dict]:
+        """The path under ``/api/v1/`` and the query of a ``_links`` URL; a link elsewhere (another host or scheme,
+        which would receive the token) is refused."""
+        link, base = httpx.URL(href), httpx.URL(self.base_url)
+        if (link.scheme, link.host, link.port) != (base.scheme, base.host, base.port) or \
+                not link.path.startswith(API):
+            raise ProlificUnreachable(f"Prolific's next page is outside its API ({href!r}); not followed",
+                                      field="_links.next", reason="outside the API")
+        return link.path[len(API):], dict(link.params)
 
     def workspace_id(self) -> str:
         """The researcher's first workspace (groups and the balance belong to one)."""
