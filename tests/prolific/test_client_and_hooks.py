@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from workbench.crowd.providers import place
 from workbench.crowd.providers.prolific.client import (Client, ProductionNotConfirmed, ProlificError,
                                                        ProlificUnreachable)
 from workbench.errors import ValidationError
+from workbench.store.models import HIT, Assignment, Worker
+from workbench.crowd.providers.base import SyncResult
+from workbench.crowd.providers.prolific import sync
+from tests.concurrently import concurrently
 
 from .conftest import SPEC, take_part
 
@@ -56,7 +61,6 @@ def test_apply_event_bulk_approve_and_request_return(provider, sim, store, study
     made = provider.create_work(study.project.slug, study.task_ids, SPEC)
     study_id = made.hit_ids[0]
     with store.session() as s:
-        from workbench.store.models import HIT
         code = s.query(HIT).filter_by(hit_id=study_id).one().payload["completion_codes"]["complete"]
     subs = [httpx.URL(take_part(sim, pid, study_id, code).headers["location"]).params["SESSION_ID"]
             for pid in ("A1", "A2", "A3")]
@@ -92,3 +96,28 @@ def test_a_next_page_outside_prolifics_api_is_not_followed_with_the_token():
         client.listing("studies/")
     assert refused.value.field == "_links.next"
     assert not any("elsewhere" in url for url in asked)
+
+
+def test_concurrent_events_for_one_new_submission_record_it_once(provider, sim, store, study):
+    """Prolific delivers hooks at least once and in no order (prolific-openapi.yml, Hooks), so several may name one
+    new submission at the same moment: each is applied without an error, and the store holds it once."""
+    made = provider.create_work(study.project.slug, study.task_ids, SPEC)
+    study_id = made.hit_ids[0]
+    with store.session() as s:
+        code = s.scalars(select(HIT).where(HIT.hit_id == study_id)).one().payload["completion_codes"]["complete"]
+    sub = httpx.URL(take_part(sim, "C1", study_id, code).headers["location"]).params["SESSION_ID"]
+    remote = provider.client.get(f"submissions/{sub}/")
+    short = {"id": sub, "participant_id": remote["participant"], "status": remote["status"],
+             "started_at": remote.get("started_at"), "completed_at": remote.get("completed_at")}
+
+    def record():  # what apply_event records once it has read the submission: here the writers start together
+        result = SyncResult()
+        sync._record(provider, study_id, None, [dict(short)], result, "hook")
+        return result
+
+    results, errors = concurrently(record)
+    assert not errors, errors
+    assert sum(r.assignments_new for r in results) == 1 and sum(r.workers_new for r in results) == 1
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Assignment).where(Assignment.assignment_id == sub)) == 1
+        assert s.scalar(select(func.count()).select_from(Worker).where(Worker.worker_id == "C1")) == 1

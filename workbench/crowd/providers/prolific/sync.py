@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from workbench import events
 from workbench.store.models import HIT, Assignment, Worker
@@ -78,7 +79,28 @@ def apply_event(pr: "ProlificProvider", resource_id: str, event_type: str, *, ac
 
 
 def _record(pr: "ProlificProvider", study_id: str, study: dict | None, subs: list[dict], result: SyncResult,
-            actor: str) -> None:
+            actor: str, *, attempts: int = 3) -> None:
+    """Record a study's submissions, counted into ``result``. Two writers of one new submission or participant (a
+    hook beside a sync, or two hooks) race on the store's unique keys: the loser's transaction is undone, and it
+    reads again and records what is left."""
+    for attempt in range(1, attempts + 1):
+        part = SyncResult()
+        try:
+            _record_once(pr, study_id, study, subs, part, actor)
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+            continue
+        for name, value in vars(part).items():
+            if isinstance(value, list):
+                getattr(result, name).extend(value)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                setattr(result, name, getattr(result, name) + value)
+        return
+
+
+def _record_once(pr: "ProlificProvider", study_id: str, study: dict | None, subs: list[dict], result: SyncResult,
+                 actor: str) -> None:
     now = utcnow()
     with pr.store.transaction() as s:
         hit = s.scalars(select(HIT).where(HIT.provider == PROVIDER, HIT.environment == pr.environment,
