@@ -27,7 +27,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench import WorkbenchError
 from workbench.crowd import hooks, providers
-from workbench.errors import NotFoundError, ValidationError
+from workbench.errors import ConflictError, NotFoundError, ValidationError
 
 from .base import ApiHandler, parse_json
 from .worker import LoginHandler
@@ -81,10 +81,20 @@ class ProlificEntryHandler(LoginHandler):
                                 f"{self.wb.provider}; start it with WorkbenchApp.provider=prolific")
 
     def visit_state(self, session, hit_id: str) -> dict[str, Any]:
-        return {"complete_code": hooks.completion_code(session, PROVIDER, hit_id, "complete")}
+        return {"complete_code": hooks.completion_code(session, PROVIDER, hit_id, "complete"),
+                "no_task_code": hooks.completion_code(session, PROVIDER, hit_id, "no_task", required=False)}
 
     def finish_visit(self, state: dict[str, Any], worker_id: str) -> None:
-        self.redirect(completion_url(state["complete_code"]))
+        """Done: Prolific's completion URL with the study's code for the outcome. A participant who found no task
+        is not sent the COMPLETED code (a bulk approval would pay it): the study's return code, or, on a study
+        made before it had one, a page that asks them to return the study."""
+        if not state["no_task"]:
+            self.redirect(completion_url(state["complete_code"]))
+        elif state["no_task_code"]:
+            self.redirect(completion_url(state["no_task_code"]))
+        else:
+            raise ConflictError("No task is left for you in this study. Please return it on Prolific: a return is "
+                                "not held against you.", field="STUDY_ID", reason="no task left")
 
 
 class ProlificHooksHandler(ApiHandler):

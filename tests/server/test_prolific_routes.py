@@ -21,10 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from workbench.crowd.providers import WorkSpec, get_provider
 from workbench.crowd.providers.prolific.studies import get_study
-from workbench.store.models import Assignment, Event
+from workbench.store.models import Assignment, Event, Task
 
 from tests.prolific.conftest import api, sim, sim_faults  # noqa: F401 - the simulator, stopped in its finalizer
 
@@ -118,6 +119,23 @@ async def test_entry_route_ends_at_prolifics_completion_url(fetch_json, sim, pro
     with api(sim) as c:
         subs = c.get(f"studies/{study_id}/submissions/").json()["results"]
     assert [s["id"] for s in subs] == [params["SESSION_ID"]]
+
+
+async def test_a_participant_who_finds_no_task_is_asked_to_return_not_sent_the_completed_code(
+        fetch_json, sim, prolific, study_id, wb_store):
+    """The COMPLETED code's action is MANUALLY_REVIEW, so a bulk approval would pay it: a participant who found no
+    task left gets the study's REQUEST_RETURN code (prolific-openapi.yml, RequestReturn: action, return_reason)."""
+    with wb_store.transaction() as s:
+        s.execute(update(Task).values(status="complete"))
+        codes = get_study(s, "local", study_id).payload["completion_codes"]
+    params = {k: v[0] for k, v in parse_qs(urlsplit(start(sim, "5f0000000000000000000009", study_id)).query).items()}
+    status, _, done = await fetch_json("workbench/prolific/entry", params=params, headers=dict(ANON))
+    assert status == 302, done.body[:300]
+    assert done.headers["Location"] == f"{sim.url}/submissions/complete?cc={codes['no_task']}"
+    assert codes["no_task"] != codes["complete"]
+    with api(sim) as c:
+        kinds = {x["code"]: x for x in c.get(f"studies/{study_id}/").json()["completion_codes"]}
+    assert kinds[codes["no_task"]]["actions"][0]["action"] == "REQUEST_RETURN"
 
 
 async def test_entry_route_completes_the_submission_at_the_simulator(fetch_json, sim, prolific, study_id, server_url):

@@ -69,10 +69,12 @@ def mark(session: Session, provider: str, event_id: str, event_type: str, resour
                       resource_id=resource_id, status=status)
 
 
-def completion_code(session: Session, provider: str, study_id: str, outcome: str = "complete") -> str:
-    """The code study ``study_id`` gives every participant for ``outcome``; NotFoundError for an unknown study."""
+def completion_code(session: Session, provider: str, study_id: str, outcome: str = "complete", *,
+                    required: bool = True) -> str | None:
+    """The code study ``study_id`` gives every participant for ``outcome``; NotFoundError for an unknown study
+    (or, when ``required``, a study without a code for ``outcome``), else None when it has none."""
     study = session.scalars(select(HIT).where(HIT.provider == provider, HIT.hit_id == study_id)).first()
     code = ((study.payload or {}).get("completion_codes") or {}).get(outcome) if study is not None else None
-    if not code:
+    if not code and (required or study is None):
         raise NotFoundError("study", study_id, hint="create_work records the studies it makes")
-    return code
+    return code or None

@@ -36,10 +36,14 @@ STUDY_STATUS = {"UNPUBLISHED": "assignable", "SCHEDULED": "assignable", "PUBLISH
                 "ACTIVE": "assignable", "PAUSED": "unassignable", "AWAITING REVIEW": "reviewable",
                 "COMPLETED": "expired"}
 #: The completion codes a study carries: (outcome, code_type, actions) — prolific-openapi.yml, BaseStudy
-#: completion_codes (code_type enum COMPLETED, NO_CONSENT, FAILED_ATTENTION_CHECK; RequestReturn needs a reason).
+#: completion_codes (code_type enum COMPLETED, NO_CONSENT, FAILED_ATTENTION_CHECK, OTHER; RequestReturn needs a
+#: return_reason).
 OUTCOMES = (("complete", "COMPLETED", [{"action": "MANUALLY_REVIEW"}]),
             ("no_consent", "NO_CONSENT", [{"action": "REQUEST_RETURN", "return_reason": "Did not consent"}]),
-            ("failed_check", "FAILED_ATTENTION_CHECK", [{"action": "MANUALLY_REVIEW"}]))
+            ("failed_check", "FAILED_ATTENTION_CHECK", [{"action": "MANUALLY_REVIEW"}]),
+            # a participant who arrives when no task is left: asked to return the study (no pay, no penalty),
+            # never sent the COMPLETED code of work they did not do
+            ("no_task", "OTHER", [{"action": "REQUEST_RETURN", "return_reason": "No task was left for you"}]))
 
 
 def study_key(project_id: int, round: int, environment: str) -> str:
