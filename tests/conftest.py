@@ -127,3 +127,19 @@ def sim():
     simulator = Simulator().start()
     yield simulator
     simulator.stop()
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` hands whole files to its workers (``--dist loadfile``); the Prolific simulator's folder goes to
+    one worker whole, since its last file checks that every operation the simulator serves was validated by the
+    files before it (in this process)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # only under xdist: the plain run never loads it
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "tests/prolific_sim" if scope.startswith("tests/prolific_sim/") else scope
+
+    return Scheduling(config, log)
