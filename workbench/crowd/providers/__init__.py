@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from workbench.errors import ValidationError
-from .base import (CreateResult, CrowdProvider, CustomRequirement, IngestResult, Qualifications,
-                   RemoteAssignment, SyncResult, WorkSpec)
+from .base import (LINK_OUT_WORDS, MTURK_WORDS, PROLIFIC_WORDS, CreateResult, CrowdProvider, CustomRequirement,
+                   IngestResult, Qualifications, RemoteAssignment, SyncResult, Words, WorkSpec)
 
 @dataclass(frozen=True)
 class Registration:
@@ -29,6 +29,8 @@ class Registration:
     endpoint: Callable[[str], str]
     check_production: Callable[[str, bool], None]
     fees: Callable[[], Any]
+    #: The platform's own words (HIT or study, assignment or submission), known without making a client.
+    words: Words = MTURK_WORDS
 
 
 _REGISTRY: dict[str, Registration] = {}
@@ -63,6 +65,16 @@ def fees(name: str) -> Any:
     return registration(name).fees()
 
 
+def words(name: str) -> Words:
+    """The words ``name`` uses for HIT, assignment and worker (``Words``), for faces to print."""
+    return registration(name).words
+
+
+def names() -> list[str]:
+    """The registered providers' names."""
+    return sorted(_REGISTRY)
+
+
 def _store(options: dict[str, Any]) -> Any:
     store = options.pop("store", None)
     if store is None:
@@ -72,7 +84,7 @@ def _store(options: dict[str, Any]) -> Any:
     return store
 
 
-def _on_use(load: Callable[[], Any], provider_class: str) -> Registration:
+def _on_use(load: Callable[[], Any], provider_class: str, words: Words) -> Registration:
     """The registration of a provider package that ``load`` imports on first use (so the registry itself
     stays free of boto3 and httpx): its provider class and its ``client`` and ``costs`` modules."""
     def factory(**options: Any) -> CrowdProvider:
@@ -81,7 +93,7 @@ def _on_use(load: Callable[[], Any], provider_class: str) -> Registration:
     return Registration(factory=factory, environment=lambda env: load().client.environment(env),
                         endpoint=lambda env: load().client.endpoint(env),
                         check_production=lambda env, confirm: load().client.check_production(env, confirm),
-                        fees=lambda: load().costs)
+                        fees=lambda: load().costs, words=words)
 
 
 def _mturk() -> Any:
@@ -96,8 +108,15 @@ def _prolific() -> Any:
     return prolific
 
 
-register("mturk", _on_use(_mturk, "MTurkProvider"))
-register("prolific", _on_use(_prolific, "ProlificProvider"))
+def _link_out() -> Any:
+    from . import linkout  # imported on use, as the others
+
+    return linkout
+
+
+register("mturk", _on_use(_mturk, "MTurkProvider", MTURK_WORDS))
+register("prolific", _on_use(_prolific, "ProlificProvider", PROLIFIC_WORDS))
+register("link-out", _on_use(_link_out, "LinkOutProvider", LINK_OUT_WORDS))
 
 
 def get_provider(name: str = "mturk", environment: str | None = None, **options: Any) -> CrowdProvider:
@@ -109,6 +128,6 @@ def get_provider(name: str = "mturk", environment: str | None = None, **options:
     return registration(name).factory(environment=environment, **options)
 
 
-__all__ = ["CreateResult", "CrowdProvider", "CustomRequirement", "IngestResult", "Qualifications",
-           "Registration", "RemoteAssignment", "SyncResult", "WorkSpec", "environment", "fees", "get_provider", "place",
-           "register", "registration"]
+__all__ = ["CreateResult", "CrowdProvider", "CustomRequirement", "IngestResult", "Qualifications", "Registration",
+           "RemoteAssignment", "SyncResult", "Words", "WorkSpec", "environment", "fees", "get_provider", "names", "place",
+           "register", "registration", "words"]

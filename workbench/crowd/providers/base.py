@@ -24,6 +24,30 @@ MODES = ("external", "link-out")
 Progress = Callable[[int], Any]
 
 
+@dataclass(frozen=True)
+class Words:
+    """A platform's own words for the workbench's things, for faces to show without branching on its name.
+
+    The workbench's model says HIT, assignment and worker (MTurk's words); a face prints ``words.work`` where
+    it would say "HIT", so that a Prolific researcher reads "study" and "submission", as on Prolific."""
+
+    platform: str        # "MTurk"
+    work: str            # what workers are offered: "HIT"
+    works: str
+    attempt: str         # one worker's go at it: "assignment"
+    attempts: str
+    worker: str          # "worker"
+    workers: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+MTURK_WORDS = Words("MTurk", "HIT", "HITs", "assignment", "assignments", "worker", "workers")
+PROLIFIC_WORDS = Words("Prolific", "study", "studies", "submission", "submissions", "participant", "participants")
+LINK_OUT_WORDS = Words("link-out panel", "link", "links", "session", "sessions", "participant", "participants")
+
+
 @dataclass
 class CustomRequirement:
     """A requirement on a qualification type of the requester's own."""
@@ -184,6 +208,8 @@ class CrowdProvider(abc.ABC):
 
     name: str = ""
     environment: str = "local"
+    #: The platform's words for HIT, assignment and worker (``Words``), which faces print.
+    words: Words = MTURK_WORDS
     #: The answer field a link-out assignment's completion code comes back in.
     code_field: str = "completion_code"
     #: The workbench Store the provider records into.

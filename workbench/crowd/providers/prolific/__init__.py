@@ -13,7 +13,7 @@ import os
 from typing import Any, Sequence
 
 from workbench.errors import ValidationError
-from ..base import CreateResult, CrowdProvider, IngestResult, Progress, SyncResult, WorkSpec
+from ..base import PROLIFIC_WORDS, CreateResult, CrowdProvider, IngestResult, Progress, SyncResult, WorkSpec
 from . import client as _client
 from . import costs, groups, review, studies, sync
 
@@ -22,6 +22,7 @@ class ProlificProvider(CrowdProvider):
     """Prolific in one environment (local or production), recording into one Store."""
 
     name = "prolific"
+    words = PROLIFIC_WORDS
     fees = costs
     limits = {"bonus_reason": 4096, "feedback": 4096, "block_reason": 1024}
 
