@@ -68,8 +68,11 @@ def plugins_url() -> str | None:
 
 
 def public_base_url() -> str:
-    """``WORKBENCH_PUBLIC_BASE_URL``: the origin crowd workers reach the worker pages at, or ""."""
-    return (os.environ.get("WORKBENCH_PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    """``WORKBENCH_PUBLIC_BASE_URL``: the origin crowd workers reach the worker pages at, or "".
+
+    ``WORKBENCH_PUBLIC_URL``, which the first Prolific release read, is taken when the other is unset."""
+    return (os.environ.get("WORKBENCH_PUBLIC_BASE_URL") or os.environ.get("WORKBENCH_PUBLIC_URL") or ""
+            ).strip().rstrip("/")
 
 
 def check_base_url(url: str, field: str = "public_base_url") -> str:
