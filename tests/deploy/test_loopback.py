@@ -152,6 +152,22 @@ def test_worker_routes_work_through_the_proxy(deployment):
 
 
 @pytest.mark.parametrize("method, path", [
+    ("GET", "/workbench/prolific/entry?PROLIFIC_PID=P1&STUDY_ID=S1&SESSION_ID=X1"),
+    ("GET", "/workbench/link/entry?link=L1&participant_id=P1"),
+    ("POST", "/workbench/prolific/hooks"),
+])
+def test_provider_entry_and_hook_routes_reach_a_worker_server(deployment, method, path):
+    # These servers take MTurk's workers, so the app answers 4xx/503 itself; what matters is that the proxy routes
+    # them: the answer carries the worker server's X-Request-Id (nginx's own 404 does not).
+    status, headers, body = http(method, deployment.base + path, b"{}" if method == "POST" else None,
+                                 {"Content-Type": "application/json"} if method == "POST" else {})
+    assert re.fullmatch(r"[0-9a-f]{32}", headers.get("X-Request-Id", "")), (path, status, body[:200])
+    assert b"nginx" not in body
+    assert status < 500 or status == 503, (path, status)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/workbench/prolific/entry"), ("GET", "/workbench/prolific/hooks"), ("PUT", "/workbench/link/entry"),
     ("GET", "/workbench/api/projects"), ("POST", "/workbench/api/projects"), ("GET", "/workbench/api/tasks"),
     ("GET", "/workbench/api/mturk/hits"), ("GET", "/workbench/api/openapi.json"), ("GET", "/workbench/api/docs"),
     ("GET", "/api/kernels"), ("POST", "/api/kernels"), ("GET", "/api/contents"), ("GET", "/api/sessions"),
