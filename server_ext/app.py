@@ -20,6 +20,7 @@ from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinja
 from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, default, validate
 
 from workbench import config, logs, open_store, resources
+from workbench.crowd import providers
 from workbench.study import bundles, plugins
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.store import Store
@@ -146,8 +147,23 @@ class WorkbenchApp(ExtensionAppJinjaMixin, ExtensionApp):
     store_threads = Int(4, help="Threads that run store calls, so that the event loop never waits on the "
                                "database.").tag(config=True)
     tasks_per_session = Int(1, help="Tasks handed to one link-out session.").tag(config=True)
-    provider = Unicode("mturk", help="The crowd provider whose assignment ids the worker pages receive."
-                       ).tag(config=True)
+    provider = Unicode(help="The crowd provider whose workers this server's pages receive: mturk, prolific or "
+                            "link-out. Default: WORKBENCH_PROVIDER, else mturk.").tag(config=True)
+
+    @default("provider")
+    def _default_provider(self) -> str:
+        return self._check_provider(config.provider(), "WORKBENCH_PROVIDER")
+
+    @validate("provider")
+    def _check_provider_trait(self, proposal) -> str:
+        return self._check_provider(proposal["value"], "WorkbenchApp.provider")
+
+    @staticmethod
+    def _check_provider(value: str, source: str) -> str:
+        known = providers.names()
+        if value not in known:
+            raise TraitError(f"{source}: {value!r} is not a crowd provider; known: {', '.join(known)}")
+        return value
     register_plugins = Bool(True, help="Record discovered plugins in the store at start-up.").tag(config=True)
 
     # -- state ----------------------------------------------------------------------

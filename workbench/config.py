@@ -75,6 +75,12 @@ def public_base_url() -> str:
             ).strip().rstrip("/")
 
 
+def provider() -> str:
+    """``WORKBENCH_PROVIDER``: the crowd provider a study runs on (``mturk``, ``prolific``, ``link-out``), the one
+    setting that moves the worker server, the scheduled notebooks, the dashboard and the demo together."""
+    return (os.environ.get("WORKBENCH_PROVIDER") or "mturk").strip().lower()
+
+
 def check_base_url(url: str, field: str = "public_base_url") -> str:
     """``url`` without its trailing slash if it is an http(s) URL with a host (and maybe a path), without query,
     fragment or user; ValidationError naming ``field`` otherwise."""

@@ -58,6 +58,9 @@ def test_installing_enables_the_extension_everywhere():
     ("--WorkbenchApp.submit_origins=www.mturk.com", "WorkbenchApp.submit_origins: "),
     ("--WorkbenchApp.public_base_url=annotate.example.org", "WorkbenchApp.public_base_url: "),
     ("WORKBENCH_PUBLIC_BASE_URL=https://annotate.example.org?x=1", "WORKBENCH_PUBLIC_BASE_URL: "),
+    # a provider name the registry does not know: its workers' pages would all be refused
+    ("--WorkbenchApp.provider=prolifc", "WorkbenchApp.provider: 'prolifc' is not a crowd provider"),
+    ("WORKBENCH_PROVIDER=sona", "WORKBENCH_PROVIDER: 'sona' is not a crowd provider"),
 ])
 def test_a_malformed_origin_setting_stops_the_server_at_start_up(make_store, tmp_path, setting, said):
     """Written into the CSP or the HITs as it is, it would refuse every frame or form in silence, or send workers
@@ -76,5 +79,19 @@ def test_a_malformed_origin_setting_stops_the_server_at_start_up(make_store, tmp
         env.update([setting.split("=", 1)])
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr[-2000:]
-    assert said in done.stderr and ("is not an origin" in done.stderr or "must be an http(s) URL" in done.stderr)
+    assert said in done.stderr and ("is not an origin" in done.stderr or "must be an http(s) URL" in done.stderr
+                                    or "known: link-out, mturk, prolific" in done.stderr)
     assert "Jupyter Server" not in done.stderr  # it never started serving
+
+
+@pytest.mark.parametrize("env, expected", [(None, "mturk"), ("prolific", "prolific"), (" Link-Out ", "link-out")])
+def test_the_server_takes_the_provider_of_workbench_provider(monkeypatch, env, expected):
+    """One setting moves the worker server with the notebooks and the demo; unset, the server takes MTurk's workers
+    (the default before the setting existed)."""
+    from server_ext.app import WorkbenchApp
+
+    if env is None:
+        monkeypatch.delenv("WORKBENCH_PROVIDER", raising=False)
+    else:
+        monkeypatch.setenv("WORKBENCH_PROVIDER", env)
+    assert WorkbenchApp().provider == expected
