@@ -12,14 +12,12 @@ import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from html.parser import HTMLParser
-from http.cookies import SimpleCookie
 from typing import Any, Sequence
-from urllib.error import HTTPError, URLError
+from urllib.error import URLError
 from urllib.parse import urlencode, urljoin
-from urllib.request import Request, urlopen
+from urllib.request import urlopen
 
-from .schema_gen import break_value, generate
+from ..worker_pages import Browser, PageVisit, answer
 
 MODES = ("valid", "invalid", "abandoned", "duplicate")
 
@@ -48,44 +46,6 @@ class WorkerOutcome:
         return asdict(self)
 
 
-@dataclass
-class PageVisit:
-    """The worker page as the worker's browser saw it."""
-
-    url: str
-    status: int
-    bundle: dict | None
-    token: str | None
-    cookies: dict[str, str]
-
-
-class _PageParser(HTMLParser):
-    """Finds <script type="application/json" id="wb-bundle"> and <meta name="wb-submit-token">."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.bundle_text: str | None = None
-        self.token: str | None = None
-        self._in_bundle = False
-        self._chunks: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "script" and a.get("id") == "wb-bundle":
-            self._in_bundle, self._chunks = True, []
-        elif tag == "meta" and a.get("name") == "wb-submit-token":
-            self.token = a.get("content")
-
-    def handle_data(self, data):
-        if self._in_bundle:
-            self._chunks.append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "script" and self._in_bundle:
-            self._in_bundle = False
-            self.bundle_text = "".join(self._chunks)
-
-
 def worker_url(external_url: str, assignment_id: str, hit_id: str, worker_id: str,
                turk_submit_to: str) -> str:
     """The URL MTurk opens in the worker's frame; `&` when the URL already has a query."""
@@ -109,32 +69,18 @@ class SimulatedWorker:
         self.answers = answers
         self.rng = random.Random(f"{seed}:{worker_id}")
         self.third_party_cookies = third_party_cookies
-        self.cookies: dict[str, str] = {}
+        self.browser = Browser(timeout=timeout, keep_cookies=third_party_cookies)
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return self.browser.cookies
 
     # -- HTTP ----------------------------------------------------------------------
 
     def _http(self, method: str, url: str, body: bytes | None = None,
               headers: dict | None = None) -> tuple[int, bytes]:
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        req = Request(url, data=body, method=method, headers=headers)
-        try:
-            with urlopen(req, timeout=self.timeout) as resp:
-                self._keep_cookies(resp.headers.get_all("Set-Cookie") or [])
-                return resp.status, resp.read()
-        except HTTPError as err:
-            self._keep_cookies(err.headers.get_all("Set-Cookie") or [])
-            return err.code, err.read()
-
-    def _keep_cookies(self, set_cookies: list[str]) -> None:
-        if not self.third_party_cookies:
-            return
-        for header in set_cookies:
-            jar = SimpleCookie()
-            jar.load(header)
-            for name, morsel in jar.items():
-                self.cookies[name] = morsel.value
+        sent = self.browser.request(method, url, body, headers)
+        return sent.status, sent.body
 
     def _admin(self, action: str, payload: dict) -> dict:
         status, body = self._http("POST", f"{self.sim_url}/_sim/{action}",
@@ -154,25 +100,13 @@ class SimulatedWorker:
         """GET the ExternalURL with MTurk's query parameters and read the task bundle."""
         url = worker_url(accepted["ExternalURL"], accepted["AssignmentId"], accepted["HITId"],
                          self.worker_id, self.sim_url)
-        status, body = self._http("GET", url)
-        parser = _PageParser()
-        parser.feed(body.decode("utf-8", "replace"))
-        bundle = json.loads(parser.bundle_text) if parser.bundle_text else None
-        return PageVisit(url, status, bundle, parser.token, dict(self.cookies))
+        return self.browser.open_page(url)
 
     def post_result(self, visit: PageVisit, accepted: dict, result: Any) -> tuple[int, Any]:
         """POST the result to the workbench's submit_url with the page's submission token."""
         payload = {"task_id": visit.bundle["task"]["id"], "assignment_id": accepted["AssignmentId"],
                    "hit_id": accepted["HITId"], "worker_id": self.worker_id, "result": result}
-        headers = {"Content-Type": "application/json"}
-        if visit.token:
-            headers["X-Workbench-Token"] = visit.token
-        status, body = self._http("POST", urljoin(visit.url, visit.bundle["submit_url"]),
-                                  json.dumps(payload).encode(), headers)
-        try:
-            return status, json.loads(body) if body else None
-        except ValueError:
-            return status, body.decode("utf-8", "replace")[:500]
+        return self.browser.post_json(urljoin(visit.url, visit.bundle["submit_url"]), payload, visit.token)
 
     def submit_to_mturk(self, assignment_id: str, fields: dict[str, Any]) -> int:
         """POST the MTurk form to {sim}/mturk/externalSubmit; non-string values JSON-encoded."""
@@ -206,10 +140,7 @@ class SimulatedWorker:
             out.error = f"page: HTTP {visit.status}, bundle {'found' if visit.bundle else 'missing'}"
             return out
         out.task_id = visit.bundle.get("task", {}).get("id")
-        schema = visit.bundle.get("definition", {}).get("label_schema") or {}
-        result = generate(schema, self.rng)
-        if self.mode == "invalid":
-            result = break_value(schema, result, self.rng)
+        result = answer(visit.bundle, self.rng, valid=self.mode != "invalid")
         out.result = result
         if self.mode == "abandoned":
             return out
