@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from workbench.study import annotations
-from workbench.panels import HITManager, MTurkPanel, ProjectOverview, ReviewQueue
+from workbench.panels import HITManager, MTurkPanel, ProjectOverview, ProviderPanel, ReviewQueue, WorkManager
 from workbench.store.models import HIT, Assignment, Bonus, Worker
 
 
@@ -192,3 +192,21 @@ def test_the_mturk_panel_does_not_approve_over_a_rejection_without_its_override(
     panel.override.value = True
     panel.buttons[assignment_id][0].click()
     assert _status(crowd.store, assignment_id) == "approved"
+
+
+def test_an_mturk_panel_keeps_mturk_words_and_shows_no_prolific_actions(crowd):
+    manager, queue, panel = WorkManager(crowd.provider, "crowd"), ReviewQueue(crowd.provider, "crowd"), \
+        ProviderPanel(crowd.provider)
+    assert (manager.title, panel.title, manager.create_button.description) == ("HIT manager", "MTurk", "Create HITs")
+    on_screen = _texts(manager.widget)
+    assert manager.min_approval.description in on_screen and manager.pause_button.description not in on_screen
+    assert queue.cards[0].return_button.description not in _texts(queue.cards[0].widget)
+    assert "HIT id" in manager.hit_list.value
+
+
+def _texts(widget):
+    """Every text a person can read in a widget tree."""
+    found = [v for v in (getattr(widget, n, None) for n in ("value", "description", "placeholder")) if isinstance(v, str)]
+    for child in getattr(widget, "children", ()) or ():
+        found += _texts(child)
+    return found

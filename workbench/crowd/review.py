@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..errors import ConflictError, WorkbenchError
 from ..store.models import ASSIGNMENT_STATUSES, Annotation, Asset, Task
-from . import checks, listing, payments, verdict
+from . import capabilities, checks, listing, payments, verdict
 
 bonus = payments.bonus
 #: Assignment statuses, what a reviewer looks at first (submitted) first.
@@ -32,6 +32,14 @@ def approve(provider: Any, assignment_id: str, *, feedback: str = "", override: 
             actor: str = "") -> Any:
     """Pay for the work. ``override`` approves over a rejection or over a bad completion code."""
     feedback = checks.text("feedback", feedback, provider.limits["feedback"], required=False)
+    a = approvable(provider, assignment_id, override=override)
+    if a.status == "approved":
+        return a
+    return provider.approve(assignment_id, feedback=feedback, override=override, actor=actor)
+
+
+def approvable(provider: Any, assignment_id: str, *, override: bool = False) -> Any:
+    """The assignment's row if approving it is allowed (or it is approved already); else the refusal."""
     with provider.store.session() as s:
         a = checks.assignment(s, provider, assignment_id)
         code = verdict.of_assignment(s, provider, a)
@@ -45,7 +53,7 @@ def approve(provider: Any, assignment_id: str, *, feedback: str = "", override: 
         raise ConflictError(f"assignment {assignment_id}'s completion code is {code}", field="override",
                             reason=f"the completion code is {code}", code_verdict=code,
                             hint="check the work; pass override=True (--override, the Override box) to pay anyway")
-    return provider.approve(assignment_id, feedback=feedback, override=override, actor=actor)
+    return a
 
 
 def reject(provider: Any, assignment_id: str, feedback: str, *, actor: str = "") -> Any:
@@ -127,7 +135,12 @@ def queue(provider: Any, *, status: str | None = "submitted", worker_id: str | N
 
 def approve_all(provider: Any, assignment_ids: Sequence[str], *, feedback: str = "", actor: str = "",
                 progress: Callable[[int], Any] | None = None) -> dict[str, Any]:
-    """Approve each (never over a rejection or a bad code); one failure does not stop the rest."""
+    """Approve each (never over a rejection or a bad code); one failure does not stop the rest.
+
+    A platform that approves in bulk (``capabilities.BULK_APPROVE``, Prolific) is asked once per HIT
+    for those the rules allow; feedback, which a bulk approval cannot carry, goes one by one."""
+    if capabilities.has(provider, capabilities.BULK_APPROVE) and not feedback:
+        return bulk_approve(provider, assignment_ids, actor=actor, progress=progress)
     approved, failed = [], []
     for assignment_id in assignment_ids:
         try:
@@ -137,6 +150,37 @@ def approve_all(provider: Any, assignment_ids: Sequence[str], *, feedback: str =
             failed.append({"assignment_id": assignment_id, "error": str(exc)})
         if progress:
             progress(1)
+    return {"approved": approved, "failed": failed}
+
+
+def bulk_approve(provider: Any, assignment_ids: Sequence[str], *, actor: str = "",
+                 progress: Callable[[int], Any] | None = None) -> dict[str, Any]:
+    """Approve in the platform's bulk call, one per HIT, those the rules allow (no override in bulk);
+    the others, and a HIT whose call failed, are listed as failed with the reason."""
+    capabilities.require(provider, capabilities.BULK_APPROVE)
+    approved, failed, by_hit = [], [], {}
+    for assignment_id in dict.fromkeys(assignment_ids):
+        try:
+            row = approvable(provider, assignment_id)
+        except WorkbenchError as exc:
+            failed.append({"assignment_id": assignment_id, "error": str(exc)})
+            if progress:
+                progress(1)
+            continue
+        if row.status == "approved":
+            approved.append(assignment_id)
+            if progress:
+                progress(1)
+        else:
+            by_hit.setdefault(row.hit_pk, []).append(assignment_id)
+    for ids in by_hit.values():
+        try:
+            provider.bulk_approve(ids, actor=actor)
+            approved.extend(ids)
+        except WorkbenchError as exc:
+            failed.extend({"assignment_id": a, "error": str(exc)} for a in ids)
+        if progress:
+            progress(len(ids))
     return {"approved": approved, "failed": failed}
 
 

@@ -11,6 +11,7 @@ import ipywidgets as w
 from IPython.display import display
 
 from ..crowd import money
+from ..crowd.providers import Words
 from ..errors import WorkbenchError
 
 
@@ -69,11 +70,13 @@ class Panel:
         return result
 
 
-def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """A small HTML table, every cell escaped."""
+def table(rows: list[dict[str, Any]], columns: list[str], headings: dict[str, str] | None = None) -> str:
+    """A small HTML table, every cell escaped; ``headings`` names columns in the provider's words."""
     if not rows:
         return "<em>nothing to show</em>"
-    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{html.escape(c)}</th>" for c in columns)
+    headings = headings or {}
+    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{html.escape(headings.get(c, c))}</th>"
+                   for c in columns)
     body = "".join("<tr>" + "".join(f"<td style='padding:2px 8px'>{html.escape(_cell(r.get(c)))}</td>"
                                     for c in columns) + "</tr>" for r in rows)
     return f"<table class='wb-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -88,3 +91,20 @@ def _cell(value: Any) -> str:
 
 
 dollars = money.display
+
+
+def headings(words: Words) -> dict[str, str]:
+    """Column headings for the store's MTurk-worded keys, in the provider's words ("study id", not "hit_id")."""
+    return {"hit_id": f"{words.work} id", "assignment_id": f"{words.attempt} id", "worker_id": f"{words.worker} id",
+            "max_assignments": f"{words.attempts}", "reward_cents": "reward ¢", "task_id": "task",
+            "accept_time": "started", "submit_time": "submitted", "expires_at": "expires"}
+
+
+def capital(word: str) -> str:
+    """``word`` to begin a title or a label ("study" → "Study"; "HIT" stays)."""
+    return word[:1].upper() + word[1:]
+
+
+def a(word: str) -> str:
+    """``word`` with its indefinite article ("a HIT", "a study", "an assignment")."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

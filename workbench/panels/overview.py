@@ -37,7 +37,8 @@ class ProjectOverview(Panel):
         self.progress.value = tasks["complete"] / tasks["total"] if tasks["total"] else 0.0
         self.progress.description = f"{self.progress.value:.0%}"
         rows = [{"what": "tasks", **{k: v for k, v in tasks.items()}},
-                {"what": "assignments", **stats["assignments"]}]
+                {"what": self.provider.words.attempts if self.provider is not None else "assignments",
+                 **stats["assignments"]}]
         cost = stats.get("cost")
         extra = (f"<p>spent {dollars(cost['spent_cents'])}, committed {dollars(cost['committed_cents'])}</p>"
                  if cost else "")

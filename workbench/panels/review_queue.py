@@ -1,4 +1,8 @@
-"""The review queue panel: each submitted assignment with its annotation drawn, and what to do with it."""
+"""The review queue panel: each submitted assignment with its annotation drawn, and what to do with it.
+
+Labels and messages say the provider's words (a Prolific "submission" by a "participant"); a
+platform that can ask for a return (``crowd.capabilities.REQUEST_RETURN``) gets that button too.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import ipywidgets as w
 
 from workbench import review
 from workbench.results import previews
-from ..crowd import money
-from .base import Panel, table
+from ..crowd import capabilities, money
+from .base import Panel, capital, headings, table
 
 STATUSES = list(review.STATUSES)
 
@@ -22,39 +26,46 @@ class AssignmentCard:
 
     def __init__(self, panel: "ReviewQueue", item: dict) -> None:
         self.panel, self.item = panel, item
+        words = self.words = panel.provider.words
         self.assignment_id = item["assignment_id"]
         width, height = item.get("image_size") or (None, None)
         self.preview = w.HTML(previews.render(item.get("result"), item.get("image_path"), width=width, height=height))
         self.head = w.HTML(self._head())
-        self.feedback = w.Text(placeholder="feedback to the worker (required to reject)", description="feedback")
+        self.feedback = w.Text(placeholder=f"feedback to the {words.worker} (required to reject)", description="feedback")
         self.override = w.Checkbox(value=False, description="override (a rejection, a bad code)", indent=False)
         self.bonus_amount = w.Text(value="0.25", description="bonus $", layout=w.Layout(width="150px"))
-        self.bonus_reason = w.Text(placeholder="why (shown to the worker)", description="reason")
+        self.bonus_reason = w.Text(placeholder=f"why (shown to the {words.worker})", description="reason")
         self.bonus_key = w.Text(placeholder="new key for a second bonus", description="key")
         self.block_reason = w.Text(placeholder="why (required to block)", description="block why")
         self.approve_button = w.Button(description="Approve", button_style="success", icon="check")
         self.reject_button = w.Button(description="Reject", button_style="danger", icon="times")
         self.bonus_button = w.Button(description="Bonus", icon="gift")
-        self.block_button = w.Button(description="Block worker", icon="ban")
-        self.history_button = w.Button(description="Worker history", icon="user")
+        self.block_button = w.Button(description=f"Block {words.worker}", icon="ban")
+        self.history_button = w.Button(description=f"{capital(words.worker)} history", icon="user")
+        self.return_reason = w.Text(placeholder="why (shown to them)", description="return why")
+        self.return_button = w.Button(description="Request return", icon="undo")
         self.approve_button.on_click(lambda _b: self.approve())
         self.reject_button.on_click(lambda _b: self.reject())
         self.bonus_button.on_click(lambda _b: self.bonus())
         self.block_button.on_click(lambda _b: self.block())
         self.history_button.on_click(lambda _b: panel.show_worker(item["worker_id"]))
+        self.return_button.on_click(lambda _b: self.request_return())
+        returns = capabilities.has(panel.provider, capabilities.REQUEST_RETURN)
         self.widget = w.VBox([self.head, self.preview, w.HBox([self.feedback, self.override]),
                               w.HBox([self.bonus_amount, self.bonus_reason, self.bonus_key]), self.block_reason,
+                              *([self.return_reason] if returns else []),
                               w.HBox([self.approve_button, self.reject_button, self.bonus_button, self.block_button,
-                                      self.history_button])],
+                                      self.history_button, *([self.return_button] if returns else [])])],
                              layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"))
         self.widget.add_class("wb-assignment")
 
     def _head(self) -> str:
-        item = self.item
+        item, words = self.item, self.words
         code = item.get("code_verdict")
         verdict = "" if code is None else f" · code <b class='wb-code-{html.escape(code)}'>{html.escape(code)}</b>"
-        return (f"<b>{html.escape(self.assignment_id)}</b> · worker {html.escape(item['worker_id'])} · "
-                f"HIT {html.escape(item.get('hit_id') or '')} · <i>{html.escape(item['status'])}</i>{verdict}")
+        return (f"<b>{html.escape(self.assignment_id)}</b> · {html.escape(words.worker)} "
+                f"{html.escape(item['worker_id'])} · {html.escape(words.work)} {html.escape(item.get('hit_id') or '')}"
+                f" · <i>{html.escape(item['status'])}</i>{verdict}")
 
     def _reviewed(self, done):
         """After a review that went through, the card shows (and "Approve all shown" sees) the new status."""
@@ -85,7 +96,14 @@ class AssignmentCard:
     def block(self):
         return self.panel.act(
             lambda: review.block(self.panel.provider, self.item["worker_id"], self.block_reason.value, actor="panel"),
-            f"blocked worker {self.item['worker_id']}", buttons=(self.block_button,))
+            f"blocked {self.words.worker} {self.item['worker_id']}", buttons=(self.block_button,))
+
+    def request_return(self):
+        """Ask the worker to return the work (a platform that can: ``capabilities.REQUEST_RETURN``)."""
+        reasons = [self.return_reason.value] if self.return_reason.value.strip() else []
+        return self.panel.act(
+            lambda: capabilities.request_return(self.panel.provider, self.assignment_id, reasons, actor="panel"),
+            f"asked for the return of {self.assignment_id}", buttons=(self.return_button,))
 
 
 class ReviewQueue(Panel):
@@ -94,8 +112,9 @@ class ReviewQueue(Panel):
     def __init__(self, provider, project: str | None = None, *, limit: int = 20) -> None:
         super().__init__()
         self.provider, self.project = provider, project
+        words = self.words = provider.words
         self.status_filter = w.Dropdown(options=STATUSES, value="submitted", description="status")
-        self.worker_filter = w.Text(placeholder="any worker", description="worker")
+        self.worker_filter = w.Text(placeholder=f"any {words.worker}", description=words.worker)
         self.limit = w.BoundedIntText(value=limit, min=1, max=1000, description="show")
         self.load_button = w.Button(description="Load", icon="refresh")
         self.bulk_button = w.Button(description="Approve all shown", button_style="success", icon="check-square")
@@ -113,7 +132,7 @@ class ReviewQueue(Panel):
         items = self.act(lambda: review.queue(self.provider, status=self.status_filter.value,
                                               worker_id=self.worker_filter.value.strip() or None,
                                               project=self.project, limit=self.limit.value),
-                         lambda rows: f"{len(rows)} {self.status_filter.value} assignments")
+                         lambda rows: f"{len(rows)} {self.status_filter.value} {self.words.attempts}")
         if items is None:
             return None
         self.cards = [AssignmentCard(self, item) for item in items]
@@ -141,15 +160,18 @@ class ReviewQueue(Panel):
         self.status.value = message
 
     def show_worker(self, worker_id: str):
+        words = self.words
         summary = self.act(lambda: review.worker_summary(self.provider, worker_id),
-                           lambda s: f"worker {worker_id}: {s['assignments']} assignments")
+                           lambda s: f"{words.worker} {worker_id}: {s['assignments']} {words.attempts}")
         if summary is None:
             return None
         rate = "n/a" if summary["approval_rate"] is None else f"{summary['approval_rate']:.0%}"
         median = "n/a" if summary["median_seconds"] is None else f"{summary['median_seconds']:.0f}s"
         self.worker_box.value = (
-            f"<h4>Worker {html.escape(worker_id)}{' (blocked)' if summary['blocked'] else ''}</h4>"
-            f"<p>{summary['assignments']} assignments, approval rate {rate}, median time on task {median}, "
-            f"bonuses {summary['bonuses_cents']}¢</p>"
-            + table(summary["history"], ["assignment_id", "hit_id", "status", "accept_time", "submit_time"]))
+            f"<h4>{html.escape(capital(words.worker))} {html.escape(worker_id)}"
+            f"{' (blocked)' if summary['blocked'] else ''}</h4>"
+            f"<p>{summary['assignments']} {html.escape(words.attempts)}, approval rate {rate}, median time on task "
+            f"{median}, bonuses {summary['bonuses_cents']}¢</p>"
+            + table(summary["history"], ["assignment_id", "hit_id", "status", "accept_time", "submit_time"],
+                    headings(words)))
         return summary

@@ -31,6 +31,8 @@ class Registration:
     fees: Callable[[], Any]
     #: The platform's own words (HIT or study, assignment or submission), known without making a client.
     words: Words = MTURK_WORDS
+    #: The provider's class (its package imported on use), for what a face asks of it before making one.
+    provider_class: Callable[[], type[CrowdProvider]] | None = None
 
 
 _REGISTRY: dict[str, Registration] = {}
@@ -70,6 +72,14 @@ def words(name: str) -> Words:
     return registration(name).words
 
 
+def provider_class(name: str) -> type[CrowdProvider]:
+    """The class of ``name``'s provider (its package is imported), without making a client."""
+    known = registration(name)
+    if known.provider_class is None:
+        raise ValidationError("provider", f"provider {name!r} does not say its class")
+    return known.provider_class()
+
+
 def names() -> list[str]:
     """The registered providers' names."""
     return sorted(_REGISTRY)
@@ -93,7 +103,8 @@ def _on_use(load: Callable[[], Any], provider_class: str, words: Words) -> Regis
     return Registration(factory=factory, environment=lambda env: load().client.environment(env),
                         endpoint=lambda env: load().client.endpoint(env),
                         check_production=lambda env, confirm: load().client.check_production(env, confirm),
-                        fees=lambda: load().costs, words=words)
+                        fees=lambda: load().costs, words=words,
+                        provider_class=lambda: getattr(load(), provider_class))
 
 
 def _mturk() -> Any:
@@ -130,4 +141,4 @@ def get_provider(name: str = "mturk", environment: str | None = None, **options:
 
 __all__ = ["CreateResult", "CrowdProvider", "CustomRequirement", "IngestResult", "Qualifications", "Registration",
            "RemoteAssignment", "SyncResult", "Words", "WorkSpec", "environment", "fees", "get_provider", "names", "place",
-           "register", "registration", "words"]
+           "provider_class", "register", "registration", "words"]

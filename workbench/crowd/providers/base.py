@@ -210,6 +210,9 @@ class CrowdProvider(abc.ABC):
     environment: str = "local"
     #: The platform's words for HIT, assignment and worker (``Words``), which faces print.
     words: Words = MTURK_WORDS
+    #: What the platform can do beyond this interface that no method of its own says
+    #: (``workbench.crowd.capabilities``); a method such as ``pause`` speaks for itself.
+    capabilities: frozenset[str] = frozenset()
     #: The answer field a link-out assignment's completion code comes back in.
     code_field: str = "completion_code"
     #: The workbench Store the provider records into.

@@ -1,0 +1,72 @@
+"""What some platforms can do beyond the common interface, asked of the provider, never of its name.
+
+Faces show Prolific's pause and resume, its bulk approval and its return requests, or MTurk's
+qualification requirements, when the provider in hand can do them: ``has(provider, PAUSE)``.
+A capability is a method of the provider (``pause`` and ``resume``, ``bulk_approve``,
+``request_return``, ``reconcile``), or, where no method says it, a name in the provider's
+``capabilities`` set (``qualification_requirements``: MTurk enforces the WorkSpec's locales
+and approval rates; Prolific's studies take their own filters). A class answers as its
+instances do, so the CLI can ask before any client is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ValidationError
+
+PAUSE = "pause"
+BULK_APPROVE = "bulk_approve"
+REQUEST_RETURN = "request_return"
+RECONCILE = "reconcile"
+QUALIFICATION_REQUIREMENTS = "qualification_requirements"
+
+#: Capabilities a provider has by having these methods.
+METHODS = {PAUSE: ("pause", "resume"), BULK_APPROVE: ("bulk_approve",), REQUEST_RETURN: ("request_return",),
+           RECONCILE: ("reconcile",)}
+#: What a refusal says the platform cannot do.
+DOING = {PAUSE: "pause or resume its work", BULK_APPROVE: "approve in bulk", REQUEST_RETURN: "ask for a return",
+         RECONCILE: "reconcile", QUALIFICATION_REQUIREMENTS: "enforce qualification requirements"}
+
+
+def of(provider: Any) -> frozenset[str]:
+    """The capabilities of ``provider`` (an instance or its class)."""
+    declared = set(getattr(provider, "capabilities", ()) or ())
+    by_method = {name for name, methods in METHODS.items()
+                 if all(callable(getattr(provider, m, None)) for m in methods)}
+    return frozenset(declared | by_method)
+
+
+def has(provider: Any, capability: str) -> bool:
+    return capability in of(provider)
+
+
+def require(provider: Any, capability: str) -> None:
+    """Refuse, in the platform's own name, what it cannot do."""
+    if not has(provider, capability):
+        raise ValidationError("provider", f"{provider.words.platform} cannot {DOING.get(capability, capability)}")
+
+
+def pause(provider: Any, hit_id: str, *, actor: str = "") -> Any:
+    """Stop taking new workers for a while (Prolific: the PAUSE transition)."""
+    require(provider, PAUSE)
+    return provider.pause(hit_id, actor=actor)
+
+
+def resume(provider: Any, hit_id: str, *, actor: str = "") -> Any:
+    """Take workers again after a pause (Prolific: START)."""
+    require(provider, PAUSE)
+    return provider.resume(hit_id, actor=actor)
+
+
+def request_return(provider: Any, assignment_id: str, reasons: Sequence[str], *, actor: str = "") -> Any:
+    """Ask the worker to return the work (they are then not paid, and the place opens again)."""
+    require(provider, REQUEST_RETURN)
+    if isinstance(reasons, str) or not isinstance(reasons, Sequence):
+        raise ValidationError("reasons", "must be a list of texts")
+    return provider.request_return(assignment_id, list(reasons), actor=actor)
+
+
+__all__ = ["BULK_APPROVE", "PAUSE", "QUALIFICATION_REQUIREMENTS", "RECONCILE", "REQUEST_RETURN", "has", "of",
+           "pause", "request_return", "require", "resume"]
