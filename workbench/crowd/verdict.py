@@ -5,10 +5,16 @@ found no task left (the worker did nothing wrong; there is simply no annotation)
 no code was given. ``no_session``: the worker never came through the link. ``copied``:
 another assignment's code. ``wrong``: any other code. Only ``ok`` and ``no_task`` may be
 approved without an explicit override.
+
+A platform whose codes are per outcome, the same for every participant (Prolific's: the study's
+``completion_codes`` in its HIT payload), cannot tell people apart by the code: there the code a
+submission was completed with (``study_code``, recorded by sync) must be the code of the outcome
+the worker's own visit reached, ``complete`` or ``no_task``.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from sqlalchemy import select
@@ -43,9 +49,30 @@ def check_code(s: Session, provider: str, assignment_id: str, worker_id: str, co
 
 def of_assignment(s: Session, provider: Any, a: Assignment) -> str | None:
     """The code verdict of a link-out assignment (ingest's, or checked now); None for framed work."""
-    if mode_of(s.get(HIT, a.hit_pk) if a.hit_pk else None) != "link-out":
+    hit = s.get(HIT, a.hit_pk) if a.hit_pk else None
+    if mode_of(hit) != "link-out":
         return None
     judged = ((a.payload or {}).get("ingest") or {}).get("code")
     if judged:
         return judged
+    per_outcome = (hit.payload or {}).get("completion_codes")
+    if isinstance(per_outcome, dict) and per_outcome:
+        return check_outcome_code(s, provider.name, a, per_outcome)
     return check_code(s, provider.name, a.assignment_id, a.worker_id, (a.answer or {}).get(provider.code_field))
+
+
+def check_outcome_code(s: Session, provider: str, a: Assignment, codes: dict[str, Any]) -> str:
+    """The verdict on the per-outcome code ``a`` was completed with (module docstring)."""
+    code = (a.payload or {}).get("study_code")
+    if not code or not isinstance(code, str) or not code.strip():
+        return "missing"
+    visit = worker_sessions.find(s, a.assignment_id, provider=provider)
+    if visit is None or visit.worker_id != a.worker_id:
+        return "no_session"
+    if not visit.completion_code:
+        return "wrong"  # the visit never reached its end: whatever code was entered, it was not earned here
+    outcome = worker_sessions.NO_TASK if visit.status == worker_sessions.NO_TASK else "complete"
+    expected = codes.get(outcome)
+    if not isinstance(expected, str) or not hmac.compare_digest(code.strip().encode(), expected.encode()):
+        return "wrong"
+    return worker_sessions.NO_TASK if outcome == worker_sessions.NO_TASK else "ok"

@@ -1,0 +1,60 @@
+"""The part of the demo that differs by provider (see ``devtools.recruit``)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any, Callable
+
+from workbench.crowd.providers import CreateResult, CrowdProvider
+from workbench.store import Store
+
+
+class Recruiter:
+    """The provider-specific part of the demo. ``name`` is the provider's name in the registry."""
+
+    name = ""
+
+    def start(self, stack: ExitStack) -> None:
+        """Start the platform's local stand-in (its simulator), stopped when ``stack`` closes."""
+
+    def server_args(self) -> list[str]:
+        """Options of the workbench server for this provider."""
+        return [f"--WorkbenchApp.provider={self.name}"]
+
+    def server_env(self) -> dict[str, str]:
+        """Environment of the workbench server (and of the notebooks started beside it)."""
+        return {}
+
+    def connect(self, base_url: str) -> None:
+        """The server answers at ``base_url``: tell the platform about it (a hook subscription)."""
+
+    def provider(self, store: Store, base_url: str) -> CrowdProvider:
+        raise NotImplementedError
+
+    def recruit(self, created: CreateResult, places: int, echo: Callable[[str], None]) -> dict[str, Any]:
+        """People do the work posted as ``created`` (``places`` = tasks × annotations per task) through the
+        real pages; returns figures, ``submitted`` among them (work submitted through the pages)."""
+        raise NotImplementedError
+
+    def settle(self) -> None:
+        """Wait for what the platform does on its own time (hook deliveries, asynchronous payments)."""
+
+    def job_parameters(self) -> dict[str, Any]:
+        """Parameters of the sync and ingest notebooks."""
+        return {"provider": self.name}
+
+    def platform_bonuses(self, provider: CrowdProvider, assignment_id: str) -> list[int]:
+        """The bonuses (cents) the platform's own record shows for ``assignment_id``, read without the ledger."""
+        raise NotImplementedError
+
+    def extra_exports(self, project: str) -> list[dict[str, Any]]:
+        """Exports only this provider has (a payment sheet): ``{"format", "path", "rows"}`` each."""
+        return []
+
+    def figures(self) -> dict[str, Any]:
+        """Summary figures only this platform has."""
+        return {}
+
+    def describe(self) -> str:
+        """One line for the console: where its simulator listens."""
+        return ""

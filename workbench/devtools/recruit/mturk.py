@@ -1,0 +1,48 @@
+"""The demo on MTurk: the local MTurk simulator, a HIT per task, simulated workers through the worker page."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any, Callable
+
+from workbench.crowd.providers import CreateResult, CrowdProvider, get_provider
+from workbench.store import Store
+from ..mturk_sim import Simulator
+from ..mturk_sim.workers import run_workers
+from .base import Recruiter
+
+
+class MTurkRecruiter(Recruiter):
+    name = "mturk"
+
+    def __init__(self) -> None:
+        self.sim: Simulator | None = None
+
+    def start(self, stack: ExitStack) -> None:
+        self.sim = Simulator().start()
+        stack.callback(self.sim.stop)
+
+    def describe(self) -> str:
+        return f"simulator: {self.sim.url}"
+
+    def server_env(self) -> dict[str, str]:
+        return {"MTURK_ENVIRONMENT": "local", "MTURK_LOCAL_ENDPOINT": self.sim.url}
+
+    def provider(self, store: Store, base_url: str) -> CrowdProvider:
+        return get_provider("mturk", "local", store=store, endpoint_url=self.sim.url)
+
+    def recruit(self, created: CreateResult, places: int, echo: Callable[[str], None]) -> dict[str, Any]:
+        outcomes = run_workers(self.sim.url, places, hit_ids=created.hit_ids, post_to_server=True, concurrency=4)
+        submitted = sum(1 for o in outcomes if o.ok)
+        failures = [o.error for o in outcomes if not o.ok]
+        echo(f"workers:   {submitted} assignments submitted through the worker pages"
+             + (f"; {len(failures)} failed, first: {failures[0]}" if failures else ""))
+        return {"submitted": submitted, "failed": len(failures)}
+
+    def job_parameters(self) -> dict[str, Any]:
+        return {"provider": self.name, "environment": "local", "endpoint_url": self.sim.url}
+
+    def platform_bonuses(self, provider: CrowdProvider, assignment_id: str) -> list[int]:
+        # boto3 against the simulator: MTurk's own list, not the provider's reading of it
+        paid = self.sim.client().list_bonus_payments(AssignmentId=assignment_id)["BonusPayments"]
+        return [round(float(p["BonusAmount"]) * 100) for p in paid]
