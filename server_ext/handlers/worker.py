@@ -134,6 +134,8 @@ class LoginHandler(WorkerPageHandler):
     ID_ARGS = ("assignmentId", "workerId", "hitId")
     #: The path of this route under the base URL, for the page's ``next_url``.
     PATH = "workbench/login"
+    #: Where the completion page tells the worker to paste the code.
+    BACK_TO = "the HIT"
 
     def visit_provider(self) -> str:
         return self.wb.provider
@@ -147,6 +149,17 @@ class LoginHandler(WorkerPageHandler):
         assignment_id, worker_id, hit_id = (arg(name, "") for name in self.ID_ARGS)
         project = arg("project", None) or None
         self.check_visit(assignment_id, worker_id, hit_id)
+        await self.run_visit(assignment_id, worker_id, hit_id, project)
+
+    def next_query(self, assignment_id: str, worker_id: str, hit_id: str, project: str | None) -> dict[str, str]:
+        """The query of this route that reopens the visit (the page's ``next_url``)."""
+        query = dict(zip(self.ID_ARGS, (assignment_id, worker_id, hit_id)))
+        if project:
+            query["project"] = project
+        return query
+
+    async def run_visit(self, assignment_id: str, worker_id: str, hit_id: str, project: str | None) -> None:
+        """Start or resume the checked visit; render its next task, or end it (``finish_visit``)."""
         cookie = session_cookie(assignment_id)
         state = await self.write_store(self._visit, assignment_id, worker_id, hit_id, project, self.get_cookie(cookie))
         if state["token"] != self.get_cookie(cookie):
@@ -155,9 +168,7 @@ class LoginHandler(WorkerPageHandler):
         if state.get("code"):
             self.finish_visit(state, worker_id)
             return
-        query = dict(zip(self.ID_ARGS, (assignment_id, worker_id, hit_id)))
-        if project:
-            query["project"] = project
+        query = self.next_query(assignment_id, worker_id, hit_id, project)
         page = {"mode": "link-out", "readonly": False, "submit_url": self.base_url + "workbench/api/submissions",
                 "assignment_id": assignment_id, "hit_id": hit_id, "worker_id": worker_id,
                 "next_url": self.base_url + self.PATH + "?" + urlencode(query),
@@ -167,13 +178,19 @@ class LoginHandler(WorkerPageHandler):
     def finish_visit(self, state: dict[str, Any], worker_id: str) -> None:
         """The end of a completed visit: the completion code's page."""
         self.finish(self.render_template("complete.html", code=state["code"], worker_id=worker_id,
-                                         no_task=state["no_task"], worker_css=static_url(self, "worker.css")))
+                                         no_task=state["no_task"], back_to=self.BACK_TO,
+                                         worker_css=static_url(self, "worker.css")))
 
     def visit_state(self, session, hit_id: str) -> dict[str, Any]:
         """What a provider's visit adds to its state (read in the visit's transaction)."""
         return {}
 
+    def admit(self, session, assignment_id: str, worker_id: str, hit_id: str) -> None:
+        """Refuse a visit the provider does not take now (a closed link, a blocked participant), in the visit's
+        transaction; every visit is taken here."""
+
     def _visit(self, session, assignment_id, worker_id, hit_id, project, token) -> dict[str, Any]:
+        self.admit(session, assignment_id, worker_id, hit_id)
         extra = self.visit_state(session, hit_id)
         step = worker_sessions.visit(session, self.visit_provider(), assignment_id, worker_id, hit_id, project,
                                      token=token, tasks_per_session=self.wb.tasks_per_session)

@@ -18,6 +18,8 @@ PUBLIC = {
     ("GET", "/workbench/annotate/{task_id}"), ("GET", "/workbench/login"),
     # Prolific's study URL (the link-out visit), and its webhook: public but signed (X-Prolific-Request-Signature).
     ("GET", "/workbench/prolific/entry"), ("POST", "/workbench/prolific/hooks"),
+    # A link-out panel's entry URL (the link-out visit with the panel's participant id).
+    ("GET", "/workbench/link/entry"),
     ("GET", "/workbench/assets/{asset_id}"), ("GET", "/workbench/plugins/{name}/{version}/{path}"),
     ("HEAD", "/workbench/plugins/{name}/{version}/{path}"), ("GET", "/workbench/static/{path}"),
     ("HEAD", "/workbench/static/{path}"),
