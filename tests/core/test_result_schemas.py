@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from workbench import ValidationError
 from workbench.study import definitions, fast_validation, plugins, tasks
 from workbench.cli import cli
-from workbench.devtools.mturk_sim.schema_gen import generate
+from workbench.devtools.schema_gen import generate
 
 from .test_plugins import make_plugin
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from workbench.devtools.mturk_sim.schema_gen import break_value, generate
+from workbench.devtools.schema_gen import break_value, generate
 
 from .conftest import LABEL_SCHEMA
 

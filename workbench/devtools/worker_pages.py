@@ -27,7 +27,7 @@ from urllib.error import HTTPError
 from urllib.parse import urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
-from .mturk_sim.schema_gen import break_value, generate
+from .schema_gen import break_value, generate
 
 
 @dataclass
