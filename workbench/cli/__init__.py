@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 
 from . import (  # noqa: F401  (they register their commands)
-    asset_cmds, collab_cmds, demo_cmd, export_cmds, linkout_cmds, mturk_cmds, plugin_cmds, project_cmds, prolific_cmds,
-    review_cmds, run_cmds, store_cmds)
+    asset_cmds, collab_cmds, demo_cmd, export_cmds, linkout_cmds, mturk_cmds, platform_cmds, plugin_cmds, project_cmds,
+    prolific_cmds, review_cmds, run_cmds, store_cmds)
 from .base import State, cli, emit
 
 __all__ = ["State", "cli", "emit", "main"]

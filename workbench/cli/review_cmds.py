@@ -1,6 +1,8 @@
 """``workbench mturk review …`` and ``workbench mturk payments …``: the crowd review service on the command line.
 
-Each command parses its options, calls one function of ``workbench.crowd`` and prints.
+Each command parses its options, calls one function of ``workbench.crowd`` and prints. The groups
+belong to the template of every provider's group (``crowd_cmds.crowd``): ``workbench prolific
+review …`` is the same command in Prolific's words.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ import click
 from ..crowd import money, payments
 from ..crowd import review as service
 from .base import emit
-from .mturk_cmds import Ctx, _cents, mturk, pass_ctx
+from .crowd_cmds import Ctx, _cents, crowd, pass_ctx
 
 
-@mturk.group()
+@crowd.group()
 def review() -> None:
     """Approve, reject, bonus, block, unblock."""
 
@@ -77,7 +79,7 @@ def review_unblock(ctx: Ctx, worker_id, reason) -> None:
     click.echo(f"{worker_id} unblocked")
 
 
-@mturk.group("payments")
+@crowd.group("payments")
 def payments_group() -> None:
     """The payment ledger: every bonus, and how it stands against the platform."""
 
