@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from email.message import Message
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.error import HTTPError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
@@ -183,3 +185,149 @@ class Browser:
             headers["X-Workbench-Token"] = token
         sent = self.request("POST", url, json.dumps(payload).encode(), headers)
         return sent.status, sent.json()
+
+
+@dataclass
+class Walk:
+    """How a link-out visit went: the tasks answered, and where it ended.
+
+    ``left_to``: a redirect out of the site (a platform's completion URL); ``stopped``: the person stopped at a
+    task page (``stop_at_task``); else ``last`` is the page it ended on (a code page, a refusal)."""
+
+    tasks: list[Any]
+    last: Response | None = None
+    left_to: str | None = None
+    stopped: PageVisit | None = None
+    error: str | None = None
+
+
+def do_tasks(browser: Browser, url: str, rng: random.Random, *, stop_at_task: bool = False,
+             max_steps: int = 200) -> Walk:
+    """Follow a link-out visit from ``url``: redirects within its site are followed; each task page is answered
+    and submitted as worker.js does, then its ``next_url`` opened; the visit ends on a page that is no task page,
+    at a redirect to another site, or (``stop_at_task``) at the first task page, left open."""
+    site = urlsplit(url)[:2]
+    walk = Walk([])
+    for _ in range(max_steps):
+        got = browser.get(url)
+        if got.status in (301, 302, 303, 307, 308) and got.location:
+            if urlsplit(got.location)[:2] != site:
+                walk.left_to = got.location
+                return walk
+            url = got.location
+            continue
+        visit = browser.read_page(got)
+        if got.status != 200 or not visit.bundle:
+            walk.last = got
+            return walk
+        if stop_at_task:
+            walk.stopped = visit
+            return walk
+        status, body = browser.submit(visit, answer(visit.bundle, rng))
+        if status not in (200, 201):
+            walk.error = f"submission of task {visit.task_id}: HTTP {status}: {body}"
+            return walk
+        walk.tasks.append(visit.task_id)
+        if not visit.next_url:
+            walk.error = "the page says nothing of what comes after its task"
+            return walk
+        url = visit.next_url  # as worker.js: location.assign(page.next_url)
+    walk.error = f"no end after {max_steps} pages and redirects"
+    return walk
+
+
+def page_words(text: str, limit: int = 300) -> str:
+    """A page's text without its tags, shortened, for an error message."""
+    parts, inside = [], False
+    for ch in text:
+        if ch == "<":
+            inside = True
+        elif ch == ">":
+            inside = False
+            parts.append(" ")
+        elif not inside:
+            parts.append(ch)
+    return " ".join("".join(parts).split())[:limit]
+
+
+def behaviours(n: int, shares: dict[str, float], *, rest: str, seed: int = 0) -> list[str]:
+    """The behaviour of each of ``n`` people: each share of ``n`` rounded, ``rest`` for the others, in an order
+    fixed by ``seed``."""
+    counts = {}
+    for name, share in shares.items():
+        if not 0 <= share <= 1:
+            raise ValueError(f"the share of {name!r} must be between 0 and 1, not {share!r}")
+        counts[name] = round(n * share)
+    if sum(counts.values()) > n:
+        raise ValueError(f"the shares {shares} add up to more than every one of {n}")
+    made = [name for name, count in counts.items() for _ in range(count)]
+    made += [rest] * (n - len(made))
+    random.Random(f"plan:{seed}").shuffle(made)
+    return made
+
+
+@dataclass
+class Outcome:
+    """What one simulated person did: ``outcome`` is one of their crowd's ``OUTCOMES``."""
+
+    participant_id: str
+    behaviour: str
+    outcome: str = "failed"
+    tasks: list[Any] = field(default_factory=list)
+    completion_code: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Crowd:
+    """Every person's outcome, and how many of each of ``names``."""
+
+    outcomes: list[Outcome]
+    names: tuple[str, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(o.outcome for o in self.outcomes)
+        return {name: found.get(name, 0) for name in self.names or tuple(found)}
+
+    @property
+    def tasks_done(self) -> int:
+        return sum(len(o.tasks) for o in self.outcomes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts, "tasks_done": self.tasks_done,
+                "participants": [o.as_dict() for o in self.outcomes]}
+
+
+class Person:
+    """A simulated person with a browser of their own; ``take_part()`` runs ``visit`` into a new ``Outcome``."""
+
+    BEHAVIOURS: tuple[str, ...] = ("complete",)
+    outcome_class: type[Outcome] = Outcome
+
+    def __init__(self, pid: str, behaviour: str = "complete", *, seed: int = 0, timeout: float = 30):
+        if behaviour not in self.BEHAVIOURS:
+            raise ValueError(f"behaviour must be one of {self.BEHAVIOURS}, not {behaviour!r}")
+        self.pid, self.behaviour = pid, behaviour
+        self.rng = random.Random(f"{seed}:{pid}")
+        self.browser = Browser(timeout=timeout)
+
+    def take_part(self) -> Outcome:
+        out = self.outcome_class(self.pid, self.behaviour)
+        try:
+            self.visit(out)
+        except (URLError, OSError, ValueError, KeyError, TypeError) as exc:
+            out.outcome, out.error = "failed", f"{type(exc).__name__}: {exc}"
+        return out
+
+    def visit(self, out: Outcome) -> None:
+        raise NotImplementedError
+
+
+def everyone(people: list[Person], concurrency: int = 1) -> list[Outcome]:
+    """Each person takes part, ``concurrency`` at a time; their outcomes in order."""
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(Person.take_part, people))
