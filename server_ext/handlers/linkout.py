@@ -22,7 +22,7 @@ from typing import Any
 from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench.crowd import providers
-from workbench.errors import NotFoundError
+from workbench.errors import NotFoundError, ValidationError
 
 from .worker import LoginHandler
 
@@ -50,10 +50,18 @@ class LinkOutEntryHandler(LoginHandler):
             raise NotFoundError("link-out provider", self.wb.provider, hint="this server takes the workers of "
                                 f"{self.wb.provider}; start it with WorkbenchApp.provider=link-out")
         provider = self.provider
-        link = await self.read_store(provider.entry, self.get_query_argument("link", ""))
+        link = await self.read_store(provider.entry, self.raw_argument("link"))
         self.link, self.id_param = link["link"], link["id_param"]
-        participant = self.get_query_argument(self.id_param, "")
+        participant = self.raw_argument(self.id_param)
         await self.run_visit(provider.session_id(self.link, participant), participant, self.link, None)
+
+    def raw_argument(self, name: str) -> str:
+        """A query argument as it was sent: tornado's own reading turns control characters into spaces and
+        strips them, which would let an id the core refuses through as another id."""
+        values = self.request.query_arguments.get(name, [])
+        if len(values) > 1:
+            raise ValidationError(name, "must be given once")
+        return self.decode_argument(values[0], name=name) if values else ""
 
     def admit(self, session, assignment_id: str, worker_id: str, hit_id: str) -> None:
         self.ending = self.provider.admit(session, hit_id, worker_id, assignment_id)
