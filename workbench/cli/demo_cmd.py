@@ -9,7 +9,7 @@ import click
 from .base import State, cli
 
 #: The providers the demo runs on (``devtools.recruit.NAMES``, named here so that --help loads no dev tool).
-DEMO_PROVIDERS = ("mturk", "prolific")
+DEMO_PROVIDERS = ("mturk", "prolific", "link-out")
 
 
 @cli.command()
@@ -23,7 +23,7 @@ DEMO_PROVIDERS = ("mturk", "prolific")
 def demo(state: State, headless: bool, n_tasks: int, workers_per_task: int, provider: str,
          project_only: bool) -> None:
     """The demo study: project, simulator, server, posted work, simulated people, sync, ingest, review, a bonus
-    and exports, on MTurk or Prolific (--provider).
+    and exports, on MTurk, Prolific or a link-out panel (--provider).
 
     Each run makes a new project: `demo`, or `demo-2`, `demo-3`, … when that exists; earlier
     demo projects are kept as they are. The summary names the project. Without --headless,

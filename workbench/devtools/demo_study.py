@@ -9,7 +9,7 @@ pages; run sync and ingest through papermill; approve the work; pay one bonus, a
 with one key (paid once); export. Without ``headless`` it then starts JupyterLab on the panels
 notebook and Voila on the dashboard, and keeps everything up until interrupted.
 
-The steps are the same on every provider (``provider="mturk"``, ``"prolific"``); what differs,
+The steps are the same on every provider (``provider="mturk"``, ``"prolific"``, ``"link-out"``); what differs,
 the simulator, the server's settings and who comes to do the work, is the provider's
 ``recruit.Recruiter``. The summary keeps its keys on every provider and names the provider.
 
@@ -58,13 +58,12 @@ def _root_flag() -> list[str]:
     return ["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []
 
 
-def workbench_server(store: Store, logs: Path, args: list[str] = (), env: dict[str, str] | None = None
-                     ) -> tuple[str, Any]:
-    """``jupyter workbench`` (the locked-down public server) on a free port, with the provider's ``args`` and ``env``."""
+def workbench_server(store: Store, logs: Path, env: dict[str, str] | None = None) -> tuple[str, Any]:
+    """``jupyter workbench`` (the locked-down public server) on a free port, with the provider's ``env``."""
     port = free_port()
     argv = [sys.executable, "-c", "from server_ext.public import main; main()", f"--port={port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={secrets.token_hex(16)}", f"--ServerApp.root_dir={config.home()}",
-            *args, *_root_flag()]
+            *_root_flag()]
     base = f"http://127.0.0.1:{port}"
     return base, serving(argv, base + "/workbench/api/health", child_env(store, **(env or {})),
                          logs / "workbench-server.log", cwd=CODE_ROOT)
@@ -96,7 +95,7 @@ def _run(headless: bool, n_tasks: int, workers_per_task: int, people: recruit.Re
     logs = demo.project_folder(project) / "logs"
     with ExitStack() as stack:
         people.start(stack)                                                     # 3
-        base_url, server = workbench_server(store, logs, people.server_args(), people.server_env())
+        base_url, server = workbench_server(store, logs, people.server_env())
         stack.enter_context(server)
         people.connect(base_url)
         echo(f"{people.describe()}\nserver:    {base_url}")
@@ -105,7 +104,7 @@ def _run(headless: bool, n_tasks: int, workers_per_task: int, people: recruit.Re
             task_ids = [t["id"] for t in _tasks(s, project)]
         spec = WorkSpec(**SPEC, max_assignments=workers_per_task)
         created = provider.create_work(project, task_ids, spec, base_url=base_url, actor="demo")   # 4
-        echo(f"{provider.words.works}: {len(created.hit_ids)} created on the simulator")
+        echo(f"posted:    {len(created.hit_ids)} {provider.words.works}")
         recruited = people.recruit(created, len(task_ids) * workers_per_task, echo)              # 5
         people.settle()
         before_sync = _by_status(provider, project)  # what the pages (and a platform's hooks) recorded themselves
@@ -153,7 +152,7 @@ def _bonus_twice(provider: CrowdProvider, people: recruit.Recruiter, project: st
     assignment_id, key = approved[0]["assignment_id"], f"demo-bonus-{project}"
     calls = [review.bonus(provider, assignment_id, BONUS_CENTS, BONUS_REASON, key=key, actor="demo")
              for _ in range(2)]
-    on_platform = people.platform_bonuses(provider, assignment_id)
+    on_platform = people.platform_bonuses(provider, project, assignment_id)
     echo(f"bonus:     {calls[0].summary}; asked again with the same key: "
          f"{'already paid' if calls[1].already_paid else 'paid AGAIN'}; the platform shows "
          f"{on_platform.count(BONUS_CENTS)} payment(s) of {BONUS_CENTS} cents")

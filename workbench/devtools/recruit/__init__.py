@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Callable
 
 from .base import Recruiter
+from .linkout import LinkOutRecruiter
 from .mturk import MTurkRecruiter
 from .prolific import ProlificRecruiter
 
-_MAKERS: dict[str, Callable[[], Recruiter]] = {"mturk": MTurkRecruiter, "prolific": ProlificRecruiter}
+_MAKERS: dict[str, Callable[[], Recruiter]] = {"mturk": MTurkRecruiter, "prolific": ProlificRecruiter,
+                                               "link-out": LinkOutRecruiter}
 NAMES = tuple(_MAKERS)
 
 

@@ -17,13 +17,10 @@ class Recruiter:
     def start(self, stack: ExitStack) -> None:
         """Start the platform's local stand-in (its simulator), stopped when ``stack`` closes."""
 
-    def server_args(self) -> list[str]:
-        """Options of the workbench server for this provider."""
-        return [f"--WorkbenchApp.provider={self.name}"]
-
     def server_env(self) -> dict[str, str]:
-        """Environment of the workbench server (and of the notebooks started beside it)."""
-        return {}
+        """Environment of the workbench server (and of the notebooks started beside it): the one setting that
+        names the provider, and the platform's own."""
+        return {"WORKBENCH_PROVIDER": self.name}
 
     def connect(self, base_url: str) -> None:
         """The server answers at ``base_url``: tell the platform about it (a hook subscription)."""
@@ -43,7 +40,7 @@ class Recruiter:
         """Parameters of the sync and ingest notebooks."""
         return {"provider": self.name}
 
-    def platform_bonuses(self, provider: CrowdProvider, assignment_id: str) -> list[int]:
+    def platform_bonuses(self, provider: CrowdProvider, project: str, assignment_id: str) -> list[int]:
         """The bonuses (cents) the platform's own record shows for ``assignment_id``, read without the ledger."""
         raise NotImplementedError
 

@@ -26,7 +26,7 @@ class MTurkRecruiter(Recruiter):
         return f"simulator: {self.sim.url}"
 
     def server_env(self) -> dict[str, str]:
-        return {"MTURK_ENVIRONMENT": "local", "MTURK_LOCAL_ENDPOINT": self.sim.url}
+        return {**super().server_env(), "MTURK_ENVIRONMENT": "local", "MTURK_LOCAL_ENDPOINT": self.sim.url}
 
     def provider(self, store: Store, base_url: str) -> CrowdProvider:
         return get_provider("mturk", "local", store=store, endpoint_url=self.sim.url)
@@ -42,7 +42,7 @@ class MTurkRecruiter(Recruiter):
     def job_parameters(self) -> dict[str, Any]:
         return {"provider": self.name, "environment": "local", "endpoint_url": self.sim.url}
 
-    def platform_bonuses(self, provider: CrowdProvider, assignment_id: str) -> list[int]:
+    def platform_bonuses(self, provider: CrowdProvider, project: str, assignment_id: str) -> list[int]:
         # boto3 against the simulator: MTurk's own list, not the provider's reading of it
         paid = self.sim.client().list_bonus_payments(AssignmentId=assignment_id)["BonusPayments"]
         return [round(float(p["BonusAmount"]) * 100) for p in paid]

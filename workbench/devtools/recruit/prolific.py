@@ -64,7 +64,7 @@ class ProlificRecruiter(Recruiter):
         return answer.json() if answer.content else None
 
     def server_env(self) -> dict[str, str]:
-        return {"PROLIFIC_ENVIRONMENT": "local", "PROLIFIC_ENDPOINT_URL": self.sim.url,
+        return {**super().server_env(), "PROLIFIC_ENVIRONMENT": "local", "PROLIFIC_ENDPOINT_URL": self.sim.url,
                 "PROLIFIC_COMPLETION_URL": f"{self.sim.url}/submissions/complete",
                 "PROLIFIC_WEBHOOK_SECRET": self.secret, "PROLIFIC_WEBHOOK_TOLERANCE": HOOK_TOLERANCE}
 
@@ -105,7 +105,7 @@ class ProlificRecruiter(Recruiter):
     def job_parameters(self) -> dict[str, Any]:
         return {"provider": self.name, "environment": "local", "endpoint_url": self.sim.url}
 
-    def platform_bonuses(self, provider: CrowdProvider, assignment_id: str) -> list[int]:
+    def platform_bonuses(self, provider: CrowdProvider, project: str, assignment_id: str) -> list[int]:
         self.settle()
         return [int(cents) for cents in self._call("GET", f"submissions/{assignment_id}/")["bonus_payments"]]
 
