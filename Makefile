@@ -36,9 +36,12 @@ system-test-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# `make demo PROVIDER=prolific` (or link-out) runs the same study on another provider's local stand-in.
+PROVIDER ?= mturk
+
 demo: install
 	$(BIN)/workbench init
-	$(BIN)/workbench demo
+	$(BIN)/workbench demo --provider $(PROVIDER)
 
 # The suite runs on as many workers as the machine has cores, whole files to a worker (module fixtures
 # start their servers once): `make test PYTEST_WORKERS=0` runs it in one process.
