@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from workbench.errors import ValidationError
 from ..base import PROLIFIC_WORDS, CreateResult, CrowdProvider, IngestResult, Progress, SyncResult, WorkSpec
 from . import client as _client
-from . import costs, groups, review, studies, sync
+from . import costs, groups, hooks_setup, review, studies, sync
 
 
 class ProlificProvider(CrowdProvider):
@@ -75,6 +75,10 @@ class ProlificProvider(CrowdProvider):
 
     def apply_event(self, resource_id: str, event_type: str, *, actor: str = "hook") -> SyncResult:
         return sync.apply_event(self, resource_id, event_type, actor=actor)
+
+    def setup_hooks(self, *, base_url: str | None = None, rotate: bool = False, actor: str = "") -> hooks_setup.HookSetup:
+        """Subscribe the workbench's hook route to Prolific's status events (``hooks_setup.setup``)."""
+        return hooks_setup.setup(self, base_url=base_url, rotate=rotate, actor=actor)
 
     def ingest(self, *, chunk_size: int = 500, actor: str = "", **options) -> IngestResult:
         return sync.ingest(self, chunk_size=chunk_size, actor=actor, **options)

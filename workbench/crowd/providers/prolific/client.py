@@ -115,11 +115,12 @@ class Client:
         self.http.close()
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                idempotent: bool | None = None) -> Any:
+                idempotent: bool | None = None, response_headers: dict | None = None) -> Any:
         """Call ``/api/v1/<path>``; a 4xx becomes a ProlificError naming the field, 429/5xx are retried.
 
         ``idempotent`` (default: not a POST) says a call may be repeated; a non-idempotent call is sent
-        once, and a lost answer is reported as unknown, never retried."""
+        once, and a lost answer is reported as unknown, never retried. ``response_headers``, when given, is
+        filled with the successful answer's headers (a subscription's ``X-Hook-Secret``)."""
         idempotent = method != "POST" if idempotent is None else idempotent
         operation = f"{method} {path}"
         for attempt in range(1, self.max_attempts + 1):
@@ -151,6 +152,8 @@ class Client:
                         body = response.text
                     raise ProlificError(operation, status, body)
                 else:
+                    if response_headers is not None:
+                        response_headers.update(response.headers)
                     if not response.content:
                         return None
                     try:
