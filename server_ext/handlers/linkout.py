@@ -11,7 +11,9 @@ traceback. The visit ends with the session's completion code on the page, or wit
 redirect template, ``{code}``, ``{participant}`` and ``{link}`` filled in URL-encoded.
 
 The server takes the workers of one provider (``WorkbenchApp.provider``); this route answers 404
-unless it is ``link-out``, as the Prolific entry does unless it is ``prolific``.
+unless it is ``link-out``, as the Prolific entry does unless it is ``prolific``. On a link-out server the
+plain ``/workbench/login`` answers 404 (``LoginHandler.OWNS``): it would start sessions on a link without
+the checks above.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class LinkOutEntryHandler(LoginHandler):
     """``/workbench/link/entry``: a link-out panel's participant, ending at a code page or the panel's URL."""
 
     PATH = "workbench/link/entry"
+    OWNS = PROVIDER
     BACK_TO = "the panel's page for this study"
 
     def visit_provider(self) -> str:

@@ -21,7 +21,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench.crowd import submissions, worker_sessions
 from workbench.study import bundles
-from workbench.errors import ValidationError
+from workbench.errors import NotFoundError, ValidationError
 
 from .. import csp
 from .base import ID, PageHandler, static_url
@@ -136,12 +136,17 @@ class LoginHandler(WorkerPageHandler):
     PATH = "workbench/login"
     #: Where the completion page tells the worker to paste the code.
     BACK_TO = "the HIT"
+    #: The provider whose workers come in only through this route (which admits them), never the plain login.
+    OWNS: str | None = None
 
     def visit_provider(self) -> str:
         return self.wb.provider
 
     def check_visit(self, assignment_id: str, worker_id: str, hit_id: str) -> None:
         worker_sessions.check_ids(assignment_id, worker_id, hit_id)
+        owner = next((h for h in LoginHandler.__subclasses__() if h.OWNS and h.OWNS == self.wb.provider), None)
+        if owner is not None:  # its route checks what this one cannot (a closed link, a blocked participant)
+            raise NotFoundError("login route", self.PATH, hint=f"{owner.OWNS} participants enter at /{owner.PATH}")
 
     @allow_unauthenticated
     async def get(self) -> None:

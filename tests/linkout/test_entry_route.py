@@ -216,3 +216,12 @@ async def test_review_bonus_and_payment_sheet_after_real_visits(fetch_json, link
     assert rows["P-good"]["reviewed_at"]
     assert (rows["P-poor"]["status"], rows["P-poor"]["total_cents"], rows["P-poor"]["completion_code"]) == (
         "rejected", 0, codes["P-poor"])
+
+
+async def test_the_plain_login_route_takes_no_link_out_participant(fetch_json, link_out, link, wb_store):
+    """It would start a session on the link without the entry route's checks (closed, full, blocked)."""
+    review.block(link_out, "P-bad", "answered at random")
+    params = {"assignmentId": link_out.session_id(link, "P-bad"), "workerId": "P-bad", "hitId": link}
+    status, _, response = await fetch_json("workbench/login", params=params, headers=dict(ANON))
+    assert status == 404 and "<html" in response.body.decode().lower()
+    assert sessions(wb_store) == {}
