@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from .server import SESSION_COOKIE
 from ..worker_pages import Browser, Crowd, Outcome, Person, behaviours, do_tasks, everyone, page_words
 
 BEHAVIOURS = ("complete", "return", "time_out")
@@ -80,7 +81,9 @@ class Participant(Person):
         if start.status != 302 or not start.location:
             out.outcome, out.error = "refused", f"start: HTTP {start.status}: {page_words(start.text)}"
             return
-        out.submission_id = (parse_qs(urlsplit(start.location).query).get("SESSION_ID") or [None])[0]
+        # the submission this browser holds, by the session cookie the start page set (not by the study URL, which
+        # carries the SESSION_ID only if the researcher asked for it)
+        out.submission_id = self.browser.jar.get(urlsplit(self.sim_url).hostname or "", {}).get(SESSION_COOKIE)
         walk = do_tasks(self.browser, start.location, self.rng, stop_at_task=self.behaviour != "complete")
         out.tasks = walk.tasks
         if walk.error:
