@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from workbench.cli import cli
-from workbench.crowd import payments, review, worker_sessions
+from workbench.crowd import payments, review, submissions, worker_sessions
 from workbench.crowd.providers import WorkSpec, get_provider, place
 from workbench.errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from workbench.store.models import HIT, Assignment, Bonus, Event, Task, Worker
@@ -291,6 +292,9 @@ def test_payment_sheet_after_review(provider, store, cats, tmp_path):
     assert (written["P1"]["total_cents"], written["P1"]["total"]) == (str(reward + 40), f"{(reward + 40) / 100:.2f}")
     assert written["P2"]["status"] == "rejected"
     assert provider.cost(project="cats")["spent_cents"] == reward + 40  # no fee on a panel without an API
+    listed = CliRunner().invoke(cli, ["--database-url", store.url, "link-out", "links", "--project", "cats", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [(r["link"], r["entry_url"]) for r in json.loads(listed.output)] == [(link, provider.entry_url(link))]
 
 
 def test_a_participant_id_that_a_spreadsheet_would_run_is_written_as_text(provider, store, cats, tmp_path):
@@ -305,3 +309,18 @@ def test_a_participant_id_that_a_spreadsheet_would_run_is_written_as_text(provid
 def test_the_registry_makes_it_with_its_words(provider, store):
     assert get_provider("link-out", store=store).environment == "local"
     assert (provider.name, provider.words.work, provider.words.worker) == ("link-out", "link", "participant")
+
+
+def test_a_session_not_started_by_the_entry_route_is_neither_synced_nor_on_the_sheet(provider, store, cats):
+    link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    take_part(provider, link, "P1")
+    with store.transaction() as s:  # as the plain login route would have made it, with an id of its choosing
+        step = worker_sessions.visit(s, "link-out", "CHOSEN-ID", "P2", link)
+        submissions.submit_from_worker(s, {"task_id": step.next_task_id, "assignment_id": "CHOSEN-ID", "hit_id": link,
+                                           "worker_id": "P2", "result": {"label": "cat"}, "tool_version": ""},
+                                       provider="link-out", session_token=step.token)
+        worker_sessions.visit(s, "link-out", "CHOSEN-ID", "P2", link, token=step.token)
+    result = provider.sync()
+    assert [c["assignment_id"] for c in result.conflicts] == ["CHOSEN-ID"]
+    assert _assignments(store)["CHOSEN-ID"].status == "accepted"
+    assert [r["participant_id"] for r in provider.payment_sheet("cats")] == ["P1"]

@@ -1,10 +1,11 @@
-"""``workbench link-out sheet``: a link-out panel's payment sheet as CSV, for the panel's own payment run."""
+"""``workbench link-out links`` (each link's entry URL, to paste into the panel) and ``workbench link-out sheet``
+(the payment sheet as CSV, for the panel's own payment run)."""
 
 from __future__ import annotations
 
 import click
 
-from workbench.crowd import providers
+from workbench.crowd import providers, work
 from .base import State, cli, emit
 
 PROVIDER = "link-out"
@@ -16,8 +17,27 @@ PROVIDER = "link-out"
               help="local (pilots, default) or production; also LINKOUT_ENVIRONMENT.")
 @click.pass_context
 def link_out(ctx: click.Context, environment: str | None) -> None:
-    """A link-out panel (no API): its payment sheet."""
+    """A link-out panel (no API): its links and its payment sheet."""
     ctx.obj = (ctx.find_object(State), environment)
+
+
+def _provider(state: State, environment: str | None):
+    # Listing links and writing the sheet read the store and spend nothing: production needs no confirmation.
+    return providers.get_provider(PROVIDER, environment, store=state.store(), confirm_production=True)
+
+
+@link_out.command("links")
+@click.option("--project", default=None, metavar="SLUG", help="Only this project's links.")
+@click.option("--json", "as_json", is_flag=True, help="Print the links as JSON.")
+@click.pass_obj
+def links(obj: tuple[State, str | None], project: str | None, as_json: bool) -> None:
+    """Each link with its status, places and the entry URL to paste into the panel (it ends in ``<id_param>=``:
+    the panel appends its participant id, or its own placeholder goes after the ``=``)."""
+    rows = [{"link": h["hit_id"], "status": h["status"], "places": h["max_assignments"], "round": h["round"],
+             "entry_url": (h.get("payload") or {}).get("entry_url", "")}
+            for h in work.list_(_provider(*obj), project=project, limit=1000)]
+    emit(rows, as_json, "\n".join(f"{r['link']}  {r['status']:<12} {r['places']:>5} places  {r['entry_url']}"
+                                   for r in rows) or "no links")
 
 
 @link_out.command("sheet")
@@ -28,9 +48,6 @@ def link_out(ctx: click.Context, environment: str | None) -> None:
 def sheet(obj: tuple[State, str | None], project: str, out: str, as_json: bool) -> None:
     """One row per finished session: participant id, link, session, code, status, reward and bonus owed
     (cents and major units), reviewed at, feedback."""
-    state, environment = obj
-    # Writing the sheet reads the store and spends nothing: production needs no confirmation for it.
-    provider = providers.get_provider(PROVIDER, environment, store=state.store(), confirm_production=True)
-    result = provider.write_payment_sheet(project, out)
+    result = _provider(*obj).write_payment_sheet(project, out)
     emit(result, as_json, f"wrote {result['rows']} rows to {result['path']} ({result['environment']}): "
                           f"{result['owed']} owed in all")

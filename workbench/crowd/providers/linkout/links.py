@@ -135,6 +135,12 @@ def session_id(link: str, participant: str) -> str:
     return "LS" + hashlib.sha256(f"workbench-link-session:{link}\n{participant}".encode()).hexdigest()[:38].upper()
 
 
+def entered(visit: WorkerSession) -> bool:
+    """Whether a WorkerSession was started by the entry route (its id derived from its link and participant);
+    sync and the payment sheet count no other."""
+    return visit.assignment_id == session_id(visit.hit_id, visit.worker_id)
+
+
 def entry_url(base: str, link: str, id_param: str) -> str:
     """The URL to paste into the panel: the entry route with the link, ending in ``<id_param>=``.
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from workbench.crowd import worker_sessions
 from workbench.store.models import HIT, Assignment, Bonus, WorkerSession
 from workbench.study import projects
-from .links import PROVIDER
+from .links import PROVIDER, entered
 
 if TYPE_CHECKING:
     from . import LinkOutProvider
@@ -58,7 +58,7 @@ def payment_sheet(lo: "LinkOutProvider", project: int | str) -> list[dict[str, A
             Bonus.provider == PROVIDER, Bonus.status == "paid",
             Bonus.assignment_pk.in_([a.id for a in held.values()])).group_by(Bonus.assignment_pk)).all())
     rows = []
-    for visit in visits:
+    for visit in filter(entered, visits):
         a = held.get(visit.assignment_id)
         status = _status(a, visit)
         reward = links[visit.hit_id].reward_cents if status == "approved" else 0

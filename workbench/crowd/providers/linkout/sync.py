@@ -22,7 +22,7 @@ from workbench.store.engine import dialect_insert
 from workbench.store.models import HIT, Assignment, Worker, WorkerSession
 from workbench.store.types import utcnow
 from ..base import IngestResult, SyncResult
-from .links import PROVIDER
+from .links import PROVIDER, entered
 
 if TYPE_CHECKING:
     from . import LinkOutProvider
@@ -52,6 +52,9 @@ def _sync_link(lo: "LinkOutProvider", link: str, result: SyncResult, actor: str)
         visits = list(s.scalars(select(WorkerSession).where(
             WorkerSession.provider == PROVIDER, WorkerSession.hit_id == link,
             WorkerSession.status.in_(FINISHED)).order_by(WorkerSession.assignment_id)))
+        result.conflicts.extend({"kind": "session", "assignment_id": v.assignment_id, "hit_id": link,
+                                 "reason": "not started by the entry route"} for v in visits if not entered(v))
+        visits = [v for v in visits if entered(v)]
         if not visits:
             return
         ids = [v.assignment_id for v in visits]
