@@ -162,7 +162,7 @@ def get_link(s, link: str, *, environment: str | None = None, for_update: bool =
 
 # -- work -----------------------------------------------------------------------------------
 
-def _settings(lo: "LinkOutProvider", options: dict[str, Any]) -> dict[str, Any]:
+def _settings(options: dict[str, Any]) -> dict[str, Any]:
     template = check_completion_url(options.get("completion_url"))
     return {"id_param": check_id_param(options.get("id_param")),
             "completion": {"kind": "redirect", "url_template": template} if template else {"kind": "code"}}
@@ -173,7 +173,7 @@ def create_work(lo: "LinkOutProvider", project, task_ids: Sequence[int], spec: W
     """One link for the tasks. Options: ``id_param``, ``completion_url``, ``public_base_url``."""
     if isinstance(round, bool) or not isinstance(round, int) or round < 0:
         raise ValidationError("round", "must be a non-negative integer")
-    settings = _settings(lo, options)
+    settings = _settings(options)
     base = client.public_base_url(options.get("public_base_url") or lo.public_base_url)
     exclusions = _exclusions(spec)
     wanted = list(dict.fromkeys(t for t in task_ids if t is not None))
