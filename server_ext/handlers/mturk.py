@@ -81,9 +81,12 @@ class MTurkHandler(ApiHandler):
         return await self.wb.run(fn, provider, *args, **kwargs)
 
     def send_page(self, items: list[Any], limit: int, offset: int) -> None:
-        """One page of ``items`` (asked for ``limit + 1`` to know whether there is a next)."""
+        """One page of ``items`` (asked for ``limit + 1`` to know whether there is a next), with the provider's
+        name and words, which a client prints as its labels ("HIT", "assignment")."""
+        provider = self.provider()
         self.send({"items": items[:limit], "limit": limit, "offset": offset,
-                   "next_offset": offset + limit if len(items) > limit else None})
+                   "next_offset": offset + limit if len(items) > limit else None,
+                   "provider": provider.name, "words": provider.words.to_dict()})
 
 
 class HITsHandler(MTurkHandler):

@@ -2,9 +2,11 @@
 
 Only reads the store. Money follows the provider's fees (``providers.fees(name)``): a reward
 counts when its assignment is approved, at the approval time. Assignments and money are
-those of one provider and environment (by default MTurk and its configured environment,
-``MTURK_ENVIRONMENT``), as in the overview panel: a sandbox pilot costs nothing and is no
-production work.
+those of one provider and environment (by default the study's provider, ``WORKBENCH_PROVIDER``,
+else MTurk, in its configured environment, e.g. ``MTURK_ENVIRONMENT``), as in the overview
+panel: a sandbox pilot costs nothing and is no production work. ``cost_by_provider`` puts the
+providers a project used side by side, and ``words(provider)`` gives the headings' words (a
+Prolific study's "submissions" by "participants"), so the dashboard never names a provider.
 
 Times are the provider's own (``Assignment.accept_time``, ``submit_time``, ``approval_time``,
 a bonus's ``paid_at``), never the time a sync ran. Time on task is measured only where an
@@ -20,11 +22,18 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from workbench import config
 from workbench.crowd import providers
+from workbench.crowd.providers import Words
 from workbench.study import projects
 from workbench.crowd.review import approval_stats
 from workbench.store import Store
 from workbench.store.models import HIT, Assignment, Bonus
+
+
+def words(provider: str | None = None) -> Words:
+    """The words of ``provider`` (default: ``WORKBENCH_PROVIDER``, else MTurk) for the dashboard's headings."""
+    return providers.words(provider or config.provider())
 
 
 def progress(store: Store, project: str) -> dict[str, Any]:
@@ -34,9 +43,10 @@ def progress(store: Store, project: str) -> dict[str, Any]:
 
 
 def assignments_frame(store: Store, project: str, environment: str | None = None, *,
-                      provider: str = "mturk") -> pd.DataFrame:
+                      provider: str | None = None) -> pd.DataFrame:
     """One row per assignment of the project in ``environment``: worker, status, times, reward, time on task
     in seconds."""
+    provider = provider or config.provider()
     environment = providers.environment(provider, environment)
     with store.session() as s:
         project_id = projects.get(s, project).id
@@ -65,7 +75,7 @@ def submissions_over_time(frame: pd.DataFrame, freq: str = "h") -> pd.Series:
 
 
 def cost_over_time(store: Store, project: str, frame: pd.DataFrame, environment: str | None = None, *,
-                   provider: str = "mturk") -> pd.Series:
+                   provider: str | None = None) -> pd.Series:
     """Cumulative dollars spent (approved rewards and paid bonuses, with the provider's fees), to draw as a step line
     (``where="post"``); ``frame`` is ``assignments_frame`` of the same ``environment``. Empty if nothing was spent.
 
@@ -73,6 +83,7 @@ def cost_over_time(store: Store, project: str, frame: pd.DataFrame, environment:
     payment), rises at the moment of each payment, and holds its total to the last time anything happened,
     so it spans the study's real dates however close together the payments are.
     """
+    provider = provider or config.provider()
     fees = providers.fees(provider)
     approved = frame[frame["status"] == "approved"].dropna(subset=["approval_time"])
     spent = [r + fees.hit_fee(r, m, p) for r, m, p in zip(approved["reward_cents"], approved["max_assignments"],
@@ -97,6 +108,26 @@ def cost_over_time(store: Store, project: str, frame: pd.DataFrame, environment:
     if moments.max() > paid.index[-1]:
         steps.append(pd.Series([paid.iloc[-1]], index=pd.DatetimeIndex([moments.max()])))
     return pd.concat(steps).rename("dollars")
+
+
+COST_COLUMNS = ["provider", "platform", "environment", "rewards", "fees", "bonuses", "spent", "committed"]
+
+
+def cost_by_provider(store: Store, project: str) -> pd.DataFrame:
+    """Dollars per provider the project's work was offered on, each in its configured environment and by its
+    own fees (``providers.fees(name).cost``): rewards, fees, bonuses, spent (approved) and committed (submitted)."""
+    rows = []
+    with store.session() as s:
+        project_id = projects.get(s, project).id
+        used = s.scalars(select(HIT.provider).distinct().where(HIT.project_id == project_id)
+                         .order_by(HIT.provider)).all()
+        for name in used:
+            environment = providers.environment(name)
+            cost = providers.fees(name).cost(s, environment, project=project)
+            rows.append({"provider": name, "platform": providers.words(name).platform, "environment": environment,
+                         **{key: cost[f"{key}_cents"] / 100
+                            for key in ("rewards", "fees", "bonuses", "spent", "committed")}})
+    return pd.DataFrame(rows, columns=COST_COLUMNS)
 
 
 def date_limits(*indexes: pd.DatetimeIndex, least: pd.Timedelta = pd.Timedelta(minutes=10),

@@ -33,6 +33,8 @@ class Registration:
     words: Words = MTURK_WORDS
     #: The provider's class (its package imported on use), for what a face asks of it before making one.
     provider_class: Callable[[], type[CrowdProvider]] | None = None
+    #: The environments it can act in (its client's ``ENVIRONMENTS``).
+    environments: Callable[[], tuple[str, ...]] = lambda: ("local",)
 
 
 _REGISTRY: dict[str, Registration] = {}
@@ -72,6 +74,11 @@ def words(name: str) -> Words:
     return registration(name).words
 
 
+def environments(name: str) -> tuple[str, ...]:
+    """The environments ``name`` can act in ("local", "sandbox", "production")."""
+    return tuple(registration(name).environments())
+
+
 def provider_class(name: str) -> type[CrowdProvider]:
     """The class of ``name``'s provider (its package is imported), without making a client."""
     known = registration(name)
@@ -104,7 +111,8 @@ def _on_use(load: Callable[[], Any], provider_class: str, words: Words) -> Regis
                         endpoint=lambda env: load().client.endpoint(env),
                         check_production=lambda env, confirm: load().client.check_production(env, confirm),
                         fees=lambda: load().costs, words=words,
-                        provider_class=lambda: getattr(load(), provider_class))
+                        provider_class=lambda: getattr(load(), provider_class),
+                        environments=lambda: load().client.ENVIRONMENTS)
 
 
 def _mturk() -> Any:
@@ -140,5 +148,5 @@ def get_provider(name: str = "mturk", environment: str | None = None, **options:
 
 
 __all__ = ["CreateResult", "CrowdProvider", "CustomRequirement", "IngestResult", "Qualifications", "Registration",
-           "RemoteAssignment", "SyncResult", "Words", "WorkSpec", "environment", "fees", "get_provider", "names", "place",
+           "RemoteAssignment", "SyncResult", "Words", "WorkSpec", "environment", "environments", "fees", "get_provider", "names", "place",
            "provider_class", "register", "registration", "words"]
