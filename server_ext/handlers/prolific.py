@@ -3,37 +3,37 @@
 ``GET /workbench/prolific/entry?PROLIFIC_PID=&STUDY_ID=&SESSION_ID=&project=`` is the study URL the
 provider writes (``studies.entry_url``): the link-out visit of ``worker.LoginHandler`` with Prolific's
 names (the submission is the assignment, the participant the worker, the study the HIT). When the
-session is done it redirects to Prolific's completion URL with the study's ``complete`` code, the same
-for every participant, as Prolific defines its codes. ``PROLIFIC_COMPLETION_URL`` moves that URL (the
-simulator's ``<url>/submissions/complete``).
+session is done it redirects to Prolific's completion URL with the study's code for the outcome, which
+``workbench.crowd.completion`` chooses. ``PROLIFIC_COMPLETION_URL`` moves that URL (the simulator's
+``<url>/submissions/complete``).
 
 ``POST /workbench/prolific/hooks`` is public but signed: ``X-Prolific-Request-Signature`` is
 base64(HMAC-SHA256(secret, timestamp + body)) with the secret of ``PROLIFIC_WEBHOOK_SECRET``, and
 ``X-Prolific-Request-Timestamp`` must be within ``PROLIFIC_WEBHOOK_TOLERANCE`` seconds (300) of now.
 No secret configured refuses every hook (503). The event's status is not trusted: the provider's
-``apply_event`` reads the current state from Prolific, so a late or reordered event is harmless. An
-``X-Event-ID`` seen before answers 200 and does nothing; an event is marked seen (an Event row of type
-``prolific.hook``) only once it was applied, so when Prolific is unreachable the 503 makes it retry.
+``apply_event`` reads the current state from Prolific, so a late or reordered event is harmless. Each
+``X-Event-ID`` is applied once (``workbench.crowd.hooks.deliver``): one seen before answers 200 and does
+nothing, one another request is applying now a 503, and one not applied because Prolific is unreachable
+a 503 too, so that Prolific delivers it again.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from functools import partial
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench import WorkbenchError
-from workbench.crowd import hooks, providers
-from workbench.errors import ConflictError, NotFoundError, ValidationError
+from workbench.crowd import completion, hooks, providers
+from workbench.errors import NotFoundError, ValidationError
 
 from .base import ApiHandler, parse_json
 from .worker import LoginHandler
 
 PROVIDER = "prolific"
-DEFAULT_COMPLETION_URL = "https://app.prolific.com/submissions/complete"
 SIGNATURE = "X-Prolific-Request-Signature"
 TIMESTAMP = "X-Prolific-Request-Timestamp"
 EVENT_ID = "X-Event-ID"
@@ -45,14 +45,6 @@ _lock = threading.Lock()
 class HooksUnavailable(WorkbenchError):
     status = 503
     code = "unavailable"
-
-
-def completion_url(code: str) -> str:
-    """Prolific's completion URL for ``code`` (``PROLIFIC_COMPLETION_URL``, else app.prolific.com's)."""
-    base = (os.environ.get("PROLIFIC_COMPLETION_URL") or DEFAULT_COMPLETION_URL).strip()
-    if urlsplit(base).scheme not in ("http", "https"):
-        raise HooksUnavailable("PROLIFIC_COMPLETION_URL must be an http(s) URL", field="PROLIFIC_COMPLETION_URL")
-    return f"{base}{'&' if '?' in base else '?'}cc={quote(code, safe='')}"
 
 
 def check_text(field: str, value: Any, *, required: bool = True) -> str:
@@ -81,20 +73,11 @@ class ProlificEntryHandler(LoginHandler):
                                 f"{self.wb.provider}; start it with WorkbenchApp.provider=prolific")
 
     def visit_state(self, session, hit_id: str) -> dict[str, Any]:
-        return {"complete_code": hooks.completion_code(session, PROVIDER, hit_id, "complete"),
-                "no_task_code": hooks.completion_code(session, PROVIDER, hit_id, "no_task", required=False)}
+        return completion.study_codes(session, PROVIDER, hit_id)
 
     def finish_visit(self, state: dict[str, Any], worker_id: str) -> None:
-        """Done: Prolific's completion URL with the study's code for the outcome. A participant who found no task
-        is not sent the COMPLETED code (a bulk approval would pay it): the study's return code, or, on a study
-        made before it had one, a page that asks them to return the study."""
-        if not state["no_task"]:
-            self.redirect(completion_url(state["complete_code"]))
-        elif state["no_task_code"]:
-            self.redirect(completion_url(state["no_task_code"]))
-        else:
-            raise ConflictError("No task is left for you in this study. Please return it on Prolific: a return is "
-                                "not held against you.", field="STUDY_ID", reason="no task left")
+        """Done: Prolific's completion URL with the study's code for the outcome (``crowd.completion``)."""
+        self.redirect(completion.finish_url(state, no_task=state["no_task"]))
 
 
 class ProlificHooksHandler(ApiHandler):
@@ -141,27 +124,19 @@ class ProlificHooksHandler(ApiHandler):
         resource_id = check_text("body.resource_id", data.get("resource_id"))
         event_type = check_text("body.event_type", data.get("event_type"))
         event_id = check_text(EVENT_ID, self.request.headers.get(EVENT_ID, ""), required=False)
-        if event_id and await self.read_store(hooks.seen, PROVIDER, event_id):
-            self.send({"status": "duplicate", "event_id": event_id})
-            return
         try:
             provider = await self.wb.run(self.provider)
         except WorkbenchError as exc:  # this server's Prolific settings: Prolific retries while they are mended
             raise HooksUnavailable(f"the Prolific provider cannot be made here: {exc.message}",
                                    field=getattr(exc, "field", None) or "prolific", reason="not configured") from None
         try:
-            result = await self.wb.run(provider.apply_event, resource_id, event_type)
-            outcome: dict[str, Any] = {"status": "applied", "result": result.to_dict()}
-        except WorkbenchError as exc:
-            # Prolific unreachable, or refusing our token (revoked, expired): not marked seen, so its retry applies it
-            if exc.status >= 500 or getattr(exc, "http_status", None) in (401, 403):
-                error = HooksUnavailable(f"Prolific could not be reached; retry later ({exc.message})",
-                                         field="prolific", reason="unreachable")
-                error.headers = {"Retry-After": "60"}
-                raise error from None
-            self.log.info("prolific hook %s %s %s refused: %s", event_id, event_type, resource_id, exc.message)
-            outcome = {"status": "refused", "message": exc.message}
-        await self.write_store(hooks.mark, PROVIDER, event_id, event_type, resource_id, outcome["status"])
+            outcome = await self.wb.run(hooks.deliver, self.wb.store, PROVIDER, event_id, event_type, resource_id,
+                                        partial(provider.apply_event, resource_id, event_type))
+        except hooks.Retry as exc:
+            exc.headers = {"Retry-After": "60"}
+            raise
+        if outcome["status"] == "refused":
+            self.log.info("prolific hook %s %s %s refused: %s", event_id, event_type, resource_id, outcome["message"])
         self.send({"event_id": event_id or None, **outcome})
 
 

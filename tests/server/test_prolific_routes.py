@@ -207,6 +207,23 @@ async def test_one_event_id_twice_is_processed_once(fetch_json, sim, prolific, s
     assert [e["event_id"] for e in hook_events(wb_store)] == ["X1"]
 
 
+async def test_concurrent_deliveries_of_one_event_id_apply_it_once(fetch_json, sim, prolific, study_id, wb_store):
+    """Prolific delivers at least once, and may send copies together: the hook_deliveries key lets one apply it;
+    a copy that arrives while it is applied is a 503 (Prolific retries it, and then finds it done)."""
+    session_id = parse_qs(urlsplit(start(sim, "5f0000000000000000000005", study_id)).query)["SESSION_ID"][0]
+    body = json.dumps({"resource_id": session_id, "event_type": "submission.status.change"}).encode()
+    reads = sim.status()["calls"].get("GET /api/v1/submissions/{id}/", 0)
+    answers = await asyncio.gather(*[fetch_json("workbench/prolific/hooks", method="POST", body=body,
+                                                headers=signed(body, event_id="TWIN")) for _ in range(4)])
+    outcomes = sorted((status, data.get("status") or data.get("error")) for status, data, _ in answers)
+    assert outcomes.count((200, "applied")) == 1, outcomes
+    assert set(outcomes) <= {(200, "applied"), (200, "duplicate"), (503, "unavailable")}, outcomes
+    assert sim.status()["calls"].get("GET /api/v1/submissions/{id}/", 0) == reads + 1
+    assert [e["event_id"] for e in hook_events(wb_store)] == ["TWIN"]
+    again = await fetch_json("workbench/prolific/hooks", method="POST", body=body, headers=signed(body, event_id="TWIN"))
+    assert (again[0], again[1]["status"]) == (200, "duplicate")
+
+
 @pytest.mark.parametrize("change, status, field", [
     ({"X-Prolific-Request-Signature": base64.b64encode(b"x" * 32).decode()}, 401, "X-Prolific-Request-Signature"),
     ({"X-Prolific-Request-Signature": ""}, 401, "X-Prolific-Request-Signature"),

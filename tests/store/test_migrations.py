@@ -10,7 +10,7 @@ from workbench import open_store
 from workbench.study import projects
 from workbench.errors import StoreError
 from workbench.store import Store
-from workbench.store.models import Base
+from workbench.store.models import Base, Event, HookDelivery
 
 import pytest
 
@@ -150,3 +150,20 @@ def test_0007_makes_bonuses_a_ledger_and_0008_names_the_framed_mode_external(emp
     with empty_store.engine.begin() as conn, pytest.raises(Exception, match="(?i)unique"):
         conn.execute(text("UPDATE bonuses SET idempotency_key = :k WHERE id = :i"),
                      {"k": f"row-{keys[0][0]}", "i": keys[1][0]})
+
+
+def test_0009_keys_hook_deliveries_and_keeps_the_event_ids_already_applied(empty_store):
+    """Hook event ids recorded in Event payloads before 0009 become hook_deliveries rows, one per (provider, id)."""
+    empty_store.upgrade("0008")
+    with empty_store.transaction() as s:
+        for event_id, status in (("EV1", "applied"), ("EV1", "applied"), ("EV2", "refused"), ("", "applied")):
+            s.add(Event(type="prolific.hook", actor="prolific", payload={
+                "event_id": event_id, "event_type": "submission.status.change", "resource_id": "S1", "status": status}))
+    empty_store.upgrade()
+    with empty_store.session() as s:
+        rows = [(d.provider, d.event_id, d.status, d.resource_id) for d in s.scalars(select(HookDelivery)
+                                                                                      .order_by(HookDelivery.id))]
+    assert rows == [("prolific", "EV1", "applied", "S1"), ("prolific", "EV2", "refused", "S1")]
+    with empty_store.engine.begin() as conn, pytest.raises(Exception, match="(?i)unique|duplicate"):
+        conn.execute(text("INSERT INTO hook_deliveries (provider, event_id, event_type, resource_id, status, "
+                          "claimed_at) VALUES ('prolific', 'EV1', '', '', 'applying', CURRENT_TIMESTAMP)"))

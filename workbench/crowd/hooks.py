@@ -1,10 +1,14 @@
-"""A crowd platform's signed webhooks, and what its public routes read from the store.
+"""A crowd platform's signed webhooks: their signature, and each event applied once.
 
 ``verify`` checks Prolific's signature (prolific-openapi.yml, Hooks: ``X-Prolific-Request-Signature`` =
 base64(HMAC-SHA256(secret, timestamp + body)), compared in constant time) and the timestamp's window.
-``seen``/``mark`` de-duplicate deliveries by their event id: an Event row of type ``<provider>.hook``
-with the id in its payload, written once the event was applied. ``completion_code`` is the code a
-study gives every participant for one outcome (``payload.completion_codes`` of its HIT row).
+``deliver`` applies an event once per event id, however many copies arrive and however close together: a
+``hook_deliveries`` row, unique on (provider, event id), is claimed before the event is applied and marked
+applied or refused after (with its Event ``<provider>.hook``). A second delivery finds the claim: done, it
+is a duplicate; still being applied, it is told to retry (``Retry``, a 503), so that if the first applier
+fails the event is not lost; a claim older than ``CLAIM_LEASE`` (its applier died) is taken over. An
+applier that fails where a retry may succeed (Prolific unreachable, or refusing our token) lets go of
+its claim and raises ``Retry``, so Prolific's own retry applies the event.
 """
 
 from __future__ import annotations
@@ -13,13 +17,20 @@ import base64
 import hashlib
 import hmac
 import time
+from datetime import timedelta
+from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench import events
-from workbench.errors import NotFoundError, WorkbenchError
-from workbench.store.models import HIT, Event
+from workbench.errors import WorkbenchError
+from workbench.store.models import HookDelivery
+from workbench.store.types import utcnow
+
+#: How long a delivery may hold an event's claim before another delivery of it may apply it (seconds).
+CLAIM_LEASE = 120.0
 
 
 class Unauthorized(WorkbenchError):
@@ -56,25 +67,90 @@ def verify(secret: str, body: bytes, timestamp: str, signature: str, *, toleranc
                            reason="stale")
 
 
+class Retry(WorkbenchError):
+    """The event was not applied now and must be delivered again (the platform retries a non-2xx answer)."""
+
+    status = 503
+    code = "unavailable"
+
+
+def retryable(exc: WorkbenchError) -> bool:
+    """Whether applying may succeed later: the platform unreachable (5xx), or refusing our token (401/403)."""
+    return exc.status >= 500 or getattr(exc, "http_status", None) in (401, 403)
+
+
 def seen(session: Session, provider: str, event_id: str) -> bool:
-    """Whether the hook event ``event_id`` of ``provider`` was applied already."""
-    return session.scalars(select(Event.id).where(
-        Event.type == f"{provider}.hook", Event.payload["event_id"].as_string() == event_id)).first() is not None
+    """Whether the hook event ``event_id`` of ``provider`` was applied (or refused) already."""
+    return session.scalars(select(HookDelivery.id).where(
+        HookDelivery.provider == provider, HookDelivery.event_id == event_id,
+        HookDelivery.status != "applying")).first() is not None
 
 
-def mark(session: Session, provider: str, event_id: str, event_type: str, resource_id: str, status: str) -> None:
-    """Record an applied (or refused) event, once per event id."""
-    if not event_id or not seen(session, provider, event_id):
-        events.record(session, f"{provider}.hook", actor=provider, event_id=event_id, event_type=event_type,
-                      resource_id=resource_id, status=status)
+def deliver(store, provider: str, event_id: str, event_type: str, resource_id: str,
+            apply: Callable[[], Any]) -> dict[str, Any]:
+    """Apply one delivery of a hook event, once per ``event_id`` (none: every delivery applies): what it did,
+    ``{"status": "applied", "result": …}``, ``"refused"`` with the message, or ``"duplicate"``; ``Retry`` when
+    it must come again."""
+    claim = _claim(store, provider, event_id, event_type, resource_id) if event_id else None
+    if claim is False:
+        return {"status": "duplicate"}
+    try:
+        result = apply()
+        outcome: dict[str, Any] = {"status": "applied", "result": result.to_dict()}
+    except WorkbenchError as exc:
+        if not retryable(exc):
+            outcome = {"status": "refused", "message": exc.message}
+        else:
+            _let_go(store, claim)
+            raise Retry(f"the event was not applied; retry later ({exc.message})", field=provider,
+                        reason="unreachable") from None
+    except BaseException:
+        _let_go(store, claim)
+        raise
+    with store.transaction() as s:
+        if claim is not None:
+            s.execute(update(HookDelivery).where(HookDelivery.id == claim)
+                      .values(status=outcome["status"], done_at=utcnow()))
+        events.record(s, f"{provider}.hook", actor=provider, event_id=event_id, event_type=event_type,
+                      resource_id=resource_id, status=outcome["status"])
+    return outcome
 
 
-def completion_code(session: Session, provider: str, study_id: str, outcome: str = "complete", *,
-                    required: bool = True) -> str | None:
-    """The code study ``study_id`` gives every participant for ``outcome``; NotFoundError for an unknown study
-    (or, when ``required``, a study without a code for ``outcome``), else None when it has none."""
-    study = session.scalars(select(HIT).where(HIT.provider == provider, HIT.hit_id == study_id)).first()
-    code = ((study.payload or {}).get("completion_codes") or {}).get(outcome) if study is not None else None
-    if not code and (required or study is None):
-        raise NotFoundError("study", study_id, hint="create_work records the studies it makes")
-    return code or None
+def _claim(store, provider: str, event_id: str, event_type: str, resource_id: str) -> int | bool:
+    """The id of this delivery's claim on the event, False when the event was done already, ``Retry`` while
+    another delivery applies it."""
+    for _ in range(3):  # a claim let go of between our insert and our read: claim again
+        now = utcnow()
+        try:
+            with store.transaction() as s:
+                row = HookDelivery(provider=provider, event_id=event_id, event_type=event_type,
+                                   resource_id=resource_id, status="applying", claimed_at=now)
+                s.add(row)
+                s.flush()
+                return row.id
+        except IntegrityError:
+            pass
+        with store.session() as s:
+            held = s.scalars(select(HookDelivery).where(HookDelivery.provider == provider,
+                                                        HookDelivery.event_id == event_id)).first()
+        if held is None:
+            continue
+        if held.status != "applying":
+            return False
+        if held.claimed_at < now - timedelta(seconds=CLAIM_LEASE):
+            with store.transaction() as s:
+                taken = s.execute(update(HookDelivery).where(
+                    HookDelivery.id == held.id, HookDelivery.status == "applying",
+                    HookDelivery.claimed_at == held.claimed_at).values(claimed_at=now)
+                    .execution_options(synchronize_session=False))
+            if taken.rowcount == 1:
+                return held.id
+        break
+    raise Retry(f"event {event_id} is being applied by another delivery; retry later", field="X-Event-ID",
+                reason="in progress")
+
+
+def _let_go(store, claim: int | None) -> None:
+    if claim is not None:
+        with store.transaction() as s:
+            s.execute(delete(HookDelivery).where(HookDelivery.id == claim, HookDelivery.status == "applying"))

@@ -12,6 +12,13 @@ that was attempted before is looked up in that list before the platform is asked
 payment whose answer was lost is recorded, not repeated, even after the token has expired.
 ``reconcile`` compares the ledger with the platform: rows it does not show, and payments
 the ledger does not hold.
+
+A row whose pay call was sent and whose answer was lost is ``unknown`` (Prolific's pay call is not
+idempotent, so it is never simply sent again): a retry confirms it once the platform shows it, and
+``release`` settles it: by itself when the platform's record shows the payment, else by an operator who
+checked the platform's own record (paid, or back to retryable), with an Event. What the ledger counts as
+already given to an assignment (``given``) holds such rows, and rows being sent now, beside the paid ones,
+so that two intents sent together never take one payment for both.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -88,6 +95,14 @@ class Reconciliation:
 
 #: How long a caller waits for the payment of an intent another caller is sending (seconds).
 IN_FLIGHT_WAIT = 30.0
+#: The status of a row whose pay call was sent and whose outcome is unknown (its answer was lost).
+UNKNOWN = "unknown"
+
+
+def given():
+    """The ledger rows that may have reached the worker: paid, of unknown outcome, or being sent now (claimed and
+    not failed). A check of what an assignment was already given counts all of them, not just the paid ones."""
+    return or_(Bonus.status.in_(("paid", UNKNOWN)), and_(Bonus.attempted_at.is_not(None), Bonus.error == ""))
 
 
 def derive_key(assignment_id: str, amount_cents: int, reason: str) -> str:
@@ -150,13 +165,55 @@ def pay(provider: Any, bonus_id: int, *, actor: str = "") -> BonusResult:
         already = provider.send_bonus(row.worker_id, assignment_id, row.amount_cents, row.reason,
                                       row.unique_request_token)
     except WorkbenchError as exc:
+        unknown = exc.context.get("outcome") == "unknown"
         with provider.store.transaction() as s:
-            s.get(Bonus, row.id).error = str(exc)[:2000] or type(exc).__name__  # frees the claim
-            events.record(s, f"{provider.name}.bonus.refused", actor=actor, project_id=_project(s, row),
-                          bonus_id=row.id, assignment_id=assignment_id, error=str(exc)[:500])
+            held = s.get(Bonus, row.id)
+            held.error = str(exc)[:2000] or type(exc).__name__  # frees the claim
+            if unknown:  # it may have paid: counted as given, and settled by a retry or ``release``
+                held.status = UNKNOWN
+            events.record(s, f"{provider.name}.bonus.{'unknown' if unknown else 'refused'}", actor=actor,
+                          project_id=_project(s, row), bonus_id=row.id, assignment_id=assignment_id,
+                          error=str(exc)[:500])
+        if unknown:
+            exc.hint = (f"the platform may have paid it: retry to confirm it once its record shows the payment, "
+                        f"or check its record and release bonus {row.id} (payments release)")
         raise
     return _settle(provider, row.id, assignment_id, actor, already=already,
                    confirmed=_shown(provider, row, assignment_id))
+
+
+def release(provider: Any, bonus: int | str, *, paid: bool | None = None, actor: str = "",
+            reason: str = "") -> BonusResult:
+    """Settle a bonus of unknown outcome (``bonus``: its id or key). When the platform's own record (Prolific: the
+    submission's ``bonus_payments``) shows the payment it is marked paid, whatever ``paid`` says. Otherwise an
+    operator who checked the platform's record says ``paid=True`` (marked paid) or ``paid=False`` (back to
+    retryable: the next bonus call sends it again); ``paid=None`` then is a conflict asking for that answer.
+    Refused for a row whose outcome is known."""
+    with provider.store.session() as s:
+        if isinstance(bonus, int) and not isinstance(bonus, bool):
+            row = s.get(Bonus, bonus)
+        elif isinstance(bonus, str) and bonus.isdigit():
+            row = s.get(Bonus, int(bonus))
+        elif isinstance(bonus, str):
+            row = _by_key(s, provider.name, bonus)
+        else:
+            raise ValidationError("bonus", "give a bonus id or key")
+        if row is None or row.provider != provider.name:
+            raise NotFoundError("bonus", bonus)
+        a = s.get(Assignment, row.assignment_pk) if row.assignment_pk else None
+        assignment_id = a.assignment_id if a is not None else ""
+    if row.status != UNKNOWN:
+        raise ConflictError(f"bonus {row.id} is {row.status}, not of unknown outcome: there is nothing to release",
+                            field="bonus", reason=f"status is {row.status}")
+    reason = checks.text("reason", reason, 1000, required=paid is not None, shown_to="whoever audits the ledger")
+    if assignment_id and _shown(provider, row, assignment_id):
+        return _released(provider, row.id, assignment_id, actor, reason, paid=True, by="platform")
+    if paid is None:
+        raise ConflictError(f"bonus {row.id}: the platform's record does not show this payment (yet); check it "
+                            "there, then release it as paid or not paid", field="paid",
+                            reason="the outcome cannot be read from the platform",
+                            hint="Prolific pays asynchronously: look at the submission's bonus payments first")
+    return _released(provider, row.id, assignment_id, actor, reason, paid=bool(paid), by="operator")
 
 
 def reconcile(provider: Any, *, project: int | str | None = None, actor: str = "") -> Reconciliation:
@@ -288,13 +345,13 @@ def _await(provider: Any, bonus_id: int, assignment_id: str) -> BonusResult:
 
 
 def _shown(provider: Any, row: Bonus, assignment_id: str) -> bool:
-    """Does the platform list more payments like this row than the ledger holds as paid?"""
+    """Does the platform list more payments like this row than the ledger's other rows may have given?"""
     remote = sum(1 for p in provider.bonus_payments(assignment_id=assignment_id)
                  if (p["amount_cents"], p["reason"], p["worker_id"]) == (row.amount_cents, row.reason, row.worker_id))
     with provider.store.session() as s:
         local = s.scalar(select(func.count()).select_from(Bonus).where(
             Bonus.provider == provider.name, Bonus.assignment_pk == row.assignment_pk, Bonus.id != row.id,
-            Bonus.amount_cents == row.amount_cents, Bonus.reason == row.reason, Bonus.status == "paid"))
+            Bonus.amount_cents == row.amount_cents, Bonus.reason == row.reason, given()))
     return remote > local
 
 
@@ -309,6 +366,25 @@ def _settle(provider: Any, bonus_id: int, assignment_id: str, actor: str, *, alr
                       key=row.idempotency_key, assignment_id=assignment_id, worker_id=row.worker_id,
                       amount_cents=row.amount_cents, already_paid=already, confirmed=confirmed)
     return _result(row, assignment_id, already=already)
+
+
+def _released(provider: Any, bonus_id: int, assignment_id: str, actor: str, reason: str, *, paid: bool,
+              by: str) -> BonusResult:
+    with provider.store.transaction() as s:
+        row = s.get(Bonus, bonus_id)
+        if row.status != UNKNOWN:  # a concurrent retry or release settled it first
+            raise ConflictError(f"bonus {bonus_id} was settled meanwhile ({row.status})", field="bonus",
+                                reason=f"status is {row.status}")
+        now = utcnow()
+        if paid:
+            row.status, row.paid_at, row.error = "paid", row.paid_at or now, ""
+            row.confirmed_at = now if by == "platform" else row.confirmed_at
+        else:
+            row.status, row.error = "pending", f"released as not paid: {reason}"[:2000]
+        events.record(s, f"{provider.name}.bonus.released", actor=actor, project_id=_project(s, row),
+                      bonus_id=row.id, key=row.idempotency_key, token=row.unique_request_token,
+                      assignment_id=assignment_id, paid=paid, decided_by=by, reason=reason)
+    return _result(row, assignment_id, already=paid)
 
 
 def _project(s, row: Bonus) -> int | None:

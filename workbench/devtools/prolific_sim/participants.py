@@ -22,15 +22,34 @@ def in_group(store, group_id: str, pid: str) -> bool:
     return bool(group) and not group.get("is_deleted") and pid in group["_members"]
 
 
+def approval_rate(store, pid: str) -> int:
+    """The participant's approval rate in percent: approved of their reviewed submissions here (100 before any)."""
+    reviewed = [s["status"] for s in store.all("submission", participant=pid) if s["status"] in ("APPROVED", "REJECTED")]
+    return 100 if not reviewed else round(100 * reviewed.count("APPROVED") / len(reviewed))
+
+
+def in_range(value: int, bounds: dict) -> bool:
+    lower, upper = bounds.get("lower"), bounds.get("upper")
+    return (lower is None or value >= int(lower)) and (upper is None or value <= int(upper))
+
+
 def eligibility_problem(store, study: dict, pid: str) -> str | None:
     """Why `pid` may not take `study` under its filters, or None.
 
     participant_group_allowlist (in the spec's examples): in at least one of the groups;
     participant_group_blocklist: in none of them; custom_allowlist / custom_blocklist: the
-    selected values are participant ids."""
+    selected values are participant ids; previous_studies_blocklist (the spec's
+    study_with_blocked_studies example): no submission in the selected studies; approval_rate
+    (the spec's GetEligibleCount example, a range): the participant's rate within it. Other
+    filter ids are accepted and not applied (the simulator has no demographics)."""
     for f in study.get("filters") or []:
         values = f.get("selected_values") or []
         kind = f.get("filter_id")
+        if kind == "previous_studies_blocklist" and any(store.all("submission", study_id=s, participant=pid)
+                                                        for s in values):
+            return "You took part in a study this one excludes."
+        if kind == "approval_rate" and not in_range(approval_rate(store, pid), f.get("selected_range") or {}):
+            return "Your approval rate is outside this study's range."
         if kind == "participant_group_allowlist" and not any(in_group(store, g, pid) for g in values):
             return "You are not in a participant group this study is open to."
         if kind == "participant_group_blocklist" and any(in_group(store, g, pid) for g in values):

@@ -63,9 +63,29 @@ def validate_study_fields(body: dict) -> None:
     if "completion_codes" in body:
         _validate_codes(body["completion_codes"])
     if "filters" in body and body["filters"] is not None:
-        if not isinstance(body["filters"], list) or not all(
-                isinstance(f, dict) and isinstance(f.get("filter_id"), str) for f in body["filters"]):
+        _validate_filters(body["filters"])
+
+
+def _validate_filters(filters) -> None:
+    """prolific-openapi.yml, SelectFilter (filter_id, selected_values: [string]) or RangeFilter (filter_id,
+    selected_range: {lower, upper}, each an integer or a string, at least one non-null)."""
+    if not isinstance(filters, list):
+        raise field_error("filters", "Expected a list of filters.")
+    for f in filters:
+        if not isinstance(f, dict) or not isinstance(f.get("filter_id"), str) or not f["filter_id"]:
             raise field_error("filters", "Each filter needs a filter_id.")
+        if "selected_values" in f:
+            values = f["selected_values"]
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise field_error("filters", f"{f['filter_id']}: selected_values must be a list of strings.")
+        elif "selected_range" in f:
+            bounds = f["selected_range"]
+            if not isinstance(bounds, dict) or set(bounds) - {"lower", "upper"} or not any(
+                    bounds.get(k) is not None for k in ("lower", "upper")) or not all(
+                    v is None or (isinstance(v, (int, str)) and not isinstance(v, bool)) for v in bounds.values()):
+                raise field_error("filters", f"{f['filter_id']}: selected_range needs a lower or upper bound.")
+        else:
+            raise field_error("filters", f"{f['filter_id']}: a filter needs selected_values or selected_range.")
 
 
 def _validate_codes(codes) -> None:

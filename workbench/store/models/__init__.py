@@ -5,9 +5,11 @@ from .collab import COLLAB_SESSION_STATUSES, CollabParticipant, CollabSession, C
 from .core import TASK_STATUSES, Annotation, Asset, Event, Plugin, Project, Task, TaskDefinition, TaskType
 from .crowd import (
     ASSIGNMENT_STATUSES,
+    CREATING,
     HIT,
     HIT_STATUSES,
     Assignment,
+    HookDelivery,
     Bonus,
     JobRun,
     QualificationGrant,
@@ -18,7 +20,7 @@ from .crowd import (
 
 __all__ = [
     "COLLAB_SESSION_STATUSES", "CollabParticipant", "CollabSession", "CollabStudy",
-    "ASSIGNMENT_STATUSES", "HIT", "HIT_STATUSES", "TASK_STATUSES", "Annotation", "Asset", "Assignment",
-    "Base", "Bonus", "Event", "JobRun", "Plugin", "Project", "QualificationGrant", "QualificationType", "Task", "TaskDefinition",
+    "ASSIGNMENT_STATUSES", "CREATING", "HIT", "HIT_STATUSES", "TASK_STATUSES", "Annotation", "Asset", "Assignment",
+    "Base", "Bonus", "Event", "HookDelivery", "JobRun", "Plugin", "Project", "QualificationGrant", "QualificationType", "Task", "TaskDefinition",
     "TaskType", "Worker", "WorkerSession",
 ]

@@ -16,7 +16,10 @@ from ..types import utcnow
 from .base import Base, Timestamped
 
 ASSIGNMENT_STATUSES = ("accepted", "submitted", "approved", "rejected", "returned", "abandoned", "expired")
-HIT_STATUSES = ("assignable", "unassignable", "reviewable", "reviewing", "disposed", "expired")
+#: A HIT row is ``creating`` while it only holds its idempotency key: claimed before the platform is asked, so
+#: that of concurrent creators one makes the work, and a rerun after a crash finds the claim and completes it.
+CREATING = "creating"
+HIT_STATUSES = ("assignable", "unassignable", "reviewable", "reviewing", "disposed", "expired", CREATING)
 
 
 class Worker(Base):
@@ -162,6 +165,25 @@ class WorkerSession(Timestamped, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     _private = ("token",)
+
+
+class HookDelivery(Base):
+    """A platform's hook event, keyed by its event id: claimed while it is applied, then applied or refused.
+
+    The unique key makes concurrent deliveries of one event (Prolific delivers at least once, and retries)
+    apply it once; a claim older than the hook route's lease (its applier died) may be taken again."""
+
+    __tablename__ = "hook_deliveries"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(128))
+    event_type: Mapped[str] = mapped_column(String(128), default="")
+    resource_id: Mapped[str] = mapped_column(String(128), default="")
+    status: Mapped[str] = mapped_column(String(16), default="applying")
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[Optional[datetime]]
 
 
 class JobRun(Base):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from sqlalchemy import select
 
 from workbench import events
+from workbench.crowd import payments
 from workbench.errors import ConflictError, NotFoundError, ValidationError
 from workbench.store.models import HIT, Assignment, Bonus, Event
 from workbench.store.types import utcnow
@@ -75,13 +76,20 @@ def approve(pr: "ProlificProvider", assignment_id: str, *, feedback: str = "", o
                             + (" (override is not possible on Prolific)" if override else ""),
                             field="assignment_id", reason="rejected on Prolific",
                             hint="pay the participant a bonus instead")
-    if remote.get("status") != "APPROVED":
-        try:
-            pr.client.post(f"submissions/{assignment_id}/transition/", {"action": "APPROVE"}, idempotent=True)
-        except ProlificError:
-            if pr.client.get(f"submissions/{assignment_id}/").get("status") != "APPROVED":
-                raise  # an approval whose answer was lost reads APPROVED now; anything else is a refusal
+    _transition(pr, assignment_id, remote, {"action": "APPROVE"}, "APPROVED")
     return _settle(pr, assignment_id, "approved", "prolific.submission.approved", actor)
+
+
+def _transition(pr: "ProlificProvider", assignment_id: str, remote: dict, body: dict, reached: str) -> None:
+    """Ask Prolific for a transition unless the submission (``remote``, as just read) shows ``reached``. A refusal
+    while it reads ``reached`` now is an earlier call whose answer was lost (or the client's retry of it): done."""
+    if remote.get("status") == reached:
+        return
+    try:
+        pr.client.post(f"submissions/{assignment_id}/transition/", body, idempotent=True)
+    except ProlificError:
+        if pr.client.get(f"submissions/{assignment_id}/").get("status") != reached:
+            raise
 
 
 def check_rejection(feedback: Any, category: Any) -> tuple[str, str]:
@@ -95,12 +103,15 @@ def check_rejection(feedback: Any, category: Any) -> tuple[str, str]:
 
 def reject(pr: "ProlificProvider", assignment_id: str, feedback: str, *, category: str = "OTHER",
            actor: str = "") -> Assignment:
-    """Reject with Prolific's rules checked before any call: a message of 100+ characters and a category."""
+    """Reject with Prolific's rules checked before any call: a message of 100+ characters and a category.
+
+    A submission Prolific already shows REJECTED (an earlier call whose answer was lost, or the client's own retry
+    of it, which Prolific refuses) is recorded as rejected, and not asked again."""
     feedback, category = check_rejection(feedback, category)
     with pr.store.session() as s:
         _assignment(s, assignment_id)
-    pr.client.post(f"submissions/{assignment_id}/transition/",
-                   {"action": "REJECT", "message": feedback, "rejection_category": category}, idempotent=True)
+    _transition(pr, assignment_id, pr.client.get(f"submissions/{assignment_id}/"),
+                {"action": "REJECT", "message": feedback, "rejection_category": category}, "REJECTED")
     return _settle(pr, assignment_id, "rejected", "prolific.submission.rejected", actor, feedback=feedback,
                    category=category)
 
@@ -142,17 +153,22 @@ def _paid_cents(pr: "ProlificProvider", assignment_id: str) -> tuple[list[int], 
 
 
 def _others_paid(s, assignment_pk: int, amount: int, token: str) -> int:
+    """The other intents of this amount for the submission that may have reached it (``payments.given``): paid,
+    of unknown outcome, or being sent now. Counting only the paid ones would take a concurrent intent's payment,
+    already shown, for this one's."""
     return len(list(s.scalars(select(Bonus.id).where(
         Bonus.provider == PROVIDER, Bonus.assignment_pk == assignment_pk, Bonus.amount_cents == amount,
-        Bonus.status == "paid", Bonus.unique_request_token != token))))
+        payments.given(), Bonus.unique_request_token != token))))
 
 
 def _requested(s, token: str) -> bool:
-    """Was a pay call for ``token`` sent (and not refused outright)?"""
+    """Was a pay call for ``token`` sent (and neither refused outright nor released as not paid by an operator)?"""
     last = None
-    for e in s.scalars(select(Event).where(Event.type.in_(("prolific.bonus.pay_requested", "prolific.bonus.pay_refused")))
+    for e in s.scalars(select(Event).where(Event.type.in_(
+            ("prolific.bonus.pay_requested", "prolific.bonus.pay_refused", "prolific.bonus.released")))
                        .order_by(Event.id)):
-        if (e.payload or {}).get("token") == token:
+        payload = e.payload or {}
+        if payload.get("token") == token and (e.type != "prolific.bonus.released" or payload.get("paid") is False):
             last = e.type
     return last == "prolific.bonus.pay_requested"
 
@@ -175,7 +191,8 @@ def send_bonus(pr: "ProlificProvider", worker_id: str, assignment_id: str, amoun
     if requested:
         raise ProlificUnreachable(
             f"a bonus payment for {assignment_id} was requested before and does not show yet; it is not paid again",
-            field="token", reason="outcome unknown", hint="retry later: the ledger confirms it once Prolific shows it")
+            field="token", reason="outcome unknown", outcome="unknown",
+            hint="retry later: the ledger confirms it once Prolific shows it")
     amount = (Decimal(amount_cents) / 100).quantize(Decimal("0.01"))
     setup = pr.client.post("submissions/bonus-payments/",
                            {"study_id": study_id, "csv_bonuses": f"{assignment_id},{amount}"}, idempotent=True)

@@ -1,6 +1,10 @@
 """Sync and ingest: Prolific submissions into Assignment and Worker rows, with Events.
 
-Each open study (a HIT row of this environment not disposed) is asked for its submissions
+A sync reads at most ``sweep`` studies (HIT rows of this environment, not disposed, not still being
+created), the ones looked at longest ago first (never looked at before all), so a large account does not
+make one run unbounded: the next run goes on where this one stopped. Hooks are the fast path
+(``apply_event``); this sweep is the backstop. One sync per environment runs at a time (a job lock, taken on
+SQLite too): a second one started meanwhile answers ``skipped``. Each study read is asked for its submissions
 (``GET studies/{id}/submissions/``); each is upserted as an Assignment (``assignment_id`` = the
 submission id, ``worker_id`` = the participant id) with its status in the workbench's words. A
 submission that reads PROCESSING (Prolific is still settling it) is recorded as not yet settled
@@ -11,6 +15,7 @@ own pages, so settled submissions are only marked ingested and counted as link-o
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from workbench import events
+from workbench.errors import ValidationError
+from workbench.store.locks import job_lock
 from workbench.store.models import HIT, Assignment, Worker
 from workbench.store.types import utcnow
 from ..base import IngestResult, SyncResult
-from .studies import PROVIDER, STUDY_STATUS
+from .studies import CREATING, PROVIDER, STUDY_STATUS
 
 if TYPE_CHECKING:
     from . import ProlificProvider
@@ -33,6 +40,8 @@ SUBMISSION_STATUS = {"ACTIVE": "accepted", "RESERVED": "accepted", "PROCESSING":
                      "REJECTED": "rejected", "RETURNED": "returned", "SCREENED OUT": "returned",
                      "TIMED-OUT": "expired", "TIME-OUT": "expired"}
 SETTLED = ("submitted", "approved", "rejected")
+#: Most studies one sync reads (each a study read and its submission pages).
+SWEEP = 50
 
 
 def when(value: Any) -> datetime | None:
@@ -45,14 +54,25 @@ def when(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def sync(pr: "ProlificProvider", *, actor: str = "", **_ignored: Any) -> SyncResult:
+def sync(pr: "ProlificProvider", *, sweep: int = SWEEP, lock: bool = True, actor: str = "",
+         **_ignored: Any) -> SyncResult:
+    """Read up to ``sweep`` studies, oldest-looked-at first; ``skipped`` when another sync holds the lock."""
+    if isinstance(sweep, bool) or not isinstance(sweep, int) or not 1 <= sweep <= 100_000:
+        raise ValidationError("sweep", "must be an integer from 1 to 100000")
     result = SyncResult()
-    with pr.store.session() as s:
-        studies = list(s.scalars(select(HIT.hit_id).where(HIT.provider == PROVIDER, HIT.environment == pr.environment,
-                                                          HIT.status != "disposed").order_by(HIT.id)))
-    result.changed_hits = len(studies)
-    for study_id in studies:
-        sync_study(pr, study_id, result, actor)
+    guard = job_lock(pr.store, f"prolific.sync:{pr.environment}", on_sqlite=True) if lock else nullcontext(True)
+    with guard as got:
+        if not got:
+            result.skipped = True
+            return result
+        with pr.store.session() as s:
+            studies = list(s.scalars(
+                select(HIT.hit_id).where(HIT.provider == PROVIDER, HIT.environment == pr.environment,
+                                         HIT.status.not_in(("disposed", CREATING)))
+                .order_by(HIT.last_synced_at.asc().nulls_first(), HIT.id).limit(sweep)))
+        result.changed_hits = result.swept_hits = len(studies)
+        for study_id in studies:
+            sync_study(pr, study_id, result, actor)
     return result
 
 
