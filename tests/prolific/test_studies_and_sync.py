@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from workbench.crowd import payments
 from workbench.crowd.providers import CustomRequirement, Qualifications, get_provider
 from workbench.crowd.providers.prolific.client import ProlificUnreachable
 from workbench.errors import ValidationError
@@ -150,3 +151,13 @@ def test_a_rejection_retried_after_its_answer_was_lost_is_recorded(provider, sim
         s.execute(update(Assignment).where(Assignment.assignment_id == sub_id).values(status="submitted"))
     assert provider.reject(sub_id, "z" * 100, category="LOW_EFFORT").status == "rejected"
     assert calls(sim) == before + 1                                   # the read, no transition
+
+
+def test_a_study_being_created_is_left_to_its_creator_by_sync_and_reconcile(provider, sim, store, study):
+    made = provider.create_work(study.project.slug, study.task_ids, SPEC, round=0).hit_ids[0]
+    with store.transaction() as s:  # round 1's creator has claimed its key and not yet heard from Prolific
+        s.add(HIT(provider="prolific", environment="local", hit_id="creating:r1", project_id=study.project.id,
+                  round=1, unique_request_token="r1-key", status="creating", max_assignments=0))
+    assert provider.sync().changed_hits == 1
+    assert payments.reconcile(provider, project=study.project.slug).hits_checked == 1
+    assert [h.hit_id for h in _hits(store)] == [made, "creating:r1"]

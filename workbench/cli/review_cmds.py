@@ -116,3 +116,19 @@ def payments_reconcile(ctx: Ctx, project, as_json) -> None:
     emit(report.to_dict(), as_json, "\n".join(lines))
     if not report.clean:
         raise SystemExit(1)
+
+
+@payments_group.command("release")
+@click.argument("bonus")
+@click.option("--paid/--not-paid", default=None,
+              help="What the platform's own record shows, when it cannot be read from here (Prolific: the "
+                   "submission's bonus payments). --not-paid makes the bonus retryable: its next run sends it.")
+@click.option("--reason", default="", help="What you checked; required with --paid or --not-paid.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def payments_release(ctx: Ctx, bonus, paid, reason, as_json) -> None:
+    """Settle a bonus whose payment's outcome is unknown (BONUS: its id or key).
+
+    Without --paid/--not-paid it is settled only if the platform's record shows the payment."""
+    result = payments.release(ctx.provider, bonus, paid=paid, actor="cli", reason=reason)
+    emit(result.to_dict(), as_json, f"bonus {result.id} released: {result.status}")

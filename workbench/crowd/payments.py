@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import events
 from ..errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
-from ..store.models import HIT, Assignment, Bonus
+from ..store.models import CREATING, HIT, Assignment, Bonus
 from ..store.types import utcnow
 from ..study import projects
 from . import checks, money
@@ -220,7 +220,7 @@ def reconcile(provider: Any, *, project: int | str | None = None, actor: str = "
     """The ledger against the platform, HIT by HIT; confirms the paid rows the platform shows."""
     out = Reconciliation()
     with provider.store.session() as s:
-        stmt = select(HIT.id, HIT.hit_id).where(HIT.provider == provider.name,
+        stmt = select(HIT.id, HIT.hit_id).where(HIT.provider == provider.name, HIT.status != CREATING,
                                                 HIT.environment == provider.environment)
         if project is not None:
             stmt = stmt.where(HIT.project_id == projects.get(s, project).id)
