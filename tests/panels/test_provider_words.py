@@ -12,6 +12,7 @@ from workbench.panels import HITManager, MTurkPanel, ProjectOverview, ProviderPa
 from workbench.store.models import HIT, Assignment
 from tests.prolific.conftest import provider, sim, sim_faults, study, take_part  # noqa: F401 (fixtures)
 from tests.prolific.conftest import remote_study
+from tests.prolific_visits import answered
 
 
 def texts(widget: w.Widget) -> list[str]:
@@ -49,6 +50,11 @@ def submitted(provider, sim, store, study):
 def _remote_submission(sim, sub_id: str) -> dict:
     with httpx.Client(base_url=sim.url + "/api/v1/", headers={"Authorization": "Token t"}) as c:
         return c.get(f"submissions/{sub_id}/").json()
+
+
+def _count(calls: dict[str, int], path: str) -> int:
+    """POST calls the simulator took on paths ending with ``path``."""
+    return sum(n for key, n in calls.items() if key.startswith("POST ") and key.endswith(path))
 
 
 def test_the_old_names_are_the_new_panels():
@@ -131,3 +137,23 @@ def test_provider_panel_and_overview_say_prolific_study_submissions(provider, si
     assert not mturk_words_in(panel.widget)
     overview = ProjectOverview(store, "cats", provider=provider)
     assert "submissions" in overview.summary.value and not mturk_words_in(overview.widget)
+
+
+def test_approve_all_shown_is_one_bulk_call_on_prolific(provider, sim, store, study):
+    """Participants who came through the study URL and answered: "Approve all shown" approves both in Prolific's
+    one bulk call for the study (POST /api/v1/submissions/bulk-approve/ in the spec), no single transition."""
+    study_id = WorkManager(provider, "cats").create().hit_ids[0]
+    subs = [answered(store, sim, study_id, pid, "cats", {"label": "cat"}) for pid in ("PBULK1", "PBULK2")]
+    provider.sync()
+    provider.sync()
+    panel = ReviewQueue(provider, "cats")
+    assert {c.assignment_id for c in panel.cards} == set(subs)
+    before = sim.status()["calls"]
+    panel.bulk_button.click()
+    assert panel.status_text == "✔ approved 2" and panel.bulk_progress.value == 2
+    after = sim.status()["calls"]
+    assert _count(after, "submissions/bulk-approve/") - _count(before, "submissions/bulk-approve/") == 1
+    assert _count(after, "/transition/") == _count(before, "/transition/")
+    assert {_remote_submission(sim, s)["status"] for s in subs} == {"APPROVED"}
+    with store.session() as s:
+        assert set(s.scalars(select(Assignment.status).where(Assignment.assignment_id.in_(subs)))) == {"approved"}

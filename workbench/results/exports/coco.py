@@ -70,7 +70,7 @@ def write(store: Store, project: str | None, out: Path) -> dict[str, int]:
                 _item(handle, counts["annotations"], {
                     "id": counts["annotations"] + 1, "image_id": row["asset_id"], "category_id": category,
                     "bbox": region["bbox"], "area": region["area"], "segmentation": region["segmentation"],
-                    "iscrowd": 0, "rater": row["rater"], "task_id": row["task_id"],
+                    "iscrowd": 0, "rater": row["rater"], "provider": row["provider"], "task_id": row["task_id"],
                     "annotation_id": row["annotation_id"]})
                 counts["annotations"] += 1
         handle.write('], "categories": ')

@@ -2,7 +2,8 @@
 
 One row per annotation and result field: who rated (the worker, else the annotation's
 actor), which unit (the task), and the value in a comparable form (sorted labels joined
-by '|', text as is, boxes and polygons as sorted JSON).
+by '|', text as is, boxes and polygons as sorted JSON). ``provider`` says whose id the
+rater is (an MTurk worker, a Prolific participant; empty for a researcher's annotation).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ LONG_COLUMNS = (
     Column("project", "", "str", "VARCHAR"),
     Column("annotation_id", "", "int", "BIGINT"),
     Column("asset_id", "", "int", "BIGINT"),
+    Column("provider", "", "str", "VARCHAR"),
 )
 _INDEX = {c.name: i for i, c in enumerate(ANNOTATION_COLUMNS)}
 
@@ -40,7 +42,7 @@ def long_rows(store: Store, project: str | None, *, batch_size: int = BATCH_SIZE
             for field, value in shapes.fields(row[i["result"]]):
                 out.append((row[i["rater"]], row[i["task_id"]], value, field, row[i["task_type"]],
                             row[i["definition_version"]], row[i["project"]], row[i["annotation_id"]],
-                            row[i["asset_id"]]))
+                            row[i["asset_id"]], row[i["provider"]]))
         yield out
 
 
