@@ -9,9 +9,9 @@ study URL is the workbench's entry route and the participant's tasks are handed 
 
 from __future__ import annotations
 
-import os
 from typing import Any, Sequence
 
+from workbench import config
 from workbench.errors import ValidationError
 from ..base import PROLIFIC_WORDS, CreateResult, CrowdProvider, IngestResult, Progress, SyncResult, WorkSpec
 from . import client as _client
@@ -33,7 +33,7 @@ class ProlificProvider(CrowdProvider):
         _client.check_production(self.environment, confirm_production)
         self.client = client or _client.Client(self.environment, confirm_production=confirm_production,
                                                **client_options)
-        self.public_base_url = public_base_url or os.environ.get("WORKBENCH_PUBLIC_URL")
+        self.public_base_url = public_base_url or config.public_base_url() or None
         self._blocklist: str | None = None
 
     def __repr__(self) -> str:

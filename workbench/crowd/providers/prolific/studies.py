@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Sequence
@@ -26,7 +25,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from workbench import events
+from workbench import config, events
 from workbench.crowd import codes
 from workbench.errors import ConflictError, NotFoundError, ValidationError
 from workbench.store.models import CREATING, HIT, Task
@@ -67,7 +66,7 @@ def internal_name(project_slug: str, round: int, key: str) -> str:
 
 
 def public_base_url(value: str | None = None) -> str:
-    return (value or os.environ.get("WORKBENCH_PUBLIC_URL") or DEFAULT_PUBLIC_URL).strip().rstrip("/")
+    return (value or config.public_base_url() or DEFAULT_PUBLIC_URL).strip().rstrip("/")
 
 
 def entry_url(base: str, project_slug: str) -> str:
