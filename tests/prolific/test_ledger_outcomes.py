@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import threading
 
-import httpx
 import pytest
 from sqlalchemy import select
 

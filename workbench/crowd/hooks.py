@@ -22,7 +22,6 @@ from typing import Any, Callable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from workbench import events
 from workbench.errors import WorkbenchError
@@ -77,13 +76,6 @@ class Retry(WorkbenchError):
 def retryable(exc: WorkbenchError) -> bool:
     """Whether applying may succeed later: the platform unreachable (5xx), or refusing our token (401/403)."""
     return exc.status >= 500 or getattr(exc, "http_status", None) in (401, 403)
-
-
-def seen(session: Session, provider: str, event_id: str) -> bool:
-    """Whether the hook event ``event_id`` of ``provider`` was applied (or refused) already."""
-    return session.scalars(select(HookDelivery.id).where(
-        HookDelivery.provider == provider, HookDelivery.event_id == event_id,
-        HookDelivery.status != "applying")).first() is not None
 
 
 def deliver(store, provider: str, event_id: str, event_type: str, resource_id: str,
