@@ -65,8 +65,7 @@ def say(text: str | None, words: Words) -> str | None:
     """``text``, written in the model's words (HIT, assignment, worker, MTurk), in ``words``."""
     if not text or words == MTURK_WORDS:
         return text
-    by_model = {"mturk": words.platform, "hits": words.works, "hit": words.work, "assignments": words.attempts,
-                "assignment": words.attempt, "workers": words.workers, "worker": words.worker}
+    by_model = {getattr(MTURK_WORDS, key).lower(): said for key, said in words.to_dict().items()}
 
     def swap(match: re.Match) -> str:
         article, word = match.group(1), match.group(2)
