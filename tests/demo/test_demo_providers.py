@@ -155,14 +155,19 @@ def test_prolific_participants_return_and_time_out_and_both_records_agree(prolif
 
 
 @pytest.mark.slow
-def test_prolific_hooks_arrive_signed_and_sync_is_the_backstop(prolific):
+def test_prolific_hooks_are_the_fast_path_and_sync_the_backstop(prolific):
+    """The demo's hooks come twice, out of order and held until the simulator's clock moves ten minutes
+    (recruit.prolific.FAULTS): the first wave's arrive after the time-outs move it, the second wave's are held."""
     hooks = prolific.summary["simulator"]["hooks"]
-    # every delivery the simulator made to /workbench/prolific/hooks was accepted: signature and window held
-    assert hooks["SUCCEEDED"] > 0 and hooks["FAILED"] == 0 and hooks["PENDING"] == 0, hooks
-    # before the sync ran, the hooks alone had recorded every submission in its state (polling is the backstop)
+    # every delivery made to /workbench/prolific/hooks was accepted (signature, window, duplicates); some wait still
+    assert hooks["SUCCEEDED"] > 0 and hooks["FAILED"] == 0 and hooks["PENDING"] > 0, hooks
     people = prolific.summary["recruited"]["participants"]
-    assert prolific.summary["assignments_before_sync"] == {
-        "submitted": people["completed"], "returned": people["returned"], "expired": people["timed_out"]}
+    before = prolific.summary["assignments_before_sync"]
+    # the hooks had recorded the returns, the time-out and the first wave's submissions before any sync ran; the
+    # second wave's were recorded as they arrived at the pages (accepted), and sync completed them from Prolific
+    assert (before["returned"], before["expired"]) == (people["returned"], people["timed_out"])
+    assert before["submitted"] + before["accepted"] == people["completed"] and before["accepted"] >= 1, before
+    assert prolific.summary["assignments_synced"] >= before["accepted"]
     assert all(Path(p).is_file() for p in prolific.summary["notebooks"])
 
 

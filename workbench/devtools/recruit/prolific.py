@@ -2,7 +2,10 @@
 
 The workbench server runs with ``WorkbenchApp.provider=prolific`` and the ``PROLIFIC_*`` settings a
 deployment has: the simulator as the endpoint, its completion URL, and the hook secret the simulator
-made, under which it signs every delivery to the server's ``/workbench/prolific/hooks``.
+made, under which it signs every delivery to the server's ``/workbench/prolific/hooks``. The hooks
+come as on a bad day (``FAULTS``): each twice, those due together newest first, and all held until
+the clock has moved ten minutes. The first wave's arrive after the time-outs move the clock; the
+second wave's are still held when sync runs, which records them: polling is the backstop.
 
 Participants come in two waves: the first fills every place, with some returning the study and
 some starting and never finishing (the simulator's clock then passes the study's maximum time and
@@ -31,6 +34,7 @@ SHARE_TIMEOUT = 0.1
 #: (30 minutes for the demo's half-hour work): a window of an hour still refuses a day-old replay.
 HOOK_TOLERANCE = "3600"
 HOOK_EVENTS = ("submission.status.change",)
+FAULTS = Faults(bonus_pay_delay=0.05, duplicate_deliveries=1, out_of_order=True, late_delivery_seconds=600)
 PAY_CALL = "POST /api/v1/bulk-bonus-payments/{id}/pay/"
 
 
@@ -47,7 +51,7 @@ class ProlificRecruiter(Recruiter):
 
     def start(self, stack: ExitStack) -> None:
         self.stack = stack
-        self.sim = Simulator(faults=Faults(bonus_pay_delay=0.05)).start()
+        self.sim = Simulator(faults=FAULTS).start()
         stack.callback(self.sim.stop)
         # the researcher's side of the account, as on prolific.com: any non-empty token is taken
         self.api = httpx.Client(base_url=self.sim.api_url, headers={"Authorization": "Token demo"}, timeout=30)
