@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass
+
 import httpx
 import pytest
 from sqlalchemy import select
 
 from workbench.crowd.providers import WorkSpec, get_provider
 from workbench.devtools import demo
-from workbench.devtools.demo_study import workbench_server
 from workbench.devtools.prolific_sim import Faults, Simulator, run_participants
 from workbench.devtools.prolific_sim.crowd import participant_id, plan
 from workbench.store import Store
 from workbench.store.models import Annotation
 from workbench.study import tasks
+
+from tests.workbench_site import workbench_site
 
 from .helpers import published
 
@@ -54,18 +56,12 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("participants")
-    with pytest.MonkeyPatch.context() as patch, ExitStack() as stack:
-        patch.setenv("WORKBENCH_HOME", str(root / "home"))
-        store = Store(f"sqlite:///{root / 'workbench.db'}")
-        store.upgrade()
-        stack.callback(store.dispose)
+    with ExitStack() as stack:
         sim = Simulator(seed=5, faults=Faults(bonus_pay_delay=0.05)).start()
         stack.callback(sim.stop)
-        base_url, server = workbench_server(store, root / "logs", {
+        store, base_url = stack.enter_context(workbench_site(tmp_path_factory.mktemp("participants"), {
             "WORKBENCH_PROVIDER": "prolific", "PROLIFIC_ENVIRONMENT": "local", "PROLIFIC_ENDPOINT_URL": sim.url,
-            "PROLIFIC_COMPLETION_URL": f"{sim.url}/submissions/complete"})
-        stack.enter_context(server)
+            "PROLIFIC_COMPLETION_URL": f"{sim.url}/submissions/complete"}))
         provider = get_provider("prolific", "local", store=store, endpoint_url=sim.url, public_base_url=base_url)
         stack.callback(provider.client.close)
         yield Site(store, sim, base_url, provider)
