@@ -7,6 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tests.cli_invoke import invoker
 from workbench.cli import cli
 
 from .conftest import work
@@ -16,15 +17,7 @@ from .conftest import work
 def run(store, sim, monkeypatch):
     monkeypatch.setenv("MTURK_LOCAL_ENDPOINT", sim.url)
     monkeypatch.delenv("MTURK_ENVIRONMENT", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(cli, ["--database-url", store.url, *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
+    return invoker(store)
 
 
 def test_hits_sync_ingest_review_balance(run, sim, study):

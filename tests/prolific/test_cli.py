@@ -7,10 +7,9 @@ import json
 
 import httpx
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from workbench.cli import cli
+from tests.cli_invoke import invoker
 from workbench.store.models import HIT
 
 from .conftest import remote_study, take_part
@@ -22,15 +21,7 @@ def run(store, sim, monkeypatch):
     monkeypatch.setenv("WORKBENCH_PUBLIC_BASE_URL", "http://wb.invalid")
     monkeypatch.delenv("PROLIFIC_ENVIRONMENT", raising=False)
     monkeypatch.delenv("PROLIFIC_API_TOKEN", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(cli, ["--database-url", store.url, *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
+    return invoker(store)
 
 
 def test_help_is_in_prolifics_words_with_prolifics_own_commands(run):

@@ -265,22 +265,22 @@ def hits_extend(ctx: Ctx, hit_id, assignments, seconds) -> None:
                f"{row.expires_at}, {row.status}")
 
 
-@hits.command("expire")
-@click.argument("hit_id")
-@pass_ctx
-def hits_expire(ctx: Ctx, hit_id) -> None:
-    """Take a HIT off the market now."""
-    row = work.expire(ctx.provider, hit_id, actor="cli")
-    click.echo(f"{ctx.words.work} {row.hit_id} expired ({row.status})")
+def work_command(name: str, action, done: str, help: str, *, needs: str | None = None) -> click.Command:
+    """``hits NAME HIT_ID``: ``action(provider, hit_id, actor=)`` on one HIT, then "<HIT> <id> <done> (<status>)";
+    ``needs``: the capability without which a provider's group leaves the command out."""
+    @hits.command(name, help=help)
+    @click.argument("hit_id")
+    @pass_ctx
+    def command(ctx: Ctx, hit_id) -> None:
+        row = action(ctx.provider, hit_id, actor="cli")
+        click.echo(f"{ctx.words.work} {row.hit_id} {done} ({row.status})")
+    command.needs = needs
+    return command
 
 
-@hits.command("delete")
-@click.argument("hit_id")
-@pass_ctx
-def hits_delete(ctx: Ctx, hit_id) -> None:
-    """Dispose of a reviewed HIT on MTurk (its records stay here)."""
-    row = work.delete(ctx.provider, hit_id, actor="cli")
-    click.echo(f"{ctx.words.work} {row.hit_id} deleted")
+hits_expire = work_command("expire", work.expire, "expired", "Take a HIT off the market now.")
+hits_delete = work_command("delete", work.delete, "deleted",
+                           "Dispose of a reviewed HIT on MTurk (its records stay here).")
 
 
 @hits.command("associate")

@@ -13,7 +13,7 @@ import click
 from ..crowd import capabilities, work
 from ..crowd import review as service
 from .base import emit
-from .crowd_cmds import Ctx, hits, pass_ctx
+from .crowd_cmds import Ctx, pass_ctx, work_command
 from .review_cmds import review
 
 
@@ -24,34 +24,13 @@ def _needs(capability: str):
     return mark
 
 
-@_needs(capabilities.PAUSE)
-@hits.command("pause")
-@click.argument("hit_id")
-@pass_ctx
-def hits_pause(ctx: Ctx, hit_id) -> None:
-    """Stop taking new workers on a HIT for now (resume takes them again)."""
-    row = capabilities.pause(ctx.provider, hit_id, actor="cli")
-    click.echo(f"{ctx.words.work} {row.hit_id} paused ({row.status})")
-
-
-@_needs(capabilities.PAUSE)
-@hits.command("resume")
-@click.argument("hit_id")
-@pass_ctx
-def hits_resume(ctx: Ctx, hit_id) -> None:
-    """Take workers on a paused HIT again."""
-    row = capabilities.resume(ctx.provider, hit_id, actor="cli")
-    click.echo(f"{ctx.words.work} {row.hit_id} resumed ({row.status})")
-
-
-@_needs(capabilities.PAUSE)
-@hits.command("stop")
-@click.argument("hit_id")
-@pass_ctx
-def hits_stop(ctx: Ctx, hit_id) -> None:
-    """End a HIT for good: no new workers, no resume (what expire does)."""
-    row = work.expire(ctx.provider, hit_id, actor="cli")
-    click.echo(f"{ctx.words.work} {row.hit_id} stopped ({row.status})")
+hits_pause = work_command("pause", capabilities.pause, "paused",
+                          "Stop taking new workers on a HIT for now (resume takes them again).",
+                          needs=capabilities.PAUSE)
+hits_resume = work_command("resume", capabilities.resume, "resumed", "Take workers on a paused HIT again.",
+                           needs=capabilities.PAUSE)
+hits_stop = work_command("stop", work.expire, "stopped", "End a HIT for good: no new workers, no resume (what expire "
+                         "does).", needs=capabilities.PAUSE)
 
 
 @_needs(capabilities.BULK_APPROVE)
