@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from workbench.crowd.providers import CreateResult, CrowdProvider
 from workbench.store import Store
+from ..worker_pages import Crowd
 
 
 class Recruiter:
@@ -55,3 +56,18 @@ class Recruiter:
     def describe(self) -> str:
         """One line for the console: where its simulator listens."""
         return ""
+
+
+def together(waves: Sequence[Crowd]) -> dict[str, Any]:
+    """What waves of people did, added up: ``submitted`` (completed), ``failed``, each outcome's count under
+    ``participants``, ``tasks_done``, and the first errors."""
+    names = waves[0].names
+    counts = {name: sum(w.counts[name] for w in waves) for name in names}
+    errors = [o.error for w in waves for o in w.outcomes if o.error]
+    return {"submitted": counts["completed"], "failed": counts["failed"], "participants": counts,
+            "tasks_done": sum(w.tasks_done for w in waves), "errors": errors[:3]}
+
+
+def failures(figures: dict[str, Any]) -> str:
+    """The end of a console line: how many failed, and the first error."""
+    return f"; {figures['failed']} failed, first: {figures['errors'][0]}" if figures["errors"] else ""

@@ -18,8 +18,8 @@ from typing import Any, Callable
 from workbench.crowd.providers import CreateResult, CrowdProvider, get_provider
 from workbench.store import Store
 from .. import demo
-from ..link_panel import OUTCOMES, run_panel
-from .base import Recruiter
+from ..link_panel import run_panel
+from .base import Recruiter, failures, together
 
 SHARE_ABANDON = 0.1
 
@@ -55,14 +55,11 @@ class LinkOutRecruiter(Recruiter):
             self.made.extend(link, assignments=first.counts["abandoned"], actor="demo")
         second = run_panel(entry, left, seed=self.seed, first=len(first.outcomes))
         self.waves = [first.as_dict(), second.as_dict()]
-        counts = {name: first.counts[name] + second.counts[name] for name in OUTCOMES}
-        failures = [o.error for o in first.outcomes + second.outcomes if o.error]
+        done = together([first, second])
+        counts = done["participants"]
         echo(f"panel:     {counts['completed']} completed through the entry route and read their code, "
-             f"{counts['abandoned']} abandoned (the link got {first.counts['abandoned']} more places)"
-             + (f"; {len(failures)} failed, first: {failures[0]}" if failures else ""))
-        return {"submitted": counts["completed"], "failed": counts["failed"], "participants": counts,
-                "tasks_done": first.tasks_done + second.tasks_done,
-                "codes_read": sum(1 for w in (first, second) for o in w.outcomes if o.completion_code)}
+             f"{counts['abandoned']} abandoned (the link got {first.counts['abandoned']} more places)" + failures(done))
+        return {**done, "codes_read": sum(1 for w in (first, second) for o in w.outcomes if o.completion_code)}
 
     def platform_bonuses(self, provider: CrowdProvider, project: str, assignment_id: str) -> list[int]:
         """There is no platform: the panel pays what its payment sheet says, so the sheet is its record."""

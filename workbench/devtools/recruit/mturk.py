@@ -9,7 +9,7 @@ from workbench.crowd.providers import CreateResult, CrowdProvider, get_provider
 from workbench.store import Store
 from ..mturk_sim import Simulator
 from ..mturk_sim.workers import run_workers
-from .base import Recruiter
+from .base import Recruiter, failures
 
 
 class MTurkRecruiter(Recruiter):
@@ -33,11 +33,10 @@ class MTurkRecruiter(Recruiter):
 
     def recruit(self, created: CreateResult, places: int, echo: Callable[[str], None]) -> dict[str, Any]:
         outcomes = run_workers(self.sim.url, places, hit_ids=created.hit_ids, post_to_server=True, concurrency=4)
-        submitted = sum(1 for o in outcomes if o.ok)
-        failures = [o.error for o in outcomes if not o.ok]
-        echo(f"workers:   {submitted} assignments submitted through the worker pages"
-             + (f"; {len(failures)} failed, first: {failures[0]}" if failures else ""))
-        return {"submitted": submitted, "failed": len(failures)}
+        errors = [o.error for o in outcomes if not o.ok]
+        done = {"submitted": len(outcomes) - len(errors), "failed": len(errors), "errors": errors[:3]}
+        echo(f"workers:   {done['submitted']} assignments submitted through the worker pages" + failures(done))
+        return done
 
     def job_parameters(self) -> dict[str, Any]:
         return {"provider": self.name, "environment": "local", "endpoint_url": self.sim.url}

@@ -25,8 +25,8 @@ import httpx
 from workbench.crowd.providers import CreateResult, CrowdProvider, get_provider
 from workbench.store import Store
 from ..prolific_sim import Faults, Simulator
-from ..prolific_sim.crowd import OUTCOMES, run_participants
-from .base import Recruiter
+from ..prolific_sim.crowd import run_participants
+from .base import Recruiter, failures, together
 
 SHARE_RETURN = 0.1
 SHARE_TIMEOUT = 0.1
@@ -95,13 +95,11 @@ class ProlificRecruiter(Recruiter):
         second = run_participants(self.sim.url, study_id, places - first.counts["completed"], seed=self.seed,
                                   first=len(first.outcomes))
         self.waves = [first.as_dict(), second.as_dict()]
-        counts = {name: first.counts[name] + second.counts[name] for name in OUTCOMES}
-        failures = [o.error for o in first.outcomes + second.outcomes if o.error]
+        done = together([first, second])
+        counts = done["participants"]
         echo(f"participants: {counts['completed']} completed through the entry route, {counts['returned']} returned, "
-             f"{counts['timed_out']} timed out (the clock moved {first.clock_advanced:.0f} s)"
-             + (f"; {len(failures)} failed, first: {failures[0]}" if failures else ""))
-        return {"submitted": counts["completed"], "failed": counts["failed"], "participants": counts,
-                "tasks_done": first.tasks_done + second.tasks_done}
+             f"{counts['timed_out']} timed out (the clock moved {first.clock_advanced:.0f} s)" + failures(done))
+        return done
 
     def settle(self) -> None:
         self.sim.flush(timeout=30)
