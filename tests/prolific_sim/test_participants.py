@@ -118,7 +118,7 @@ def test_a_full_study_turns_a_participant_away_and_one_with_no_task_left_is_sent
     assert full.counts["refused"] == 1 and "AWAITING REVIEW" in full.outcomes[0].error
 
     site.provider.extend(study_id, assignments=1)  # a place, but no task left for it
-    late = run_participants(site.sim.url, study_id, 1, seed=4, first=3)
+    late = site.sim.run_participants(study_id, 1, seed=4, first=3)
     [outcome] = late.outcomes
     assert (outcome.outcome, outcome.tasks) == ("no_task", []), outcome.error
     # sent back with the study's OTHER code, whose action asks them to return the study (RequestReturn)

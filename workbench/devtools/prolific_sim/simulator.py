@@ -6,6 +6,7 @@ import time
 from ..mturk_sim.clock import VirtualClock
 from ..background_server import BackgroundServer
 from .backend import OPERATIONS, Backend
+from .crowd import Recruitment, run_participants
 from .delivery import Deliverer
 from .faults import Faults
 from .server import make_app
@@ -56,6 +57,10 @@ class Simulator(BackgroundServer):
     def advance(self, seconds: float) -> float:
         """Move the virtual clock: time-outs, auto-approvals, due payouts and late hooks follow."""
         return self.clock.advance(seconds)
+
+    def run_participants(self, study_id: str, n: int, **options) -> Recruitment:
+        """``n`` simulated participants take ``study_id`` through its study URL (see ``crowd.run_participants``)."""
+        return run_participants(self.url, study_id, n, **options)
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until no payout and no due hook event is pending (for tests)."""
