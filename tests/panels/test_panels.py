@@ -77,7 +77,7 @@ def test_hit_manager_previews_cost_creates_extends_and_expires(crowd):
     panel.assignments.value = 2
     panel.preview_button.click()
     # 2 HITs x 2 assignments x $0.50 = $2.00, plus 20 % fees = $2.40.
-    assert "$2.40" in panel.cost.value and panel.status_text == "✔ 2 HITs would cost $2.40"
+    assert "$2.40" in panel.cost.value and panel.status_text == "✔ 2 tasks × 2 assignments would cost $2.40"
     panel.create_button.click()
     assert panel.status_text == "✔ created 2 HITs (0 already existed)"
     assert panel.progress.value == panel.progress.max == 2

@@ -65,7 +65,7 @@ def test_work_manager_says_study_offers_pause_and_no_mturk_requirements(provider
     panel = WorkManager(provider, "cats")
     assert panel.title == "Study manager" and panel.create_button.description == "Create studies"
     assert panel.hit_id.description == "study" and panel.assignments.description == "submissions"
-    assert panel.status_text.startswith("✔ 4 studies would cost $")
+    assert panel.status_text.startswith("✔ 4 tasks × 1 submissions would cost $")
     made = panel.create()
     assert panel.status_text == "✔ created 1 studies (0 already existed)"
     study_id = made.hit_ids[0]

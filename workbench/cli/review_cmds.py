@@ -105,7 +105,7 @@ def payments_list(ctx: Ctx, assignment_id, worker_id, limit, as_json) -> None:
 def payments_reconcile(ctx: Ctx, project, as_json) -> None:
     """The ledger against the platform's list of bonuses; exit 1 if they disagree."""
     report = payments.reconcile(ctx.provider, project=project, actor="cli")
-    lines = [f"{report.hits_checked} HITs checked, {report.confirmed} payments confirmed, "
+    lines = [f"{report.hits_checked} {ctx.words.works} checked, {report.confirmed} payments confirmed, "
              f"{len(report.pending)} never sent"]
     lines += [f"paid here, not shown by the platform: bonus {r['bonus_id']} {r['assignment_id']}"
               for r in report.not_shown]

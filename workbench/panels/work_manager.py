@@ -95,9 +95,11 @@ class WorkManager(Panel):
             return work.preview_cost(self.provider, len(self.task_ids()), money.parse(self.reward.value, "reward"),
                                      self.assignments.value)
 
-        cost = self.act(plan, lambda c: f"{c['hits']} {words.works} would cost {dollars(c['total_cents'])}")
+        # Said per task, which is true of every platform (a HIT per task on MTurk, one study for them all on Prolific).
+        cost = self.act(plan, lambda c: f"{c['hits']} tasks × {self.assignments.value} {words.attempts} would cost "
+                                        f"{dollars(c['total_cents'])}")
         if cost is not None:
-            self.cost.value = (f"<p class='wb-cost'>{cost['hits']} {words.works} × {self.assignments.value} "
+            self.cost.value = (f"<p class='wb-cost'>{cost['hits']} tasks × {self.assignments.value} "
                                f"{words.attempts}: rewards {dollars(cost['rewards_cents'])} + fees "
                                f"{dollars(cost['fees_cents'])} = <b>{dollars(cost['total_cents'])}</b></p>")
         return cost
