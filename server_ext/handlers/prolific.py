@@ -61,6 +61,10 @@ class ProlificEntryHandler(LoginHandler):
 
     ID_ARGS = ("SESSION_ID", "PROLIFIC_PID", "STUDY_ID")
     PATH = "workbench/prolific/entry"
+    #: On a Prolific server the plain /workbench/login is closed: it would start sessions for a study it never
+    #: checks (any ids), where this route takes only a study the store made.
+    OWNS = PROVIDER
+    BACK_TO = "Prolific"
 
     def visit_provider(self) -> str:
         return PROVIDER

@@ -336,3 +336,16 @@ async def test_entry_route_unknown_study_is_a_plain_404(fetch_json, prolific, st
     status, _, response = await fetch_json("workbench/prolific/entry", params=params, headers=dict(ANON))
     assert status == 404 and "<html" in response.body.decode().lower()
     assert "Content-Security-Policy" in response.headers
+
+
+async def test_the_plain_login_route_takes_no_prolific_participant(fetch_json, prolific, study_id, wb_store):
+    """On a Prolific server /workbench/login is closed: it would start a session for any ids, for a study the store
+    never made, where the entry route takes only the store's studies."""
+    from workbench.store.models import WorkerSession
+
+    for hit in (study_id, "NOT-A-STUDY"):
+        params = {"assignmentId": "S-LOGIN-1", "workerId": "5f00000000000000000000f1", "hitId": hit}
+        status, _, response = await fetch_json("workbench/login", params=params, headers=dict(ANON))
+        assert status == 404 and "<html" in response.body.decode().lower(), response.body[:300]
+    with wb_store.session() as s:
+        assert s.query(WorkerSession).count() == 0
