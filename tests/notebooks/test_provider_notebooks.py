@@ -75,7 +75,7 @@ def test_dashboard_in_the_providers_words(store, both, tmp_path, provider, own, 
     shown = _run("dashboard.ipynb", tmp_path, provider=provider)
     assert own in shown and other not in shown
     platform = {"prolific": "Prolific", "mturk": "MTurk"}[provider]
-    assert f"**demo** on {platform}" in shown
+    assert f"the work below is on {platform}" in shown
     assert "Cost by provider" in shown and "prolific" in shown and "mturk" in shown
 
 

@@ -101,4 +101,4 @@ def _check_panels(url: str) -> None:
         status = page.locator(".wb-status").first
         assert "demo:" in status.inner_text() and "tasks complete" in status.inner_text()
         # The HIT manager's cost preview ran in the kernel and came back through the widget protocol.
-        assert "HITs would cost" in panels.nth(1).inner_text()
+        assert "assignments would cost" in panels.nth(1).inner_text()
