@@ -79,6 +79,18 @@ def test_hook_deliveries_are_signed_as_the_spec_verifies(prolific, api, listener
     assert [e["status"] for e in events] == ["SUCCEEDED", "SUCCEEDED"]  # SubscriptionEvent.status enum
 
 
+def test_a_deleted_subscription_delivers_nothing_more(prolific, api, listener):
+    _, sub = subscribe(api, listener)
+    # prolific-openapi.yml, DELETE /api/v1/hooks/subscriptions/{subscription_id}/: 204 Deleted, 4XX Error
+    assert api.delete(f"hooks/subscriptions/{sub['id']}/", 204) is None
+    api.get(f"hooks/subscriptions/{sub['id']}/", 404)
+    api.delete(f"hooks/subscriptions/{sub['id']}/", 404)
+    study = published(api)
+    take_part(prolific, "P-DEL", study["id"])
+    prolific.flush()
+    assert listener.received == []  # flush sent what was due: nothing, for a deleted subscription
+
+
 def test_hook_faults_duplicate_late_and_retry(make_sim, listener):
     sim = make_sim(faults={"duplicate_deliveries": 1, "late_delivery_seconds": 60, "retry_backoff": 0.01})
     api = SpecClient(sim)

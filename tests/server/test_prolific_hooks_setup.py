@@ -60,12 +60,29 @@ async def test_setup_subscribes_the_hook_route_and_its_secret_verifies_the_deliv
 
 def test_setup_again_keeps_the_secret_and_subscribes_nothing_twice(sim, prolific, server_url):
     first = hooks_setup.setup(prolific, base_url=server_url)
-    again = hooks_setup.setup(prolific, base_url=server_url)
+    again = prolific.setup_hooks(base_url=server_url)
     assert (again.secret, again.secret_created, again.subscribed) == (first.secret, False, [])
     assert sorted(again.kept) == sorted(hooks_setup.EVENT_TYPES)
     assert len(subscriptions(sim)) == 2
     rotated = hooks_setup.setup(prolific, base_url=server_url, rotate=True)
     assert rotated.secret_created and rotated.secret != first.secret and secrets_held(sim) == [rotated.secret]
+
+
+def test_setup_replaces_a_subscription_never_confirmed_and_reports_one_to_an_old_origin(sim, prolific, server_url):
+    target = server_url + "/workbench/prolific/hooks"
+    with api(sim) as c:  # a set-up cut short before its confirmation, and a confirmed one to an old origin
+        ws = c.get("workspaces/").json()["results"][0]["id"]
+        c.post("hooks/secrets/", json={"workspace_id": ws})
+        cut = c.post("hooks/subscriptions/", json={"workspace_id": ws, "event_type": "submission.status.change",
+                                                   "target_url": target}).json()["id"]
+        old = c.post("hooks/subscriptions/", json={"workspace_id": ws, "event_type": "study.status.change",
+                                                   "target_url": "http://old.example.org/workbench/prolific/hooks"})
+        c.post(f"hooks/subscriptions/{old.json()['id']}/", json={"secret": old.headers["X-Hook-Secret"]})
+    done = hooks_setup.setup(prolific, base_url=server_url)
+    assert done.replaced == [cut] and sorted(done.subscribed) == sorted(hooks_setup.EVENT_TYPES)
+    assert [e["target_url"] for e in done.elsewhere] == ["http://old.example.org/workbench/prolific/hooks"]
+    mine = sorted((s["event_type"], s["is_enabled"]) for s in subscriptions(sim) if s["target_url"] == target)
+    assert mine == [("study.status.change", True), ("submission.status.change", True)]
 
 
 def test_setup_refuses_what_prolific_would_not_post_to(sim, prolific, wb_store, server_url):
@@ -75,7 +92,8 @@ def test_setup_refuses_what_prolific_would_not_post_to(sim, prolific, wb_store, 
     live = get_provider("prolific", "production", store=wb_store, confirm_production=True, endpoint_url=sim.url,
                         token="t", public_base_url="http://127.0.0.1:8888")
     try:
-        for base in ("http://annotate.example.org", "https://localhost:8888"):
+        for base in ("http://annotate.example.org", "https://localhost:8888", "https://127.0.0.2",
+                     "https://10.0.0.5", "https://[::1]:8443", "https://169.254.169.254", "https://app.localhost"):
             with pytest.raises(ValidationError) as refused:
                 hooks_setup.setup(live, base_url=base)
             assert refused.value.field == "target_url" and "public https" in refused.value.reason

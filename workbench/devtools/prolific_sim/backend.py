@@ -109,6 +109,8 @@ ROUTES = [
      lambda b, p, q, body: (200, public(b.subscription(p["subscription_id"])))),
     ("POST", "hooks/subscriptions/{subscription_id}/",
      lambda b, p, q, body: (200, b.confirm_subscription(p["subscription_id"], body))),
+    ("DELETE", "hooks/subscriptions/{subscription_id}/",
+     lambda b, p, q, body: (204, b.delete_subscription(p["subscription_id"]))),
     ("GET", "hooks/subscriptions/{subscription_id}/events/",
      lambda b, p, q, body: (200, b.subscription_events(p["subscription_id"]))),
 ]

@@ -179,6 +179,14 @@ class GroupsHooksMixin:
             self.store.put("subscription", doc)
         return public(doc)
 
+    def delete_subscription(self, sub_id: str) -> None:
+        """No more deliveries to it; events already queued for it are dropped with it."""
+        with self.store.transaction():
+            self.subscription(sub_id)
+            self.store.delete("subscription", sub_id)
+            for event in self.store.all("event", subscription_id=sub_id, status="PENDING"):
+                self.store.delete("event", event["id"])
+
     def list_subscriptions(self, query: dict) -> dict:
         ws = self._workspace(query, required=False)
         docs = self.store.all("subscription", **({"workspace_id": ws} if ws else {}))

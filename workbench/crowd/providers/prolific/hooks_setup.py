@@ -14,6 +14,7 @@ The secret goes back to the caller only: it is never logged, and the Event it re
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import urlsplit
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 #: subscribes to those of these that Prolific lists there.
 EVENT_TYPES = ("submission.status.change", "study.status.change")
 HOOK_PATH = "/workbench/prolific/hooks"
-LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 @dataclass
@@ -42,6 +42,10 @@ class HookSetup:
     secret_created: bool = False
     subscribed: list[str] = field(default_factory=list)     # event types subscribed now
     kept: list[str] = field(default_factory=list)           # already subscribed and enabled
+    #: Unconfirmed subscriptions to this URL (a set-up cut short) deleted before subscribing again.
+    replaced: list[str] = field(default_factory=list)
+    #: Enabled subscriptions of these event types to other URLs (an old origin): reported, left to the operator.
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -49,11 +53,22 @@ class HookSetup:
         return out
 
 
+def _public_host(host: str) -> bool:
+    """Whether Prolific could reach ``host``: not localhost, and not a loopback, private or link-local address."""
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name: Prolific resolves it
+    return address.is_global
+
+
 def target_url(pr: "ProlificProvider", base_url: str | None = None) -> str:
     """The hook route under the workers' origin; outside ``local`` it must be a public https address."""
     url = public_base_url(base_url or pr.public_base_url) + HOOK_PATH
     parts = urlsplit(url)
-    if pr.environment != "local" and (parts.scheme != "https" or (parts.hostname or "") in LOOPBACK):
+    if pr.environment != "local" and (parts.scheme != "https" or not _public_host(parts.hostname or "")):
         raise ValidationError("target_url", f"{url!r} is not a public https address; Prolific posts its hooks there",
                               hint="set WORKBENCH_PUBLIC_BASE_URL to the https origin the public server answers at")
     return url
@@ -64,6 +79,7 @@ def _secret(pr: "ProlificProvider", workspace: str, rotate: bool) -> tuple[str, 
         held = pr.client.get("hooks/secrets/", workspace_id=workspace).get("results") or []
         if held and held[-1].get("value"):
             return held[-1]["value"], False
+    # Repeating it is harmless: each call replaces the secret, and the last answer is the one that holds.
     made = pr.client.post("hooks/secrets/", {"workspace_id": workspace}, idempotent=True)
     return made["value"], True
 
@@ -84,12 +100,18 @@ def setup(pr: "ProlificProvider", *, base_url: str | None = None, event_types: S
     workspace = pr.client.workspace_id()
     result = HookSetup(target_url=url)
     result.secret, result.secret_created = _secret(pr, workspace, rotate)
-    mine = [sub for sub in pr.client.listing("hooks/subscriptions/", workspace_id=workspace)
-            if sub.get("target_url") == url]
+    held = pr.client.listing("hooks/subscriptions/", workspace_id=workspace)
+    mine = [sub for sub in held if sub.get("target_url") == url]
+    result.elsewhere = [{"id": sub.get("id"), "event_type": sub.get("event_type"), "target_url": sub.get("target_url")}
+                        for sub in held if sub.get("target_url") != url and sub.get("is_enabled")
+                        and sub.get("event_type") in event_types]
     for event_type in dict.fromkeys(event_types):
         if any(sub.get("event_type") == event_type and sub.get("is_enabled") for sub in mine):
             result.kept.append(event_type)
             continue
+        for stale in (sub for sub in mine if sub.get("event_type") == event_type and sub.get("id")):
+            pr.client.delete(f"hooks/subscriptions/{stale['id']}/")  # never confirmed: it would never deliver
+            result.replaced.append(stale["id"])
         headers: dict[str, str] = {}
         made = pr.client.request("POST", "hooks/subscriptions/", json={
             "workspace_id": workspace, "event_type": event_type, "target_url": url}, response_headers=headers)
@@ -102,5 +124,6 @@ def setup(pr: "ProlificProvider", *, base_url: str | None = None, event_types: S
         result.subscribed.append(event_type)
     with pr.store.transaction() as s:
         events.record(s, "prolific.hooks.setup", actor=actor, environment=pr.environment, target_url=url,
-                      subscribed=result.subscribed, kept=result.kept, secret_created=result.secret_created)
+                      subscribed=result.subscribed, kept=result.kept, replaced=result.replaced,
+                      elsewhere=[sub["target_url"] for sub in result.elsewhere], secret_created=result.secret_created)
     return result
