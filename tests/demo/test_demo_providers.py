@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
+from workbench.cli.demo_cmd import DEMO_PROVIDERS
+from workbench.devtools import recruit
 from workbench.store import Store
 from workbench.store.models import Annotation, Bonus, Project, Task
 
@@ -201,3 +203,7 @@ def test_link_out_payment_sheet_pays_each_participant_and_the_bonus_once(link_ou
     assert [int(r["bonus_cents"]) for r in rows if int(r["bonus_cents"])] == [bonus["amount_cents"]]
     assert sum(int(r["total_cents"]) for r in rows) == PLACES * REWARD_CENTS + bonus["amount_cents"]
     assert link_out.summary["payment_sheet"]["owed_cents"] == PLACES * REWARD_CENTS + bonus["amount_cents"]
+
+
+def test_the_command_offers_every_provider_the_demo_runs_on():
+    assert DEMO_PROVIDERS == recruit.NAMES == ("mturk", "prolific", "link-out")
