@@ -12,6 +12,7 @@ import papermill
 import pytest
 from sqlalchemy import select
 
+from workbench import jobs
 from workbench.crowd.providers import get_provider
 from workbench.results import dashboard
 from workbench.store.models import HIT
@@ -89,3 +90,12 @@ def test_panels_notebook_runs_for_each_provider(store, both, tmp_path, sim, monk
     for title in titles:  # each panel's widget tree, as the kernel displayed it
         assert title in shown
     assert f"<h3>{absent}" not in shown and f"description='{absent}'" not in shown
+
+
+def test_sync_and_ingest_notebooks_run_for_prolific(store, both, sim):
+    """``workbench run sync -p provider prolific`` and ``ingest``: the scheduled notebooks, by papermill."""
+    params = {"provider": "prolific", "endpoint_url": sim.url}
+    synced = jobs.run("sync", params, store=store)
+    assert synced.run["status"] == "succeeded" and synced.summary["changed_hits"] == 1
+    ingested = jobs.run("ingest", params, store=store)
+    assert ingested.run["status"] == "succeeded" and ingested.summary["link_out"] == 1
