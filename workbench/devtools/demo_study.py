@@ -58,9 +58,11 @@ def _root_flag() -> list[str]:
     return ["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []
 
 
-def workbench_server(store: Store, logs: Path, env: dict[str, str] | None = None) -> tuple[str, Any]:
-    """``jupyter workbench`` (the locked-down public server) on a free port, with the provider's ``env``."""
-    port = free_port()
+def workbench_server(store: Store, logs: Path, env: dict[str, str] | None = None, *, port: int | None = None
+                     ) -> tuple[str, Any]:
+    """``jupyter workbench`` (the locked-down public server) on ``port`` (default: a free one), with the provider's
+    ``env``."""
+    port = port or free_port()
     argv = [sys.executable, "-c", "from server_ext.public import main; main()", f"--port={port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={secrets.token_hex(16)}", f"--ServerApp.root_dir={config.home()}",
             *_root_flag()]
@@ -95,11 +97,12 @@ def _run(headless: bool, n_tasks: int, workers_per_task: int, people: recruit.Re
     logs = demo.project_folder(project) / "logs"
     with ExitStack() as stack:
         people.start(stack)                                                     # 3
-        base_url, server = workbench_server(store, logs, people.server_env())
+        port = free_port()
+        provider = people.provider(store, f"http://127.0.0.1:{port}")
+        people.connect(provider, f"http://127.0.0.1:{port}")  # before the server: it may bring the server's settings
+        base_url, server = workbench_server(store, logs, people.server_env(), port=port)
         stack.enter_context(server)
-        people.connect(base_url)
         echo(f"{people.describe()}\nserver:    {base_url}")
-        provider = people.provider(store, base_url)
         with store.session() as s:
             task_ids = [t["id"] for t in _tasks(s, project)]
         spec = WorkSpec(**SPEC, max_assignments=workers_per_task)

@@ -23,11 +23,13 @@ class Recruiter:
         names the provider, and the platform's own."""
         return {"WORKBENCH_PROVIDER": self.name}
 
-    def connect(self, base_url: str) -> None:
-        """The server answers at ``base_url``: tell the platform about it (a hook subscription)."""
-
     def provider(self, store: Store, base_url: str) -> CrowdProvider:
+        """The provider, recording into ``store``, for work whose pages are served at ``base_url``."""
         raise NotImplementedError
+
+    def connect(self, provider: CrowdProvider, base_url: str) -> None:
+        """Before the server starts at ``base_url``: tell the platform where it will answer (a hook subscription),
+        and keep what the server needs from that for ``server_env``."""
 
     def recruit(self, created: CreateResult, places: int, echo: Callable[[str], None]) -> dict[str, Any]:
         """People do the work posted as ``created`` (``places`` = tasks × annotations per task) through the

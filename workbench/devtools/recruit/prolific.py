@@ -1,11 +1,12 @@
 """The demo on Prolific: the local Prolific simulator, one study, simulated participants, signed hooks.
 
-The workbench server runs with ``WorkbenchApp.provider=prolific`` and the ``PROLIFIC_*`` settings a
-deployment has: the simulator as the endpoint, its completion URL, and the hook secret the simulator
-made, under which it signs every delivery to the server's ``/workbench/prolific/hooks``. The hooks
+The workbench server runs with ``WORKBENCH_PROVIDER=prolific`` and the ``PROLIFIC_*`` settings a
+deployment has: the simulator as the endpoint, its completion URL, and the hook secret of the
+workbench's own hook set-up (``setup_hooks``, run before the server starts), under which the
+simulator signs every delivery to the server's ``/workbench/prolific/hooks``. The hooks
 come as on a bad day (``FAULTS``): each twice, those due together newest first, and all held until
-the clock has moved ten minutes. The first wave's arrive after the time-outs move the clock; the
-second wave's are still held when sync runs, which records them: polling is the backstop.
+the clock has moved ten minutes. The first wave's arrive after the time-outs move the clock; later
+ones are still held when sync runs: what the pages and the hooks have not recorded, polling does.
 
 Participants come in two waves: the first fills every place, with some returning the study and
 some starting and never finishing (the simulator's clock then passes the study's maximum time and
@@ -33,7 +34,6 @@ SHARE_TIMEOUT = 0.1
 #: Hooks carry the simulator's clock, which the time-outs move ahead of the wall clock by the study's maximum time
 #: (30 minutes for the demo's half-hour work): a window of an hour still refuses a day-old replay.
 HOOK_TOLERANCE = "3600"
-HOOK_EVENTS = ("submission.status.change",)
 FAULTS = Faults(bonus_pay_delay=0.05, duplicate_deliveries=1, out_of_order=True, late_delivery_seconds=600)
 PAY_CALL = "POST /api/v1/bulk-bonus-payments/{id}/pay/"
 
@@ -53,40 +53,27 @@ class ProlificRecruiter(Recruiter):
         self.stack = stack
         self.sim = Simulator(faults=FAULTS).start()
         stack.callback(self.sim.stop)
-        # the researcher's side of the account, as on prolific.com: any non-empty token is taken
+        # the simulator's own record, read as an independent client (any non-empty token is taken)
         self.api = httpx.Client(base_url=self.sim.api_url, headers={"Authorization": "Token demo"}, timeout=30)
         stack.callback(self.api.close)
-        self.workspace = self._call("GET", "workspaces/")["results"][0]["id"]
-        self.secret = self._call("POST", "hooks/secrets/", json={"workspace_id": self.workspace})["value"]
 
     def describe(self) -> str:
         return f"simulator: {self.sim.url}"
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        answer = self.api.request(method, path, **kwargs)
-        answer.raise_for_status()
-        return answer.json() if answer.content else None
 
     def server_env(self) -> dict[str, str]:
         return {**super().server_env(), "PROLIFIC_ENVIRONMENT": "local", "PROLIFIC_ENDPOINT_URL": self.sim.url,
                 "PROLIFIC_COMPLETION_URL": f"{self.sim.url}/submissions/complete",
                 "PROLIFIC_WEBHOOK_SECRET": self.secret, "PROLIFIC_WEBHOOK_TOLERANCE": HOOK_TOLERANCE}
 
-    def connect(self, base_url: str) -> None:
-        """Subscribe the server's hook route, and confirm it with the secret the subscription answers (the Hooks
-        section of prolific-openapi.yml)."""
-        for event_type in HOOK_EVENTS:
-            answer = self.api.post("hooks/subscriptions/", json={
-                "workspace_id": self.workspace, "event_type": event_type,
-                "target_url": f"{base_url}/workbench/prolific/hooks"})
-            answer.raise_for_status()
-            self._call("POST", f"hooks/subscriptions/{answer.json()['id']}/",
-                       json={"secret": answer.headers["X-Hook-Secret"]})
-
     def provider(self, store: Store, base_url: str) -> CrowdProvider:
         made = get_provider("prolific", "local", store=store, endpoint_url=self.sim.url, public_base_url=base_url)
         self.stack.callback(made.client.close)
         return made
+
+    def connect(self, provider: CrowdProvider, base_url: str) -> None:
+        """The workbench's own hook set-up, as a researcher runs it: the workspace's secret and confirmed
+        subscriptions of the server's ``/workbench/prolific/hooks``; the secret goes to the server's environment."""
+        self.secret = provider.setup_hooks(base_url=base_url, actor="demo").secret
 
     def recruit(self, created: CreateResult, places: int, echo: Callable[[str], None]) -> dict[str, Any]:
         study_id = created.hit_ids[0]
@@ -109,7 +96,9 @@ class ProlificRecruiter(Recruiter):
 
     def platform_bonuses(self, provider: CrowdProvider, project: str, assignment_id: str) -> list[int]:
         self.settle()
-        return [int(cents) for cents in self._call("GET", f"submissions/{assignment_id}/")["bonus_payments"]]
+        answer = self.api.get(f"submissions/{assignment_id}/")
+        answer.raise_for_status()
+        return [int(cents) for cents in answer.json()["bonus_payments"]]
 
     def figures(self) -> dict[str, Any]:
         status = self.sim.status()
