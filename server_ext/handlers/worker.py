@@ -1,7 +1,9 @@
 """The public worker pages: MTurk's ExternalQuestion page and the link-out visit with its completion code.
 
 These, the submission endpoint and the signed file routes are the only handlers a
-worker reaches without a login; each method says so with ``@allow_unauthenticated``.
+worker reaches without a login; each method says so with ``@allow_unauthenticated``. On a server
+whose provider has its own entry route (``LoginHandler.OWNS``: link-out, Prolific) the annotate page
+and the plain login answer 404: that route alone admits a participant.
 Pages carry a strict CSP, escape everything they echo, and never show a traceback; an
 error is a page in plain words saying what to do next (``PageHandler.write_error``).
 
@@ -94,6 +96,10 @@ class AnnotateHandler(WorkerPageHandler):
 
     @allow_unauthenticated
     async def get(self, task_id: str) -> None:
+        owner = entry_route_of(self.wb.provider)
+        if owner is not None:  # its entry route admits (closed link, blocked participant); this page would not
+            raise NotFoundError("annotate route", f"workbench/annotate/{task_id}",
+                                hint=f"{owner.OWNS} participants enter at /{owner.PATH}")
         arg = self.get_query_argument
         assignment_id, hit_id = arg("assignmentId", ""), arg("hitId", "")
         worker_id, submit_to = arg("workerId", ""), arg("turkSubmitTo", "")
@@ -144,7 +150,7 @@ class LoginHandler(WorkerPageHandler):
 
     def check_visit(self, assignment_id: str, worker_id: str, hit_id: str) -> None:
         worker_sessions.check_ids(assignment_id, worker_id, hit_id)
-        owner = next((h for h in LoginHandler.__subclasses__() if h.OWNS and h.OWNS == self.wb.provider), None)
+        owner = entry_route_of(self.wb.provider)
         if owner is not None:  # its route checks what this one cannot (a closed link, a blocked participant)
             raise NotFoundError("login route", self.PATH, hint=f"{owner.OWNS} participants enter at /{owner.PATH}")
 
@@ -203,6 +209,12 @@ class LoginHandler(WorkerPageHandler):
             return {**extra, "token": step.token, "code": step.code, "no_task": step.no_task}
         return {**extra, "token": step.token, "bundle": self.page_bundle(session, step.next_task_id),
                 "progress": {"done": step.done, "total": step.total}}
+
+
+def entry_route_of(provider: str) -> type[LoginHandler] | None:
+    """The route that alone admits ``provider``'s participants (``LoginHandler.OWNS``), if one does: on such a
+    server neither the plain login nor MTurk's annotate page may start or serve a participant's work."""
+    return next((h for h in LoginHandler.__subclasses__() if h.OWNS and h.OWNS == provider), None)
 
 
 default_handlers = [

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from sqlalchemy import select
 
-from workbench.crowd import payments, review
+from workbench.crowd import payments, review, submissions
 from workbench.crowd.providers import get_provider
 from workbench.store.models import Annotation, Bonus, WorkerSession
 from tests.server.test_auth import PUBLIC
@@ -225,3 +225,27 @@ async def test_the_plain_login_route_takes_no_link_out_participant(fetch_json, l
     status, _, response = await fetch_json("workbench/login", params=params, headers=dict(ANON))
     assert status == 404 and "<html" in response.body.decode().lower()
     assert sessions(wb_store) == {}
+
+
+async def test_the_annotate_page_and_a_sessionless_submission_are_closed_on_a_link_out_server(
+        fetch_json, link_out, link, server_url, wb_store, study):
+    """MTurk's annotate page would bypass the entry route: the session id is derived from the participant id, so
+    anyone could read a participant's answer there, and its page token let a blocked participant submit on a
+    closed link."""
+    page, _, _, _ = await do_the_task(fetch_json, entry(link_out, link, "P-victim", server_url), label="dog")
+    victim = {"assignmentId": link_out.session_id(link, "P-victim"), "workerId": "P-victim", "hitId": link,
+              "turkSubmitTo": "https://workersandbox.mturk.com"}
+    status, _, response = await fetch_json(f"workbench/annotate/{page['task']['id']}", params=victim,
+                                           headers=dict(ANON))
+    text = response.body.decode()
+    assert status == 404 and 'id="wb-bundle"' not in text and "wb-submit-token" not in text
+    review.block(link_out, "P-blocked", "answered at random")
+    link_out.expire(link)
+    body = {"task_id": study.task_ids[1], "assignment_id": "ANY-1", "hit_id": link, "worker_id": "P-blocked",
+            "result": {"labels": ["cat"]}}
+    token = submissions.page_token("link-out", body["task_id"], body["assignment_id"], body["worker_id"], link,
+                                   expires_in=600)  # what the annotate page signed before it was closed
+    status, data, _ = await post_submission(fetch_json, body, token)
+    assert (status, data["field"], data["reason"]) == (403, "session", "no session")
+    with wb_store.session() as s:
+        assert s.scalars(select(Annotation.id).where(Annotation.actor == "P-blocked")).all() == []

@@ -349,3 +349,26 @@ async def test_the_plain_login_route_takes_no_prolific_participant(fetch_json, p
         assert status == 404 and "<html" in response.body.decode().lower(), response.body[:300]
     with wb_store.session() as s:
         assert s.query(WorkerSession).count() == 0
+
+
+async def test_the_annotate_page_and_a_sessionless_submission_are_closed_on_a_prolific_server(
+        fetch_json, sim, prolific, study_id, server_url, wb_store, study):
+    """MTurk's annotate page would serve a participant's answer to anyone naming the session, and sign pages whose
+    submissions no entry admitted (a study Prolific closed, a participant it never sent)."""
+    from workbench.crowd import submissions  # only this test signs a page itself
+    from workbench.store.models import Annotation
+
+    _, _, params = await do_the_study(fetch_json, sim, server_url, study_id)
+    query = {"assignmentId": params["SESSION_ID"], "workerId": params["PROLIFIC_PID"], "hitId": study_id,
+             "turkSubmitTo": "https://workersandbox.mturk.com"}
+    status, _, response = await fetch_json(f"workbench/annotate/{study.task_ids[0]}", params=query,
+                                           headers=dict(ANON))
+    assert status == 404 and 'id="wb-bundle"' not in response.body.decode()
+    body = {"task_id": study.task_ids[1], "assignment_id": "S-NEVER-ADMITTED", "hit_id": study_id,
+            "worker_id": "5f00000000000000000000f2", "result": {"labels": ["cat"]}}
+    token = submissions.page_token("prolific", body["task_id"], body["assignment_id"], body["worker_id"], study_id,
+                                   expires_in=600)
+    status, data, _ = await post_submission(fetch_json, body, token)
+    assert (status, data["field"], data["reason"]) == (403, "session", "no session")
+    with wb_store.session() as s:
+        assert s.query(Annotation).filter(Annotation.submission_id == "S-NEVER-ADMITTED").count() == 0

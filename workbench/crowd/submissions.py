@@ -8,7 +8,9 @@ assignment id is the submission id, so a retried or doubled submit stores one an
 and answers with it; the assignment's row is recorded or linked as the submission arrives
 (``assignments.link_arrivals``). A preview (MTurk's
 placeholder assignment) cannot submit. An assignment that belongs to a link-out session
-may only submit from that session's browser, for that session's tasks. ``submit_many``
+may only submit from that session's browser, for that session's tasks; on a server of any
+provider but MTurk (``EXTERNAL_PROVIDERS``) every submission must belong to such a session, for
+there the entry route is what admits a participant. ``submit_many``
 does the same for a batch in one transaction, for the server's group commit, and
 ``submit_each`` for a batch one item at a time, so that an item the database refuses fails
 alone.
@@ -42,6 +44,9 @@ from workbench.store.types import utcnow
 log = logging.getLogger(__name__)
 
 FIELDS = ("task_id", "assignment_id", "hit_id", "worker_id", "result")
+#: The providers whose workers may submit without a session (the ``external`` mode: MTurk's ExternalQuestion
+#: page). Every other provider admits at its entry route, which starts the session a submission must belong to.
+EXTERNAL_PROVIDERS = ("mturk",)
 #: The request header a worker page sends its ``page_token`` in.
 TOKEN_HEADER = "X-Workbench-Token"
 
@@ -123,7 +128,9 @@ def submit_from_worker(session: Session, submission: dict[str, Any], *, provider
     """Store a worker's result (``submission`` as returned by ``parse``); idempotent per assignment."""
     assignment_id = submission["assignment_id"]
     visit = worker_sessions.find(session, assignment_id, provider=provider)
-    if visit is not None:
+    if visit is None:
+        _check_external(provider)
+    else:
         # A link-out assignment: only its browser, only its tasks, only its worker.
         visit = worker_sessions.authenticate(session, assignment_id, session_token, provider=provider)
         if submission["task_id"] not in visit.task_ids:
@@ -191,7 +198,9 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
             if task is None:
                 raise NotFoundError("task", item["task_id"])
             visit = visits.get(item["assignment_id"])
-            if visit is not None:
+            if visit is None:
+                _check_external(provider)
+            else:
                 _check_visit(visit, item, token)
             if key in existing or key in first_of:
                 first = answered_by[key] if key in existing else batch[first_of[key]][0]["worker_id"]
@@ -268,6 +277,14 @@ def _as_dict(row: dict[str, Any], pk: int) -> dict[str, Any]:
     out["id"] = pk
     out["created_at"] = row["created_at"].isoformat()
     return out
+
+
+def _check_external(provider: str) -> None:
+    """Refuse a submission without a session (an ``external``-mode page) on a server of another provider than
+    MTurk: its entry route, which it would bypass, is what refuses a closed link or a blocked participant."""
+    if provider not in EXTERNAL_PROVIDERS:
+        raise SignatureError(f"a {provider} submission belongs to a session begun at the study's entry link; "
+                             "open that link again", field="session", reason="no session")
 
 
 def _check_visit(visit, item: dict[str, Any], token: str | None) -> None:
