@@ -44,6 +44,8 @@ ID_PARAM = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 RESERVED_PARAMS = ("link", "token", "_xsrf", "project")
 PLACEHOLDERS = ("code", "participant", "link")
 MAX_TEMPLATE = 2000
+#: The scheme and authority of a redirect template: written out, or a participant id could choose the host.
+ORIGIN = re.compile(r"^https?://([^/?#]*)", re.IGNORECASE)
 MAX_ID = 128
 #: HIT statuses of a link that takes new participants.
 OPEN = "assignable"
@@ -81,7 +83,9 @@ def check_completion_url(value: Any) -> str | None:
     """The redirect template a finished participant is sent to, or None for the code page.
 
     An http(s) URL with a host, whose only placeholders are ``{code}``, ``{participant}`` and ``{link}``
-    (each filled URL-encoded); ``{{`` and ``}}`` stand for literal braces."""
+    (each filled URL-encoded); ``{{`` and ``}}`` stand for literal braces. Placeholders stand only in the path,
+    query or fragment: a participant id in the host (``https://{participant}/``, ``https://panel.org{participant}``)
+    would send the participant wherever the id says."""
     if value is None or value == "":
         value = os.environ.get("LINKOUT_COMPLETION_URL") or None
         if value is None:
@@ -99,6 +103,11 @@ def check_completion_url(value: Any) -> str | None:
         if name not in PLACEHOLDERS:
             raise ValidationError("completion_url", f"placeholder {{{name}}} is not one of "
                                                     f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+    origin = ORIGIN.match(value)
+    if origin is None or "{" in origin.group(1) or "}" in origin.group(1):
+        raise ValidationError("completion_url", "placeholders may stand only in the path, query or fragment: "
+                                                "write the scheme, host and port out, such as "
+                                                "https://panel.example.org/done?code={code}")
     sample = urlsplit(fill(value, code="CODE", participant="P", link="L"))
     if sample.scheme not in ("http", "https") or not sample.hostname or sample.username is not None:
         raise ValidationError("completion_url", "must be an http(s) URL with a host, such as "
