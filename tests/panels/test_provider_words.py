@@ -157,3 +157,23 @@ def test_approve_all_shown_is_one_bulk_call_on_prolific(provider, sim, store, st
     assert {_remote_submission(sim, s)["status"] for s in subs} == {"APPROVED"}
     with store.session() as s:
         assert set(s.scalars(select(Assignment.status).where(Assignment.assignment_id.in_(subs)))) == {"approved"}
+
+
+def test_review_card_files_a_rejection_under_prolifics_category(provider, sim, store, study, submitted):
+    from workbench.store.models import Event
+
+    _, subs = submitted
+    panel = ReviewQueue(provider, "cats")
+    card = next(c for c in panel.cards if c.assignment_id == subs[0])
+    # prolific-openapi.yml, the submission transition's rejection_category enum
+    assert {"LOW_EFFORT", "FAILED_CHECK", "NO_CODE", "OTHER"} <= set(card.category.options)
+    card.feedback.value = ("Your answers did not match the pictures: every picture was given the same label, "
+                           "whatever it showed, so we cannot use them.")
+    card.category.value = "LOW_EFFORT"
+    card.reject_button.click()
+    assert panel.status_text == f"✔ rejected {subs[0]}"
+    assert _remote_submission(sim, subs[0])["status"] == "REJECTED"
+    with store.session() as s:
+        filed = [e.payload.get("category") for e in s.scalars(select(Event).where(
+            Event.type == "prolific.submission.rejected"))]
+    assert filed == ["LOW_EFFORT"]

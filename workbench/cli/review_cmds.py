@@ -36,11 +36,13 @@ def review_approve(ctx: Ctx, assignment_ids, feedback, override) -> None:
 @review.command("reject")
 @click.argument("assignment_ids", nargs=-1, required=True)
 @click.option("--feedback", required=True, help="Why; the platform shows it to the worker.")
+@click.option("--category", default=None,
+              help="The platform's rejection category, where it has them (Prolific: LOW_EFFORT, FAILED_CHECK, …).")
 @pass_ctx
-def review_reject(ctx: Ctx, assignment_ids, feedback) -> None:
+def review_reject(ctx: Ctx, assignment_ids, feedback, category) -> None:
     """Reject assignments, saying why."""
     for assignment_id in assignment_ids:
-        row = service.reject(ctx.provider, assignment_id, feedback, actor="cli")
+        row = service.reject(ctx.provider, assignment_id, feedback, category=category, actor="cli")
         click.echo(f"{row.assignment_id} {row.status}")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..errors import ConflictError, WorkbenchError
+from ..errors import ConflictError, ValidationError, WorkbenchError
 from ..store.models import ASSIGNMENT_STATUSES, Annotation, Asset, Task
 from . import capabilities, checks, listing, payments, verdict
 
@@ -56,10 +56,18 @@ def approvable(provider: Any, assignment_id: str, *, override: bool = False) -> 
     return a
 
 
-def reject(provider: Any, assignment_id: str, feedback: str, *, actor: str = "") -> Any:
-    """Refuse the work; the feedback is required and shown to the worker."""
+def reject(provider: Any, assignment_id: str, feedback: str, *, category: str | None = None, actor: str = "") -> Any:
+    """Refuse the work; the feedback is required and shown to the worker. ``category`` files it under one of the
+    platform's ``rejection_categories`` (Prolific's; its own default when not given), refused where it has none."""
     feedback = checks.text("feedback", feedback, provider.limits["feedback"], required=True)
-    return provider.reject(assignment_id, feedback, actor=actor)
+    if category is None:
+        return provider.reject(assignment_id, feedback, actor=actor)
+    known = tuple(provider.rejection_categories)
+    if not known:
+        raise ValidationError("category", f"{provider.words.platform} files rejections under no category")
+    if category not in known:
+        raise ValidationError("category", f"must be one of {', '.join(known)}")
+    return provider.reject(assignment_id, feedback, category=category, actor=actor)
 
 
 def block(provider: Any, worker_id: str, reason: str, *, actor: str = "") -> Any:

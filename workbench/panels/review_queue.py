@@ -44,6 +44,10 @@ class AssignmentCard:
         self.history_button = w.Button(description=f"{capital(words.worker)} history", icon="user")
         self.return_reason = w.Text(placeholder="why (shown to them)", description="return why")
         self.return_button = w.Button(description="Request return", icon="undo")
+        categories = tuple(panel.provider.rejection_categories)
+        #: The platform's rejection categories (Prolific's), shown only where it has them.
+        self.category = w.Dropdown(options=categories, value=categories[-1] if categories else None,
+                                   description="category") if categories else None
         self.approve_button.on_click(lambda _b: self.approve())
         self.reject_button.on_click(lambda _b: self.reject())
         self.bonus_button.on_click(lambda _b: self.bonus())
@@ -51,7 +55,8 @@ class AssignmentCard:
         self.history_button.on_click(lambda _b: panel.show_worker(item["worker_id"]))
         self.return_button.on_click(lambda _b: self.request_return())
         returns = capabilities.has(panel.provider, capabilities.REQUEST_RETURN)
-        self.widget = w.VBox([self.head, self.preview, w.HBox([self.feedback, self.override]),
+        self.widget = w.VBox([self.head, self.preview,
+                              w.HBox([self.feedback, *([self.category] if self.category else []), self.override]),
                               w.HBox([self.bonus_amount, self.bonus_reason, self.bonus_key]), self.block_reason,
                               *([self.return_reason] if returns else []),
                               w.HBox([self.approve_button, self.reject_button, self.bonus_button, self.block_button,
@@ -82,7 +87,8 @@ class AssignmentCard:
 
     def reject(self):
         return self._reviewed(self.panel.act(
-            lambda: review.reject(self.panel.provider, self.assignment_id, self.feedback.value, actor="panel"),
+            lambda: review.reject(self.panel.provider, self.assignment_id, self.feedback.value,
+                                  category=self.category.value if self.category else None, actor="panel"),
             f"rejected {self.assignment_id}", buttons=(self.reject_button,)))
 
     def bonus(self):

@@ -266,6 +266,9 @@ class CrowdProvider(abc.ABC):
         """Refuse the work, saying why (the feedback is required, and shown to the worker)."""
 
     # -- payments: the ledger (``workbench.crowd.payments``) is the only caller --------
+    #: The reasons a rejection may be filed under (Prolific's ``rejection_category``); empty: the platform has none.
+    rejection_categories: tuple[str, ...] = ()
+
     #: Length limits of the texts the platform takes.
     limits: dict[str, int] = {"bonus_reason": 4096, "feedback": 1024, "block_reason": 1024}
 

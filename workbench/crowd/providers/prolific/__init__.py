@@ -24,6 +24,7 @@ class ProlificProvider(CrowdProvider):
     name = "prolific"
     words = PROLIFIC_WORDS
     fees = costs
+    rejection_categories = review.REJECTION_CATEGORIES
     limits = {"bonus_reason": 4096, "feedback": 4096, "block_reason": 1024}
 
     def __init__(self, store, *, environment: str | None = None, client: Any = None, confirm_production: bool = False,
