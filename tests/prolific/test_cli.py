@@ -87,3 +87,13 @@ def test_studies_sync_review_pause_cost(run, sim, store, study):
     assert f"study {study_id} stopped" in run("prolific", "studies", "stop", study_id).output
     # STOP ends the study: the spec's study status enum has AWAITING REVIEW while submissions await review.
     assert remote_study(sim, study_id)["status"] in ("AWAITING REVIEW", "COMPLETED")
+
+
+def test_sync_offers_only_what_prolifics_sync_takes(run):
+    """MTurk's --method and --max-unseen would be ignored on Prolific: its sync has no such choice, so its help
+    lists only --sweep (and an MTurk option is an unknown option there, not a silent no-op)."""
+    shown = run("prolific", "sync", "--help").output
+    assert "--sweep" in shown and "--method" not in shown and "--max-unseen" not in shown
+    assert "--method" in run("mturk", "sync", "--help").output
+    refused = run("prolific", "sync", "--method", "poll", ok=False)
+    assert refused.exit_code == 2 and "No such option '--method'" in refused.output

@@ -95,6 +95,8 @@ def _worded(command: click.Command, words: Words, abilities: frozenset[str]) -> 
     made.help, made.short_help = say(command.help, words), say(command.short_help, words)
     made.params = []
     for param in command.params:
+        if getattr(param, "needs", None) not in (None, *abilities):
+            continue  # an option of what this provider cannot do (MTurk's sync methods on Prolific)
         param = copy.copy(param)
         if isinstance(param, click.Option):
             param.help = say(param.help, words)
@@ -307,15 +309,21 @@ def hits_associate(ctx: Ctx, hit_id, project, task_id) -> None:
               help="How long an open HIT may go unseen before the sweep takes it.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def sync_cmd(ctx: Ctx, method, sweep, max_unseen, as_json) -> None:
+def sync_cmd(ctx: Ctx, as_json, sweep, method=None, max_unseen=None) -> None:
     """Fetch what changed on MTurk into the store."""
-    result = ctx.provider.sync(method=method, sweep=sweep, max_unseen=max_unseen, actor="cli")
+    options = {"method": method, "max_unseen": max_unseen} if method is not None else {}
+    result = ctx.provider.sync(sweep=sweep, **options, actor="cli")
     w = ctx.words
     emit(result.to_dict(), as_json, "another sync is running; nothing done" if result.skipped else
          f"{result.changed_hits} changed {w.works}, {result.assignments_new} new and {result.assignments_updated} "
          f"updated {w.attempts}, {result.workers_new} new {w.workers}, {result.api_calls} API calls "
          f"({result.active_hits} {w.works} asked for {w.worker}-page activity, {result.swept_hits} swept)")
     _refuse_conflicts(ctx, result.conflicts)
+
+
+for _param in sync_cmd.params:
+    if _param.name in ("method", "max_unseen"):
+        _param.needs = capabilities.SYNC_METHODS
 
 
 @crowd.command("ingest")

@@ -21,13 +21,17 @@ BULK_APPROVE = "bulk_approve"
 REQUEST_RETURN = "request_return"
 RECONCILE = "reconcile"
 QUALIFICATION_REQUIREMENTS = "qualification_requirements"
+#: Sync by the platform's own reviewable listing, or by polling every open piece of work, with a window of
+#: how long work may go unseen (MTurk's ``method`` and ``max_unseen``); Prolific's sync takes only ``sweep``.
+SYNC_METHODS = "sync_methods"
 
 #: Capabilities a provider has by having these methods.
 METHODS = {PAUSE: ("pause", "resume"), BULK_APPROVE: ("bulk_approve",), REQUEST_RETURN: ("request_return",),
            RECONCILE: ("reconcile",)}
 #: What a refusal says the platform cannot do.
 DOING = {PAUSE: "pause or resume its work", BULK_APPROVE: "approve in bulk", REQUEST_RETURN: "ask for a return",
-         RECONCILE: "reconcile", QUALIFICATION_REQUIREMENTS: "enforce qualification requirements"}
+         RECONCILE: "reconcile", QUALIFICATION_REQUIREMENTS: "enforce qualification requirements",
+         SYNC_METHODS: "choose how to sync"}
 
 
 def of(provider: Any) -> frozenset[str]:
