@@ -97,3 +97,20 @@ def test_sync_offers_only_what_prolifics_sync_takes(run):
     assert "--method" in run("mturk", "sync", "--help").output
     refused = run("prolific", "sync", "--method", "poll", ok=False)
     assert refused.exit_code == 2 and "No such option '--method'" in refused.output
+
+
+def test_hooks_setup_writes_the_secret_to_a_private_file_and_never_prints_it(run, sim, tmp_path):
+    secret_file = tmp_path / "hook-secret"
+    done = run("prolific", "hooks", "setup", "--base-url", "http://wb.invalid", "--secret-file", str(secret_file))
+    secret = secret_file.read_text().strip()
+    with httpx.Client(base_url=sim.url + "/api/v1/", headers={"Authorization": "Token t"}) as c:
+        ws = c.get("workspaces/").json()["results"][0]["id"]
+        held = [row["value"] for row in c.get("hooks/secrets/", params={"workspace_id": ws}).json()["results"]]
+        subs = c.get("hooks/subscriptions/", params={"workspace_id": ws}).json()["results"]
+    assert held == [secret] and secret not in done.output
+    assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    assert {(s["target_url"], s["is_enabled"]) for s in subs} == {("http://wb.invalid/workbench/prolific/hooks", True)}
+    again = run("prolific", "hooks", "setup", "--base-url", "http://wb.invalid", "--secret-file", str(secret_file),
+                "--json")
+    assert json.loads(again.output)["subscribed"] == [] and secret_file.read_text().strip() == secret
+    assert "No such command 'hooks'" in run("mturk", "hooks", "--help", ok=False).output  # MTurk has no webhooks

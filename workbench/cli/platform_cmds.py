@@ -1,5 +1,7 @@
 """Commands that only some platforms have, shown by a provider's group when it can do them.
 
+``hooks setup`` (Prolific's webhooks to this workbench's hook route; the secret goes to a file, never the screen).
+
 ``hits pause``, ``resume`` and ``stop`` (Prolific's study transitions), ``review bulk-approve`` and
 ``review request-return``: template commands (``crowd_cmds.crowd``) that each name the capability
 they need (``crowd.capabilities``), so ``workbench prolific studies pause`` exists and ``workbench
@@ -8,12 +10,14 @@ mturk hits pause`` does not, without a look at the provider's name.
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from ..crowd import capabilities, work
 from ..crowd import review as service
 from .base import emit
-from .crowd_cmds import Ctx, pass_ctx, work_command
+from .crowd_cmds import Ctx, crowd, pass_ctx, work_command
 from .review_cmds import review
 
 
@@ -57,3 +61,36 @@ def review_request_return(ctx: Ctx, assignment_id, reasons) -> None:
     """Ask the worker to return an assignment (unpaid; the place opens again)."""
     capabilities.request_return(ctx.provider, assignment_id, list(reasons), actor="cli")
     click.echo(f"{assignment_id}: return requested")
+
+
+@_needs(capabilities.WEBHOOKS)
+@crowd.group("hooks")
+def hooks() -> None:
+    """The platform's signed webhooks to this workbench's hook route."""
+
+
+@hooks.command("setup")
+@click.option("--base-url", default=None, help="The public origin the hook route answers at "
+                                                "(default: WORKBENCH_PUBLIC_BASE_URL); https outside local.")
+@click.option("--secret-file", type=click.Path(dir_okay=False), required=True,
+              help="Where the workspace's hook secret is written (mode 600), for PROLIFIC_WEBHOOK_SECRET; "
+                   "it is never printed.")
+@click.option("--rotate", is_flag=True, help="Replace the workspace's secret (every server then needs the new one).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def hooks_setup(ctx: Ctx, base_url, secret_file, rotate, as_json) -> None:
+    """Subscribe the hook route to the platform's status events, confirmed; a rerun makes nothing twice."""
+    capabilities.require(ctx.provider, capabilities.WEBHOOKS)
+    done = ctx.provider.setup_hooks(base_url=base_url, rotate=rotate, actor="cli")
+    handle = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w") as out:
+        out.write(done.secret + "\n")
+    os.chmod(secret_file, 0o600)  # an existing file keeps its mode through O_CREAT
+    summary = done.to_dict()
+    lines = [f"hooks to {done.target_url}: subscribed {', '.join(done.subscribed) or 'nothing new'}"
+             + (f"; already there: {', '.join(done.kept)}" if done.kept else ""),
+             f"secret {'made' if done.secret_created else 'kept'}; written to {secret_file}: set it as "
+             "PROLIFIC_WEBHOOK_SECRET on every worker server"]
+    lines += [f"still enabled elsewhere: {e['event_type']} -> {e['target_url']} (delete it on the platform if old)"
+              for e in done.elsewhere]
+    emit(summary, as_json, "\n".join(lines))

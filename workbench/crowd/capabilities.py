@@ -24,14 +24,16 @@ QUALIFICATION_REQUIREMENTS = "qualification_requirements"
 #: Sync by the platform's own reviewable listing, or by polling every open piece of work, with a window of
 #: how long work may go unseen (MTurk's ``method`` and ``max_unseen``); Prolific's sync takes only ``sweep``.
 SYNC_METHODS = "sync_methods"
+#: Signed webhooks to the workbench's hook route, set up by the provider (Prolific's ``setup_hooks``).
+WEBHOOKS = "webhooks"
 
 #: Capabilities a provider has by having these methods.
 METHODS = {PAUSE: ("pause", "resume"), BULK_APPROVE: ("bulk_approve",), REQUEST_RETURN: ("request_return",),
-           RECONCILE: ("reconcile",)}
+           RECONCILE: ("reconcile",), WEBHOOKS: ("setup_hooks",)}
 #: What a refusal says the platform cannot do.
 DOING = {PAUSE: "pause or resume its work", BULK_APPROVE: "approve in bulk", REQUEST_RETURN: "ask for a return",
          RECONCILE: "reconcile", QUALIFICATION_REQUIREMENTS: "enforce qualification requirements",
-         SYNC_METHODS: "choose how to sync"}
+         SYNC_METHODS: "choose how to sync", WEBHOOKS: "send webhooks"}
 
 
 def of(provider: Any) -> frozenset[str]:
