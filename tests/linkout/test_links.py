@@ -5,11 +5,14 @@ other tasks, reward or spec is refused rather than ignored."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from workbench.crowd.providers.linkout import links
+from workbench.crowd import worker_sessions
+from workbench.crowd.providers.linkout import LinkClosed, links
 from workbench.errors import ValidationError
+from workbench.store.models import WorkerSession
 
-from .conftest import SPEC
+from .conftest import SPEC, take_part
 
 
 @pytest.mark.parametrize("template", [
@@ -30,3 +33,33 @@ def test_placeholders_in_the_path_query_and_fragment_are_filled_encoded(provider
     link = provider.create_work("cats", cats.task_ids, SPEC, completion_url=template).hit_ids[0]
     target = links.completion_target({"completion_url": template}, code="C1", participant="evil.example/x", link=link)
     assert target == f"https://panel.example.org/done/{link}?c=C1#evil.example%2Fx"
+
+
+def _handed_out(store, participant: str) -> list[int]:
+    with store.session() as s:
+        return s.scalars(select(WorkerSession.task_ids).where(WorkerSession.provider == "link-out",
+                                                              WorkerSession.worker_id == participant)).one()
+
+
+def test_a_link_hands_out_only_its_own_tasks(provider, cats, store):
+    link = provider.create_work("cats", cats.task_ids[3:], SPEC).hit_ids[0]  # the project has four open tasks
+    take_part(provider, link, "P1")
+    assert _handed_out(store, "P1") == cats.task_ids[3:]
+
+
+def test_a_link_admits_no_more_participants_than_its_tasks_take(provider, cats, store):
+    """Each cats task wants one answer (``target_annotations`` 1), so the link's eight places (4 tasks × 2) hold
+    four participants; a session begun and not finished holds its task's place."""
+    link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    for n in range(3):
+        assert not take_part(provider, link, f"P{n}").no_task
+    with store.transaction() as s:  # P3 opens the page and has not answered yet
+        provider.admit(s, link, "P3", provider.session_id(link, "P3"))
+        worker_sessions.visit(s, "link-out", provider.session_id(link, "P3"), "P3", link)
+    with pytest.raises(LinkClosed) as full:
+        take_part(provider, link, "P4")
+    assert (full.value.field, full.value.reason) == ("link", "full")
+    assert not take_part(provider, link, "P3").no_task  # who started may finish
+    with store.session() as s:
+        assert sorted(t for ts in s.scalars(select(WorkerSession.task_ids)) for t in ts) == sorted(cats.task_ids)
+        assert s.scalars(select(WorkerSession.status).where(WorkerSession.status == "no_task")).all() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -12,8 +13,10 @@ from sqlalchemy import select, update
 from workbench.cli import cli
 from workbench.crowd import payments, review, submissions, worker_sessions
 from workbench.crowd.providers import WorkSpec, get_provider, place
+from workbench.crowd.providers.linkout import LinkClosed
 from workbench.errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from workbench.store.models import HIT, Assignment, Bonus, Event, Task, Worker
+from workbench.study import tasks
 from tests.concurrently import concurrently
 
 from .conftest import SPEC, take_part
@@ -137,9 +140,19 @@ def test_sync_records_finished_sessions_once_and_ingest_counts_them_as_link_out(
 def test_a_participant_who_found_no_task_is_recorded_returned(provider, store, cats):
     link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
     take_part(provider, link, "P1")
-    with store.transaction() as s:  # every task done: nothing is left for P9
+    with store.transaction() as s:  # every task done: nothing is left for P9, who is turned away at entry
         s.execute(update(Task).values(status="complete"))
-    late = take_part(provider, link, "P9")
+    with pytest.raises(LinkClosed) as full:
+        take_part(provider, link, "P9")
+    assert (full.value.field, full.value.reason) == ("link", "full")
+    with store.transaction() as s:  # P9 was let in a moment before the last task was done elsewhere
+        s.execute(update(Task).values(status="pending"))
+    with store.transaction() as s:
+        late = SimpleNamespace(session_id=provider.session_id(link, "P9"))
+        provider.admit(s, link, "P9", late.session_id)
+        s.execute(update(Task).values(status="complete"))
+        step = worker_sessions.visit(s, "link-out", late.session_id, "P9", link)
+        late.no_task = step.no_task
     result = provider.sync()
     assert late.no_task and (result.assignments_new, result.assignments_updated) == (1, 1)  # P9 sent no answer
     assert _assignments(store)[late.session_id].status == "returned"
@@ -242,11 +255,14 @@ def test_close_pause_extend_places_and_delete(provider, store, cats):
         take_part(provider, link, "P2")
     assert (refused.value.status, refused.value.reason) == (410, "full")
     provider.extend(link, assignments=1)
+    with store.transaction() as s:  # and the task wants a second answer, or there is nothing for P2 to do
+        tasks.update(s, cats.task_ids[0], target_annotations=2)
+        tasks.set_status(s, cats.task_ids[0], "pending")
     provider.pause(link)
     with pytest.raises(WorkbenchError):
         take_part(provider, link, "P2")
     provider.resume(link)
-    take_part(provider, link, "P2")
+    assert not take_part(provider, link, "P2").no_task
     provider.sync()
     with pytest.raises(ConflictError):
         provider.delete(link)  # open

@@ -161,3 +161,16 @@ def test_a_study_being_created_is_left_to_its_creator_by_sync_and_reconcile(prov
     assert provider.sync().changed_hits == 1
     assert payments.reconcile(provider, project=study.project.slug).hits_checked == 1
     assert [h.hit_id for h in _hits(store)] == [made, "creating:r1"]
+
+
+def test_a_study_hands_out_only_its_own_tasks(provider, store, study):
+    """The study covers the last task only (its ``payload.task_ids``); the project has three more open."""
+    from workbench.crowd import worker_sessions  # the visit the entry route runs, called as it calls it
+    from workbench.store.models import WorkerSession
+
+    study_id = provider.create_work("cats", study.task_ids[3:], SPEC).hit_ids[0]
+    with store.transaction() as s:
+        step = worker_sessions.visit(s, "prolific", "S-ONLY-ITS-OWN", "5f00000000000000000000a1", study_id)
+    assert step.next_task_id == study.task_ids[3]
+    with store.session() as s:
+        assert s.scalars(select(WorkerSession.task_ids)).one() == study.task_ids[3:]

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from workbench import events
+from workbench.crowd import worker_sessions
 from workbench.errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
 from workbench.store.models import HIT, Assignment, Task, Worker, WorkerSession
 from workbench.store.types import utcnow
@@ -324,7 +325,9 @@ def entry(s, link: str) -> dict[str, Any]:
 def admit(s, link: str, participant: str, assignment_id: str) -> dict[str, Any]:
     """Refuse a visit the link does not take (in the visit's transaction), else say how the visit ends.
 
-    A new participant needs an open link with a place left, and must not be blocked or excluded; one who
+    A new participant needs an open link with a place left and a task of the link that still wants an answer
+    and that they have not annotated (``worker_sessions.open_tasks``: a link hands out no more work than its
+    tasks take, so nobody is let in only to find no task), and must not be blocked or excluded; one who
     started before resumes unless the link was deleted."""
     row = get_link(s, link, for_update=True)  # one new participant at a time counts the places
     payload = row.payload or {}
@@ -337,6 +340,9 @@ def admit(s, link: str, participant: str, assignment_id: str) -> dict[str, Any]:
     if started is None:
         _check_open(s, row)
         _check_participant(s, row, participant, id_param)
+        if not worker_sessions.open_tasks(s, row, participant):  # under the row's lock: the next one counts it
+            raise LinkClosed(f"link {link} has no task left with a free place for this participant", field="link",
+                             reason="full")
     template = (payload.get("completion") or {}).get("url_template")
     return {"completion_url": template}
 
