@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from workbench.crowd import worker_sessions
-from workbench.crowd.providers.linkout import LinkClosed, links
+from workbench.crowd.providers import WorkSpec
+from workbench.crowd.providers.linkout import LinkClosed, ParticipantRefused, links
 from workbench.errors import ValidationError
-from workbench.store.models import WorkerSession
+from workbench.store.models import HIT, WorkerSession
+from workbench.study import projects
 
 from .conftest import SPEC, take_part
 
@@ -63,3 +65,30 @@ def test_a_link_admits_no_more_participants_than_its_tasks_take(provider, cats, 
     with store.session() as s:
         assert sorted(t for ts in s.scalars(select(WorkerSession.task_ids)) for t in ts) == sorted(cats.task_ids)
         assert s.scalars(select(WorkerSession.status).where(WorkerSession.status == "no_task")).all() == []
+
+
+def test_an_unknown_excluded_project_is_refused_when_the_link_is_made(provider, cats, store):
+    spec = WorkSpec(**{**SPEC.to_dict(), "qualifications": {"exclude_projects": ["no-such-project"]}})
+    with pytest.raises(ValidationError) as refused:
+        provider.create_work("cats", cats.task_ids, spec)
+    assert refused.value.field == "qualifications.exclude_projects" and "no-such-project" in str(refused.value)
+    with store.session() as s:
+        assert s.scalars(select(HIT.id)).all() == []
+
+
+def test_excluded_projects_are_kept_by_id_and_one_deleted_since_is_skipped(provider, cats, store):
+    first = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    take_part(provider, first, "P1")
+    with store.transaction() as s:
+        pilot = projects.create(s, "pilot").id
+    spec = WorkSpec(**{**SPEC.to_dict(), "qualifications": {"exclude_projects": ["cats", "pilot"]}})
+    second = provider.create_work("cats", cats.task_ids, spec, round=1).hit_ids[0]
+    with store.session() as s:
+        kept = s.scalars(select(HIT.payload).where(HIT.hit_id == second)).one()["exclude_projects"]
+    assert kept == [cats.project.id, pilot]
+    with store.transaction() as s:
+        projects.delete(s, "pilot")
+    with pytest.raises(ParticipantRefused) as refused:
+        take_part(provider, second, "P1")
+    assert refused.value.reason == "took part before"
+    assert take_part(provider, second, "P2").code

@@ -23,13 +23,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from workbench import events
 from workbench.crowd import worker_sessions
 from workbench.errors import ConflictError, NotFoundError, ValidationError, WorkbenchError
-from workbench.store.models import HIT, Assignment, Task, Worker, WorkerSession
+from workbench.store.models import HIT, Assignment, Project, Task, Worker, WorkerSession
 from workbench.store.types import utcnow
 from workbench.study import projects
 from ..base import CreateResult, WorkSpec
@@ -185,7 +185,6 @@ def create_work(lo: "LinkOutProvider", project, task_ids: Sequence[int], spec: W
         raise ValidationError("round", "must be a non-negative integer")
     settings = _settings(options)
     base = client.public_base_url(options.get("public_base_url") or lo.public_base_url)
-    exclusions = _exclusions(spec)
     wanted = list(dict.fromkeys(t for t in task_ids if t is not None))
     if not wanted:
         raise ValidationError("task_ids", "give the tasks the link covers")
@@ -196,6 +195,7 @@ def create_work(lo: "LinkOutProvider", project, task_ids: Sequence[int], spec: W
         if len(known) != len(wanted):
             raise ValidationError("task_ids", f"tasks {[t for t in wanted if t not in known][:10]} are not in "
                                               f"project {proj.slug!r}")
+        exclusions = _exclusions(s, spec)
         key = link_key(proj.id, round, lo.environment)
         recorded = s.scalars(select(HIT).where(HIT.unique_request_token == key)).first()
         if recorded is not None:
@@ -238,8 +238,11 @@ def _same_settings(row: HIT, settings: dict[str, Any], round: int) -> None:
                                 hint="use another round for a link with other settings")
 
 
-def _exclusions(spec: WorkSpec) -> dict[str, Any]:
-    """What the workbench enforces itself at the entry route; the panel's own filters are set on the panel."""
+def _exclusions(s, spec: WorkSpec) -> dict[str, Any]:
+    """What the workbench enforces itself at the entry route; the panel's own filters are set on the panel.
+
+    Excluded projects are kept by id, resolved now: an unknown slug is refused here, naming the field, where at
+    the entry route it would refuse every participant; a project deleted later is skipped there."""
     q = spec.qualifications
     for field, value in (("locales", q.locales), ("min_approval_rate", q.min_approval_rate),
                          ("min_approved", q.min_approved), ("masters", q.masters), ("custom", q.custom)):
@@ -247,8 +250,15 @@ def _exclusions(spec: WorkSpec) -> dict[str, Any]:
             raise ValidationError(f"qualifications.{field}", "a link-out panel has no API to enforce it",
                                   hint="set the panel's own prescreening; the link enforces only "
                                        "exclude_past_participants and exclude_projects")
+    excluded = []
+    for slug in q.exclude_projects:
+        try:
+            excluded.append(projects.get(s, slug).id)
+        except (NotFoundError, ValidationError):
+            raise ValidationError("qualifications.exclude_projects", f"project {slug!r} is not in the store",
+                                  hint="`workbench project list` shows the projects") from None
     return {"exclude_past_participants": bool(q.exclude_past_participants),
-            "exclude_projects": list(q.exclude_projects)}
+            "exclude_projects": list(dict.fromkeys(excluded))}
 
 
 def _change(lo: "LinkOutProvider", link: str, event: str, actor: str, change, **details) -> HIT:
@@ -363,7 +373,10 @@ def _check_participant(s, row: HIT, participant: str, id_param: str) -> None:
     if blocked is not None:
         raise ParticipantRefused("this participant is blocked", field=id_param, reason="blocked")
     payload = row.payload or {}
-    excluded = [projects.get(s, p).id for p in payload.get("exclude_projects") or []]
+    wanted = payload.get("exclude_projects") or []
+    excluded = list(s.scalars(select(Project.id).where(or_(  # a project since deleted is skipped
+        Project.id.in_([p for p in wanted if isinstance(p, int)]),
+        Project.slug.in_([p for p in wanted if isinstance(p, str)]))))) if wanted else []
     earlier = select(WorkerSession.id).where(WorkerSession.provider == PROVIDER,
                                              WorkerSession.worker_id == participant, WorkerSession.hit_id != row.hit_id)
     if payload.get("exclude_past_participants"):
