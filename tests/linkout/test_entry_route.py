@@ -212,7 +212,8 @@ async def test_review_bonus_and_payment_sheet_after_real_visits(fetch_json, link
                               "completion_code": codes["P-good"], "status": "approved", "reward_cents": reward,
                               "reward": "%.2f" % (reward / 100), "bonus_cents": 30, "bonus": "0.30",
                               "total_cents": reward + 30, "total": "%.2f" % ((reward + 30) / 100),
-                              "reviewed_at": rows["P-good"]["reviewed_at"], "feedback": "Thank you"}
+                              "reviewed_at": rows["P-good"]["reviewed_at"], "feedback": "Thank you",
+                              "paid_before_cents": 0, "bonus_withheld_cents": 0, "flag": ""}
     assert rows["P-good"]["reviewed_at"]
     assert (rows["P-poor"]["status"], rows["P-poor"]["total_cents"], rows["P-poor"]["completion_code"]) == (
         "rejected", 0, codes["P-poor"])

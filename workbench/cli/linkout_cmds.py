@@ -43,11 +43,22 @@ def links(obj: tuple[State, str | None], project: str | None, as_json: bool) -> 
 @link_out.command("sheet")
 @click.option("--project", required=True, metavar="SLUG", help="The project whose sessions to list.")
 @click.option("--out", required=True, metavar="FILE", help="The CSV file to write.")
+@click.option("--new-only", is_flag=True, help="Only what no earlier export (payout batch) covered: new sessions, "
+                                               "and of the others only what they are owed since.")
+@click.option("--no-record", "no_record", is_flag=True, help="Do not record this export as a payout batch (a "
+                                                             "look, not a payment run).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def sheet(obj: tuple[State, str | None], project: str, out: str, as_json: bool) -> None:
+def sheet(obj: tuple[State, str | None], project: str, out: str, new_only: bool, no_record: bool,
+          as_json: bool) -> None:
     """One row per finished session: participant id, link, session, code, status, reward and bonus owed
-    (cents and major units), reviewed at, feedback."""
-    result = _provider(*obj).write_payment_sheet(project, out)
-    emit(result, as_json, f"wrote {result['rows']} rows to {result['path']} ({result['environment']}): "
-                          f"{result['owed']} owed in all")
+    (cents and major units), reviewed at, feedback, what earlier batches paid. Each export is recorded as a
+    payout batch, so that --new-only pays nobody twice."""
+    result = _provider(*obj).write_payment_sheet(project, out, new_only=new_only, record=not no_record)
+    earlier = result["earlier_rows"]
+    note = ("" if not earlier else
+            f"; {earlier} of the project's sessions were in earlier batches"
+            + (" (only what they are owed since is listed)" if new_only else " (pay only --new-only rows)"))
+    batch = f" as batch {result['batch']}" if result["batch"] else " (not recorded)"
+    emit(result, as_json, f"wrote {result['rows']} rows to {result['path']} ({result['environment']}){batch}: "
+                          f"{result['owed']} owed in all{note}")

@@ -44,6 +44,7 @@ from . import checks, money
 
 #: What a caller's key may look like (it is printed, logged and typed again to retry).
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,119}$")
+#: The assignment statuses a bonus may go to; a provider narrows them with a ``bonusable`` attribute (link-out).
 BONUSABLE = ("submitted", "approved", "rejected")
 
 
@@ -132,7 +133,7 @@ def bonus(provider: Any, assignment_id: str, amount_cents: int, reason: str, *, 
     with provider.store.session() as s:
         a = checks.assignment(s, provider, assignment_id)
         row = _by_key(s, provider.name, key)
-        if row is None and a.status not in BONUSABLE:
+        if row is None and a.status not in getattr(provider, "bonusable", BONUSABLE):
             raise ConflictError(f"assignment {assignment_id} is {a.status}; bonuses go to submitted work",
                                 field="assignment_id", reason=f"status is {a.status}")
     if row is None:

@@ -35,6 +35,8 @@ class LinkOutProvider(CrowdProvider):
     name = "link-out"
     words = LINK_OUT_WORDS
     fees = costs
+    #: A bonus is owed only to work that may be paid: the sheet owes a rejected or no-task session nothing.
+    bonusable = ("submitted", "approved")
 
     def __init__(self, store, *, environment: str | None = None, confirm_production: bool = False,
                  public_base_url: str | None = None, **_ignored: Any) -> None:
@@ -94,17 +96,15 @@ class LinkOutProvider(CrowdProvider):
     def ingest(self, *, chunk_size: int = 500, actor: str = "", **options: Any) -> IngestResult:
         return sync.ingest(self, chunk_size=chunk_size, actor=actor, **options)
 
-    def payment_sheet(self, project) -> list[dict[str, Any]]:
-        """One row per finished session of ``project`` (``sheet.COLUMNS``), for the panel's payment sheet."""
-        return sheet.payment_sheet(self, project)
+    def payment_sheet(self, project, *, new_only: bool = False) -> list[dict[str, Any]]:
+        """One row per finished session of ``project`` (``sheet.COLUMNS``), for the panel's payment sheet;
+        ``new_only``: only what no earlier payout batch covered."""
+        return sheet.payment_sheet(self, project, new_only=new_only)
 
-    def write_payment_sheet(self, project, out: str | Path) -> dict[str, Any]:
-        """The payment sheet as a CSV file; what was written, with the totals owed."""
-        rows = self.payment_sheet(project)
-        path = sheet.write_csv(rows, out)
-        owed = sum(r["total_cents"] for r in rows)
-        return {"path": str(path), "rows": len(rows), "owed_cents": owed, "owed": sheet.major(owed),
-                "environment": self.environment}
+    def write_payment_sheet(self, project, out: str | Path, *, new_only: bool = False,
+                            record: bool = True) -> dict[str, Any]:
+        """The payment sheet as a CSV file, recorded as a payout batch; what was written, with the totals owed."""
+        return sheet.write_payment_sheet(self, project, out, new_only=new_only, record=record)
 
     # -- review -------------------------------------------------------------------
     def approve(self, assignment_id: str, *, feedback: str = "", override: bool = False, actor: str = ""):
