@@ -4,15 +4,18 @@ other tasks, reward or spec is refused rather than ignored."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
 from workbench.crowd import worker_sessions
 from workbench.crowd.providers import WorkSpec
 from workbench.crowd.providers.linkout import LinkClosed, ParticipantRefused, links
-from workbench.errors import ValidationError
+from workbench.errors import ConflictError, ValidationError
 from workbench.store.models import HIT, WorkerSession
 from workbench.study import projects
+from tests.concurrently import concurrently
 
 from .conftest import SPEC, take_part
 
@@ -92,3 +95,37 @@ def test_excluded_projects_are_kept_by_id_and_one_deleted_since_is_skipped(provi
         take_part(provider, second, "P1")
     assert refused.value.reason == "took part before"
     assert take_part(provider, second, "P2").code
+
+
+@pytest.mark.parametrize("tasks, change, field", [
+    (slice(None), {}, None),
+    (slice(0, 2), {}, "task_ids"),
+    (slice(None), {"reward_cents": 900}, "reward_cents"),
+    (slice(None), {"title": "Label dogs"}, "title"),
+    (slice(None), {"qualifications": {"exclude_past_participants": True}}, "qualifications"),
+])
+def test_a_rerun_that_asks_for_other_tasks_reward_or_spec_is_refused(provider, cats, tasks, change, field):
+    link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    spec = WorkSpec(**{**SPEC.to_dict(), **change})
+    if field is None:
+        assert provider.create_work("cats", cats.task_ids[tasks], spec).hit_ids == [link]
+        return
+    with pytest.raises(ConflictError) as refused:
+        provider.create_work("cats", cats.task_ids[tasks], spec)
+    assert (refused.value.status, refused.value.field) == (409, field)
+
+
+def test_concurrent_creates_with_other_settings_are_refused_not_handed_the_link(provider, cats, store):
+    urls = iter([None, "https://panel.example.org/done?c={code}"] * 4)
+    lock = threading.Lock()
+
+    def make():
+        with lock:
+            url = next(urls)
+        return url, provider.create_work("cats", cats.task_ids, SPEC, completion_url=url)
+
+    results, errors = concurrently(make, times=8)
+    with store.session() as s:
+        made = s.scalars(select(HIT.payload)).one()["completion"].get("url_template")
+    assert {url for url, _ in results} == {made}  # every caller given the link asked for its settings
+    assert len(errors) == 4 and all(isinstance(e, ConflictError) and e.field == "completion_url" for e in errors)

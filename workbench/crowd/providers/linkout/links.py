@@ -16,6 +16,7 @@ everyone.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import string
@@ -199,7 +200,7 @@ def create_work(lo: "LinkOutProvider", project, task_ids: Sequence[int], spec: W
         key = link_key(proj.id, round, lo.environment)
         recorded = s.scalars(select(HIT).where(HIT.unique_request_token == key)).first()
         if recorded is not None:
-            _same_settings(recorded, settings, round)
+            _same_settings(recorded, settings, round, wanted, spec)
             result.existing, result.hit_ids = 1, [recorded.hit_id]
             return result
     made, now = link_id(key), utcnow()
@@ -216,26 +217,36 @@ def create_work(lo: "LinkOutProvider", project, task_ids: Sequence[int], spec: W
             events.record(s, "link-out.link.created", actor=actor, project_id=proj.id, hit_id=made,
                           environment=lo.environment, round=round, tasks=len(wanted), id_param=settings["id_param"],
                           completion=settings["completion"]["kind"])
-    except IntegrityError:  # a concurrent call made it first: the same link
+    except IntegrityError:  # a concurrent call made it first: the same link, if it asked for the same
         with lo.store.session() as s:
-            if s.scalars(select(HIT.id).where(HIT.unique_request_token == key)).first() is None:
+            recorded = s.scalars(select(HIT).where(HIT.unique_request_token == key)).first()
+            if recorded is None:
                 raise
+            _same_settings(recorded, settings, round, wanted, spec)
         result.existing, result.hit_ids = 1, [made]
         return result
     result.created, result.hit_ids = 1, [made]
     return result
 
 
-def _same_settings(row: HIT, settings: dict[str, Any], round: int) -> None:
-    """A rerun asks for the link it made; other settings for the same round would change a link in use."""
+def _same_settings(row: HIT, settings: dict[str, Any], round: int, task_ids: list[int], spec: WorkSpec) -> None:
+    """A rerun asks for the link it made; other tasks, reward, spec or settings for the same round would change a
+    link in use (or be silently ignored), so they are refused naming the first field that differs."""
     payload = row.payload or {}
-    for field, now, then in (("id_param", settings["id_param"], payload.get("id_param")),
-                             ("completion_url", settings["completion"].get("url_template"),
-                              (payload.get("completion") or {}).get("url_template"))):
+    made = payload.get("spec") or {}
+    asked = json.loads(json.dumps(spec.to_dict()))  # as the payload's JSON keeps it
+    pairs = [("id_param", settings["id_param"], payload.get("id_param")),
+             ("completion_url", settings["completion"].get("url_template"),
+              (payload.get("completion") or {}).get("url_template")),
+             ("task_ids", task_ids, payload.get("task_ids")),
+             ("reward_cents", asked.get("reward_cents"), made.get("reward_cents"))]
+    pairs += [(name, asked.get(name), made.get(name)) for name in sorted(set(asked) | set(made))]
+    for field, now, then in pairs:
         if now != then:
-            raise ConflictError(f"link {row.hit_id} of round {round} was made with {field} {then!r}",
+            shown = then if len(repr(then)) <= 80 else repr(then)[:77] + "..."
+            raise ConflictError(f"link {row.hit_id} of round {round} was made with {field} {shown!r}",
                                 field=field, reason="the link of this project and round has another setting",
-                                hint="use another round for a link with other settings")
+                                hint="use another round for a link with other tasks or settings")
 
 
 def _exclusions(s, spec: WorkSpec) -> dict[str, Any]:
