@@ -129,3 +129,17 @@ def test_concurrent_creates_with_other_settings_are_refused_not_handed_the_link(
         made = s.scalars(select(HIT.payload)).one()["completion"].get("url_template")
     assert {url for url, _ in results} == {made}  # every caller given the link asked for its settings
     assert len(errors) == 4 and all(isinstance(e, ConflictError) and e.field == "completion_url" for e in errors)
+
+
+def test_resume_refuses_a_link_whose_time_is_up_and_extend_reopens_it(provider, cats, store):
+    link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    provider.expire(link)
+    with pytest.raises(ConflictError) as refused:
+        provider.resume(link)
+    assert (refused.value.field, refused.value.reason) == ("hit_id", "expired") and "seconds=" in refused.value.hint
+    with store.session() as s:
+        assert s.scalars(select(HIT.status)).one() == "expired"  # left as it was
+    assert provider.extend(link, seconds=3600).status == "assignable"
+    assert take_part(provider, link, "P1").code
+    provider.pause(link)
+    assert provider.resume(link).status == "assignable"  # paused within its time: resumed as it was

@@ -305,10 +305,16 @@ def extend(lo: "LinkOutProvider", link: str, *, assignments: int = 0, seconds: i
 
 
 def set_status(lo: "LinkOutProvider", link: str, status: str, event: str, actor: str = "") -> HIT:
-    """Close (``expired``), pause (``unassignable``) or reopen (``assignable``) a link."""
+    """Close (``expired``), pause (``unassignable``) or reopen (``assignable``) a link.
+
+    Reopening a link whose time is up (closed, or paused past its close) is refused, pointing to ``extend``:
+    it would read ``assignable`` and still turn every participant away."""
     def change(s, row: HIT) -> None:
         if row.status == "disposed":
             raise ConflictError(f"link {link} was deleted", field="hit_id", reason="deleted")
+        if status == OPEN and row.expires_at is not None and row.expires_at <= utcnow():
+            raise ConflictError(f"link {link} closed at {row.expires_at.isoformat()}", field="hit_id",
+                                reason="expired", hint="reopen it with a later close: extend(hit_id, seconds=...)")
         if status == "expired":
             row.expires_at = min(row.expires_at or utcnow(), utcnow())
         row.status = status
