@@ -7,6 +7,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
@@ -340,3 +341,39 @@ def test_a_session_not_started_by_the_entry_route_is_neither_synced_nor_on_the_s
     assert [c["assignment_id"] for c in result.conflicts] == ["CHOSEN-ID"]
     assert _assignments(store)["CHOSEN-ID"].status == "accepted"
     assert [r["participant_id"] for r in provider.payment_sheet("cats")] == ["P1"]
+
+
+def test_sync_reads_only_unsettled_sessions_and_locks_only_their_links(provider, store, cats):
+    first = provider.create_work("cats", cats.task_ids[:2], SPEC).hit_ids[0]
+    second = provider.create_work("cats", cats.task_ids[2:], SPEC, round=1).hit_ids[0]
+    done = take_part(provider, first, "P1")
+    assert (provider.sync().changed_hits, provider.sync().changed_hits) == (1, 0)  # the rerun reads nothing
+    review.approve(provider, done.session_id)
+    take_part(provider, second, "P2")
+    result = provider.sync()
+    assert (result.changed_hits, result.assignments_updated) == (1, 1)  # P2 alone: P1 is settled
+    assert _assignments(store)[done.session_id].status == "approved"
+    assert [e["hit_id"] for e in _events(store, "link-out.session.synced")] == [first, second]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite renders no FOR UPDATE: its writes take turns anyway
+def test_the_entry_locks_the_link_row_for_a_new_participant_only(provider, store, cats):
+    link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    def admit(participant):
+        sent.clear()
+        with store.transaction() as s:
+            provider.admit(s, link, participant, provider.session_id(link, participant))
+            worker_sessions.visit(s, "link-out", provider.session_id(link, participant), participant, link)
+        return sum("FOR UPDATE" in q and "FROM hits" in q for q in sent)
+
+    sqlalchemy.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        assert admit("P1") == 1  # new: the row is locked while the places are counted
+        assert admit("P1") == 0  # a resume
+    finally:
+        sqlalchemy.event.remove(store.engine, "before_cursor_execute", seen)

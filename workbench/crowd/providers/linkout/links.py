@@ -165,7 +165,9 @@ def get_link(s, link: str, *, environment: str | None = None, for_update: bool =
     stmt = select(HIT).where(HIT.provider == PROVIDER, HIT.hit_id == link)
     if environment is not None:
         stmt = stmt.where(HIT.environment == environment)
-    row = s.scalars(stmt.with_for_update() if for_update else stmt).first()
+    if for_update:  # read afresh under the lock, not the copy this session may hold from before it
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = s.scalars(stmt).first()
     if row is None:
         raise NotFoundError("link", link, hint="create_work records the links it makes")
     return row
@@ -356,7 +358,7 @@ def admit(s, link: str, participant: str, assignment_id: str) -> dict[str, Any]:
     and that they have not annotated (``worker_sessions.open_tasks``: a link hands out no more work than its
     tasks take, so nobody is let in only to find no task), and must not be blocked or excluded; one who
     started before resumes unless the link was deleted."""
-    row = get_link(s, link, for_update=True)  # one new participant at a time counts the places
+    row = get_link(s, link)
     payload = row.payload or {}
     id_param = payload.get("id_param") or DEFAULT_ID_PARAM
     check_text(id_param, participant)
@@ -365,6 +367,8 @@ def admit(s, link: str, participant: str, assignment_id: str) -> dict[str, Any]:
     if row.status == "disposed":
         raise LinkClosed(f"link {link} was deleted", field="link", reason="deleted")
     if started is None:
+        # One new participant at a time counts the places (read afresh under the lock); a resume takes no lock.
+        row = get_link(s, link, for_update=True)
         _check_open(s, row)
         _check_participant(s, row, participant, id_param)
         if not worker_sessions.open_tasks(s, row, participant):  # under the row's lock: the next one counts it

@@ -1,7 +1,8 @@
 """Sync and ingest: a link's finished sessions become Assignment rows, so review and exports treat them alike.
 
 The page is the source: nothing is asked of the panel. ``sync`` reads the finished WorkerSessions of
-this environment's links and records each as an Assignment (``assignment_id`` = the session's, the
+this environment's links that no Assignment settled yet (so a run costs what is new, and locks only the
+links that have some) and records each as an Assignment (``assignment_id`` = the session's, the
 participant as worker): ``submitted`` when the participant did their tasks, ``returned`` when no task
 was left for them (the sheet says ``no_task``; nothing is owed). The worker page recorded the row
 ``accepted`` when the first answer arrived (``assignments.link_arrivals``); sync completes that row,
@@ -33,11 +34,22 @@ UNSETTLED = ("accepted",)
 INGESTED = ("submitted", "approved", "rejected", "returned")
 
 
+def _unsettled(stmt):
+    """``stmt`` over finished WorkerSessions narrowed to those no Assignment settled yet (none, or ``accepted``):
+    a run reads what is new, not every session ever finished."""
+    return stmt.outerjoin(Assignment, (Assignment.provider == PROVIDER)
+                          & (Assignment.assignment_id == WorkerSession.assignment_id)).where(
+        WorkerSession.provider == PROVIDER, WorkerSession.status.in_(FINISHED),
+        Assignment.id.is_(None) | Assignment.status.in_(UNSETTLED))
+
+
 def sync(lo: "LinkOutProvider", *, actor: str = "", **_ignored: Any) -> SyncResult:
+    """Settle the finished sessions of this environment's links; only links with such a session are locked."""
     result = SyncResult()
     with lo.store.session() as s:
-        links = list(s.scalars(select(HIT.hit_id).where(HIT.provider == PROVIDER, HIT.environment == lo.environment,
-                                                        HIT.status != "disposed").order_by(HIT.id)))
+        live = select(HIT.hit_id).where(HIT.provider == PROVIDER, HIT.environment == lo.environment,
+                                        HIT.status != "disposed")
+        links = sorted(set(s.scalars(_unsettled(select(WorkerSession.hit_id)).where(WorkerSession.hit_id.in_(live)))))
     result.changed_hits = len(links)
     for link in links:
         _sync_link(lo, link, result, actor)
@@ -49,9 +61,8 @@ def _sync_link(lo: "LinkOutProvider", link: str, result: SyncResult, actor: str)
         # The link's row is locked: two syncs of one link take turns, and the second finds nothing to do.
         hit = s.scalars(select(HIT).where(HIT.provider == PROVIDER, HIT.environment == lo.environment,
                                           HIT.hit_id == link).with_for_update()).one()
-        visits = list(s.scalars(select(WorkerSession).where(
-            WorkerSession.provider == PROVIDER, WorkerSession.hit_id == link,
-            WorkerSession.status.in_(FINISHED)).order_by(WorkerSession.assignment_id)))
+        visits = list(s.scalars(_unsettled(select(WorkerSession)).where(WorkerSession.hit_id == link)
+                                .order_by(WorkerSession.assignment_id)))
         result.conflicts.extend({"kind": "session", "assignment_id": v.assignment_id, "hit_id": link,
                                  "reason": "not started by the entry route"} for v in visits if not entered(v))
         visits = [v for v in visits if entered(v)]
