@@ -1,4 +1,5 @@
-"""In-process token buckets: how many submissions one IP address or one worker may make, how many frames one
+"""In-process token buckets: how many submissions one IP address or one worker may make (and how many new
+sessions one IP address may start at a provider's entry route: the same IP bucket), how many frames one
 collaboration socket may send, and how fast.
 
 Each key (an address, a worker id) has a bucket of ``burst`` tokens refilled at ``rate``
@@ -14,6 +15,13 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+
+from workbench import WorkbenchError
+
+
+class RateLimited(WorkbenchError):
+    status = 429
+    code = "rate_limited"
 
 
 class TokenBuckets:
@@ -49,3 +57,13 @@ class TokenBuckets:
 def retry_after(wait: float) -> str:
     """The Retry-After header value: whole seconds, at least one."""
     return str(max(1, math.ceil(wait)))
+
+
+def refuse_if_limited(buckets: TokenBuckets, key: str, what: str, doing: str) -> None:
+    """Take a token of ``key``'s bucket, or refuse (429, with ``Retry-After``) naming ``what`` is limited."""
+    wait = buckets.take(key)
+    if wait:
+        error = RateLimited(f"too many {doing} from this {what}; retry in {retry_after(wait)} s", field=what,
+                            reason="rate limited")
+        error.headers = {"Retry-After": retry_after(wait)}
+        raise error

@@ -241,6 +241,8 @@ class PageHandler(WorkbenchMixin, ExtensionHandlerJinjaMixin, JupyterHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status, body = self.error_body(status_code, exc)
         self.set_status(status)
+        for name, value in getattr(exc, "headers", {}).items():  # an error may carry its own (Retry-After)
+            self.set_header(name, value)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         # A preview's placeholder assignment where a real one is needed: the worker has only to accept the HIT.
         # The raw bytes: a query that does not decode may be what brought us here, and must not fail this page too.

@@ -8,7 +8,10 @@ second visit resumes the first. The link is checked in the visit's transaction: 
 404, a closed, paused, full or deleted one a 410 "closed" page for a new participant, a blocked or
 excluded participant a 403; each names its field (``link`` or the id parameter) and shows no
 traceback. The visit ends with the session's completion code on the page, or with a 302 to the link's
-redirect template, ``{code}``, ``{participant}`` and ``{link}`` filled in URL-encoded.
+redirect template, ``{code}``, ``{participant}`` and ``{link}`` filled in URL-encoded. The participant id
+is the only credential (a SONA id is short), so a finished session's code (page or redirect) goes only
+to the browser holding its cookie (``CODE_TO_ITS_BROWSER``); another gets a 409 page saying to use that
+browser, and the session's token stays where it was. An unfinished session still resumes in a new browser, which takes it over.
 
 The server takes the workers of one provider (``WorkbenchApp.provider``); this route answers 404
 unless it is ``link-out``, as the Prolific entry does unless it is ``prolific``. On a link-out server the
@@ -37,6 +40,7 @@ class LinkOutEntryHandler(LoginHandler):
     PATH = "workbench/link/entry"
     OWNS = PROVIDER
     BACK_TO = "the panel's page for this study"
+    CODE_TO_ITS_BROWSER = True
 
     def visit_provider(self) -> str:
         return PROVIDER

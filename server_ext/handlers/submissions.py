@@ -21,7 +21,7 @@ from workbench import WorkbenchError
 from workbench.crowd import submissions
 from workbench.errors import ValidationError
 
-from ..ratelimit import retry_after
+from ..ratelimit import refuse_if_limited
 from .base import ApiHandler, declared_length, route
 from .worker import session_cookie
 
@@ -29,11 +29,6 @@ from .worker import session_cookie
 class PayloadTooLarge(WorkbenchError):
     status = 413
     code = "payload_too_large"
-
-
-class RateLimited(WorkbenchError):
-    status = 429
-    code = "rate_limited"
 
 
 class SubmissionsHandler(ApiHandler):
@@ -52,12 +47,7 @@ class SubmissionsHandler(ApiHandler):
         self._limit(self.wb.ip_limits, self.request.remote_ip or "", "ip")
 
     def _limit(self, buckets, key: str, what: str) -> None:
-        wait = buckets.take(key)
-        if wait:
-            error = RateLimited(f"too many submissions from this {what}; retry in {retry_after(wait)} s",
-                                field=what, reason="rate limited")
-            error.headers = {"Retry-After": retry_after(wait)}
-            raise error
+        refuse_if_limited(buckets, key, what, "submissions")
 
     @allow_unauthenticated
     async def post(self) -> None:

@@ -26,6 +26,7 @@ from workbench.study import bundles
 from workbench.errors import NotFoundError, ValidationError
 
 from .. import csp
+from ..ratelimit import refuse_if_limited
 from .base import ID, PageHandler, static_url
 
 PREVIEW = worker_sessions.PREVIEW_ASSIGNMENT
@@ -144,6 +145,9 @@ class LoginHandler(WorkerPageHandler):
     BACK_TO = "the HIT"
     #: The provider whose workers come in only through this route (which admits them), never the plain login.
     OWNS: str | None = None
+    #: Show a finished session's code only to the browser holding its cookie (where the worker id, which anyone
+    #: may know, is the only credential); another browser is told to use that one.
+    CODE_TO_ITS_BROWSER = False
 
     def visit_provider(self) -> str:
         return self.wb.provider
@@ -172,7 +176,15 @@ class LoginHandler(WorkerPageHandler):
     async def run_visit(self, assignment_id: str, worker_id: str, hit_id: str, project: str | None) -> None:
         """Start or resume the checked visit; render its next task, or end it (``finish_visit``)."""
         cookie = session_cookie(assignment_id)
+        if self.wb.ip_limits.enabled and await self.read_store(self._is_new, assignment_id):
+            # Ids are all a visit needs, and anyone can make them up: new sessions count against the IP's submission
+            # bucket (``WorkbenchApp.rate_limit_ip``), so that one address cannot fill a link's places; a resume
+            # is not counted.
+            refuse_if_limited(self.wb.ip_limits, self.request.remote_ip or "", "ip", "new sessions")
         state = await self.write_store(self._visit, assignment_id, worker_id, hit_id, project, self.get_cookie(cookie))
+        if state.get("elsewhere"):
+            self.finish_elsewhere()
+            return
         if state["token"] != self.get_cookie(cookie):
             self.set_cookie(cookie, state["token"], path=self.base_url + "workbench/", httponly=True,
                             expires_days=7, **({} if self.secure else {"samesite": "Lax"}))
@@ -192,6 +204,16 @@ class LoginHandler(WorkerPageHandler):
                                          no_task=state["no_task"], back_to=self.BACK_TO,
                                          worker_css=static_url(self, "worker.css")))
 
+    def _is_new(self, session, assignment_id: str) -> bool:
+        return worker_sessions.find(session, assignment_id, provider=self.visit_provider()) is None
+
+    def finish_elsewhere(self) -> None:
+        """A finished session opened in another browser than its own (``CODE_TO_ITS_BROWSER``): a 409 page saying
+        to use that browser, without the code."""
+        self.set_status(409)
+        self.finish(self.render_template("error.html", status=409, field="session", preview=False,
+                                         kind="finished_elsewhere", worker_css=static_url(self, "worker.css")))
+
     def visit_state(self, session, hit_id: str) -> dict[str, Any]:
         """What a provider's visit adds to its state (read in the visit's transaction)."""
         return {}
@@ -204,7 +226,10 @@ class LoginHandler(WorkerPageHandler):
         self.admit(session, assignment_id, worker_id, hit_id)
         extra = self.visit_state(session, hit_id)
         step = worker_sessions.visit(session, self.visit_provider(), assignment_id, worker_id, hit_id, project,
-                                     token=token, tasks_per_session=self.wb.tasks_per_session)
+                                     token=token, tasks_per_session=self.wb.tasks_per_session,
+                                     code_to_its_browser=self.CODE_TO_ITS_BROWSER)
+        if step.elsewhere:
+            return {**extra, "token": None, "elsewhere": True}
         if step.code:
             return {**extra, "token": step.token, "code": step.code, "no_task": step.no_task}
         return {**extra, "token": step.token, "bundle": self.page_bundle(session, step.next_task_id),

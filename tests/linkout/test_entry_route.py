@@ -104,8 +104,8 @@ async def test_a_participant_does_the_study_and_gets_the_code_page(fetch_json, l
     assert status == 200 and "the panel's page for this study" in html.unescape(done.body.decode())
     code = code_on(done)
     assert code == sessions(wb_store)["SONA-4711"].completion_code
-    # a second visit, from another browser, resumes the same session and shows the same code
-    status, _, again = await visit(fetch_json, params)
+    # a second visit from the same browser shows the same code (another browser sees none: the test below)
+    status, _, again = await visit(fetch_json, params, cookies)
     assert status == 200 and code_on(again) == code
     assert list(sessions(wb_store)) == ["SONA-4711"]
     with wb_store.session() as s:
@@ -250,3 +250,37 @@ async def test_the_annotate_page_and_a_sessionless_submission_are_closed_on_a_li
     assert (status, data["field"], data["reason"]) == (403, "session", "no session")
     with wb_store.session() as s:
         assert s.scalars(select(Annotation.id).where(Annotation.actor == "P-blocked")).all() == []
+
+
+async def test_a_finished_sessions_code_goes_only_to_the_browser_that_holds_it(fetch_json, study, link_out,
+                                                                               server_url, wb_store):
+    """The participant id is the only credential (SONA ids are short): another browser naming a finished
+    participant learns nothing, while an unfinished session still resumes in a new browser."""
+    link = link_out.create_work("cats", study.task_ids, SPEC, completion_url=PANEL_DONE).hit_ids[0]
+    params = entry(link_out, link, "SONA-1001", server_url)
+    _, _, _, cookies = await do_the_task(fetch_json, params)
+    status, _, done = await visit(fetch_json, params, cookies)
+    assert status == 302
+    code = sessions(wb_store)["SONA-1001"].completion_code
+    assert f"code={code}" in done.headers["Location"]
+    status, _, other = await visit(fetch_json, params)  # another browser, no cookie of the session's
+    text = other.body.decode()
+    assert status == 409 and "Location" not in other.headers and code not in text
+    assert 'data-field="session"' in text and "the browser you started it in" in html.unescape(text)
+    status, _, again = await visit(fetch_json, params, cookies)  # the first browser still gets its code
+    assert status == 302 and f"code={code}" in again.headers["Location"]
+    half = entry(link_out, link, "SONA-1002", server_url)
+    assert (await visit(fetch_json, half))[0] == 200
+    assert (await visit(fetch_json, half))[0] == 200  # unfinished: a new browser takes it over
+
+
+@pytest.mark.parametrize("wb_config", [{"provider": "link-out", "rate_limit_ip": 0.001, "rate_limit_ip_burst": 2}])
+async def test_new_sessions_at_the_entry_count_against_the_ips_rate(fetch_json, link_out, link, server_url,
+                                                                    wb_store):
+    """Participant ids cost nothing to make up: one address may not fill the link's places. A resume is free."""
+    for participant in ("P1", "P2"):
+        assert (await visit(fetch_json, entry(link_out, link, participant, server_url)))[0] == 200
+    status, _, refused = await visit(fetch_json, entry(link_out, link, "P3", server_url))
+    assert status == 429 and 'data-field="ip"' in refused.body.decode() and refused.headers["Retry-After"]
+    assert (await visit(fetch_json, entry(link_out, link, "P1", server_url)))[0] == 200
+    assert sorted(sessions(wb_store)) == ["P1", "P2"]

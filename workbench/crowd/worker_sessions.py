@@ -115,15 +115,25 @@ class Step:
     total: int = 0
     code: str | None = None
     no_task: bool = False
+    #: The session is finished, and this browser is not the one that holds it (``code_to_its_browser``).
+    elsewhere: bool = False
 
 
 def visit(session: Session, provider: str, assignment_id: str, worker_id: str, hit_id: str = "",
-          project: int | str | None = None, *, token: str | None = None, tasks_per_session: int = 1) -> Step:
+          project: int | str | None = None, *, token: str | None = None, tasks_per_session: int = 1,
+          code_to_its_browser: bool = False) -> Step:
     """The link-out flow in one call: start or resume the visit, then its next task or its code.
 
     A worker with no task left gets a code (the session is marked ``NO_TASK`` for review)
-    rather than a dead end.
+    rather than a dead end. With ``code_to_its_browser`` (where the worker id is the only
+    credential, as on a link-out panel) a finished session's code goes only to the browser
+    holding its token: another gets ``elsewhere`` and no code, and the token is not moved.
     """
+    if code_to_its_browser:
+        existing = find(session, assignment_id, provider=provider)
+        if existing is not None and existing.completion_code and existing.worker_id == worker_id \
+                and not (token and token_matches(existing.token, token)):
+            return Step(None, elsewhere=True, no_task=existing.status == NO_TASK)
     started = start_or_resume(session, provider, assignment_id, worker_id, hit_id, project, token=token,
                               tasks_per_session=tasks_per_session, close_if_no_task=True)
     row = started.session
