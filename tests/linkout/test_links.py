@@ -52,19 +52,15 @@ def test_a_link_hands_out_only_its_own_tasks(provider, cats, store):
     assert _handed_out(store, "P1") == cats.task_ids[3:]
 
 
-def test_a_link_admits_no_more_participants_than_its_tasks_take(provider, cats, store):
-    """Each cats task wants one answer (``target_annotations`` 1), so the link's eight places (4 tasks × 2) hold
-    four participants; a session begun and not finished holds its task's place."""
+def test_a_link_turns_new_participants_away_once_its_tasks_are_done(provider, cats, store):
+    """Each cats task wants one answer (``target_annotations`` 1), so of the link's eight places (4 tasks × 2) four
+    participants who finish use up its work; the fifth is turned away at entry, not let in to find no task."""
     link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
-    for n in range(3):
+    for n in range(4):
         assert not take_part(provider, link, f"P{n}").no_task
-    with store.transaction() as s:  # P3 opens the page and has not answered yet
-        provider.admit(s, link, "P3", provider.session_id(link, "P3"))
-        worker_sessions.visit(s, "link-out", provider.session_id(link, "P3"), "P3", link)
     with pytest.raises(LinkClosed) as full:
         take_part(provider, link, "P4")
     assert (full.value.field, full.value.reason) == ("link", "full")
-    assert not take_part(provider, link, "P3").no_task  # who started may finish
     with store.session() as s:
         assert sorted(t for ts in s.scalars(select(WorkerSession.task_ids)) for t in ts) == sorted(cats.task_ids)
         assert s.scalars(select(WorkerSession.status).where(WorkerSession.status == "no_task")).all() == []

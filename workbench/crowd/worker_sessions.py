@@ -19,14 +19,13 @@ would be dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench import events
-from workbench.study import projects, tasks
+from workbench.study import projects
 from .codes import code_matches, hash_token, new_token, token_matches, unique_code
 from workbench.errors import ConflictError, NotFoundError, ValidationError
 from workbench.store.models import HIT, Annotation, Task, WorkerSession
@@ -69,8 +68,7 @@ def start_or_resume(session: Session, provider: str, assignment_id: str, worker_
     A resume by a browser without the session's token gets a fresh token (the worker
     changed browsers); the old one stops working. A different worker id for the same
     assignment is refused. New sessions take the HIT's task if the HIT names one; on a link
-    or a study (a HIT covering ``payload.task_ids``) only those of its tasks with a free place
-    (``open_tasks``); else the project's open tasks this worker has not annotated, highest
+    or a study (a HIT covering ``payload.task_ids``) only its own open tasks (``open_tasks``); else the project's open tasks this worker has not annotated, highest
     priority first. When
     there is none, ConflictError (reason "no open tasks"); or, with ``close_if_no_task``, a
     session without tasks with status ``NO_TASK``, which ``complete`` gives its code.
@@ -170,41 +168,16 @@ def covered(hit: HIT) -> list[int] | None:
     return [int(t) for t in ids] if isinstance(ids, list) else None
 
 
-def free_places(session: Session, hit: HIT) -> dict[int, int]:
-    """For each open task ``hit`` covers, the answers it still wants: its target, less its annotations, less one
-    for each session of the HIT begun within the study's duration that holds it unanswered (as an MTurk
-    assignment holds its place until its time is up). A session picks only a task with a free place, so a link
-    or a study never hands out more work than its tasks can take."""
-    ids = covered(hit) or []
-    targets = dict(session.execute(select(Task.id, Task.target_annotations).where(
-        Task.id.in_(ids), Task.status.in_(OPEN_TASK))).all()) if ids else {}
-    if not targets:
-        return {}
-    counts = tasks.annotation_counts(session, list(targets))
-    duration = int(((hit.payload or {}).get("spec") or {}).get("duration") or 0)
-    holding = select(WorkerSession.assignment_id, WorkerSession.task_ids).where(
-        WorkerSession.provider == hit.provider, WorkerSession.hit_id == hit.hit_id, WorkerSession.status == "active")
-    if duration:
-        holding = holding.where(WorkerSession.created_at > utcnow() - timedelta(seconds=duration))
-    held = dict(session.execute(holding).all())
-    answered = set(session.execute(select(Annotation.task_id, Annotation.submission_id).where(
-        Annotation.task_id.in_(list(targets)), Annotation.submission_id.in_(list(held)))).all()) if held else set()
-    free = {t: target - counts.get(t, 0) for t, target in targets.items()}
-    for assignment_id, task_ids in held.items():
-        for t in task_ids:
-            if t in free and (t, assignment_id) not in answered:
-                free[t] -= 1
-    return {t: n for t, n in free.items() if n > 0}
-
-
 def open_tasks(session: Session, hit: HIT, worker_id: str, count: int = 1) -> list[int]:
-    """Up to ``count`` of the tasks ``hit`` covers with a free place (``free_places``) that ``worker_id`` has not
-    annotated, highest priority first: what a new session of a link or a study is given."""
-    free = free_places(session, hit)
-    if not free:
+    """Up to ``count`` of the tasks ``hit`` covers (``covered``) that are open and that ``worker_id`` has not
+    annotated, highest priority first: what a new session of a link or a study is given. A task a session begun
+    and not finished holds stays open to others: an abandoned visit must not keep its task from being done."""
+    ids = covered(hit) or []
+    if not ids:
         return []
     done = select(Annotation.task_id).where(Annotation.actor == worker_id)
-    return list(session.scalars(select(Task.id).where(Task.id.in_(list(free)), Task.id.not_in(done))
+    return list(session.scalars(select(Task.id).where(Task.id.in_(ids), Task.status.in_(OPEN_TASK),
+                                                      Task.id.not_in(done))
                                 .order_by(Task.priority.desc(), Task.id).limit(max(1, count))))
 
 

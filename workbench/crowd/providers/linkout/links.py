@@ -354,10 +354,10 @@ def entry(s, link: str) -> dict[str, Any]:
 def admit(s, link: str, participant: str, assignment_id: str) -> dict[str, Any]:
     """Refuse a visit the link does not take (in the visit's transaction), else say how the visit ends.
 
-    A new participant needs an open link with a place left and a task of the link that still wants an answer
-    and that they have not annotated (``worker_sessions.open_tasks``: a link hands out no more work than its
-    tasks take, so nobody is let in only to find no task), and must not be blocked or excluded; one who
-    started before resumes unless the link was deleted."""
+    A new participant needs an open link with a place left and an open task of the link they have not
+    annotated (``worker_sessions.open_tasks``: nobody is let in only to find no task; a no-task session is
+    left only to a race with work done elsewhere), and must not be blocked or excluded; one who started
+    before resumes unless the link was deleted."""
     row = get_link(s, link)
     payload = row.payload or {}
     id_param = payload.get("id_param") or DEFAULT_ID_PARAM
@@ -371,8 +371,8 @@ def admit(s, link: str, participant: str, assignment_id: str) -> dict[str, Any]:
         row = get_link(s, link, for_update=True)
         _check_open(s, row)
         _check_participant(s, row, participant, id_param)
-        if not worker_sessions.open_tasks(s, row, participant):  # under the row's lock: the next one counts it
-            raise LinkClosed(f"link {link} has no task left with a free place for this participant", field="link",
+        if not worker_sessions.open_tasks(s, row, participant):
+            raise LinkClosed(f"link {link} has no open task left for this participant", field="link",
                              reason="full")
     template = (payload.get("completion") or {}).get("url_template")
     return {"completion_url": template}
