@@ -7,8 +7,8 @@ panel's completion URL with the code filled in. Review is local: approve, reject
 recorded in the store and exported as the panel's payment sheet (``payment_sheet``), since there is
 nothing to call. ``LinkOutProvider`` delegates to one module per seam: ``client`` (environments, the
 entry route), ``links`` (a link per project and round; what the entry route admits), ``sync``
-(finished sessions into assignments; ingest), ``review`` (decisions, bonuses owed, blocks), ``sheet``
-and ``costs``.
+(finished sessions into assignments; ingest), ``review`` (decisions, bonuses owed, blocks), ``settings``
+(the id parameter, the completion template), ``sheet`` (payout batches) and ``costs``.
 
 Options of ``create_work``: ``id_param`` (the panel's query name for the participant id;
 ``LINKOUT_ID_PARAM``, default ``participant_id``), ``completion_url`` (a redirect template with
