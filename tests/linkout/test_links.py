@@ -139,3 +139,28 @@ def test_resume_refuses_a_link_whose_time_is_up_and_extend_reopens_it(provider, 
     assert take_part(provider, link, "P1").code
     provider.pause(link)
     assert provider.resume(link).status == "assignable"  # paused within its time: resumed as it was
+
+
+def start_only(provider, link: str, participant: str) -> list[int]:
+    """A participant admitted who has not answered yet: the tasks their new session was given."""
+    with provider.store.transaction() as s:
+        provider.admit(s, link, participant, provider.session_id(link, participant))
+        worker_sessions.visit(s, "link-out", provider.session_id(link, participant), participant, link)
+    return _handed_out(provider.store, participant)
+
+
+def test_participants_who_arrive_together_are_spread_over_the_tasks(provider, cats, store):
+    """Four arrivals before anyone answers get the four tasks, one each (given the first open task, all four
+    would annotate it and the other three would be short once places ran out)."""
+    link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    given = [start_only(provider, link, f"A{n}") for n in range(4)]
+    assert sorted(t for ts in given for t in ts) == sorted(cats.task_ids)
+
+
+def test_a_task_an_abandoned_session_holds_is_still_handed_out(provider, cats, store):
+    link = provider.create_work("cats", cats.task_ids, SPEC).hit_ids[0]
+    held = start_only(provider, link, "GONE")           # starts, then never comes back
+    for n in range(3):
+        assert not take_part(provider, link, f"P{n}").no_task
+    late = take_part(provider, link, "LATE")             # the one task left is the abandoned one's
+    assert not late.no_task and _handed_out(store, "LATE") == held

@@ -19,13 +19,14 @@ would be dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench import events
-from workbench.study import projects
+from workbench.study import projects, tasks
 from .codes import code_matches, hash_token, new_token, token_matches, unique_code
 from workbench.errors import ConflictError, NotFoundError, ValidationError
 from workbench.store.models import HIT, Annotation, Task, WorkerSession
@@ -170,15 +171,31 @@ def covered(hit: HIT) -> list[int] | None:
 
 def open_tasks(session: Session, hit: HIT, worker_id: str, count: int = 1) -> list[int]:
     """Up to ``count`` of the tasks ``hit`` covers (``covered``) that are open and that ``worker_id`` has not
-    annotated, highest priority first: what a new session of a link or a study is given. A task a session begun
-    and not finished holds stays open to others: an abandoned visit must not keep its task from being done."""
+    annotated: what a new session of a link or a study is given.
+
+    Highest priority first and, among equals, the least taken: its annotations plus the sessions of the HIT begun
+    within its duration that hold it. So participants who arrive together are spread over the tasks instead of
+    all given the first (which would over-fill it while places run out for the rest), and a task a session begun
+    and not finished holds is only put back, never withheld: an abandoned visit must not keep it from being done."""
     ids = covered(hit) or []
     if not ids:
         return []
     done = select(Annotation.task_id).where(Annotation.actor == worker_id)
-    return list(session.scalars(select(Task.id).where(Task.id.in_(ids), Task.status.in_(OPEN_TASK),
-                                                      Task.id.not_in(done))
-                                .order_by(Task.priority.desc(), Task.id).limit(max(1, count))))
+    candidates = session.execute(select(Task.id, Task.priority).where(
+        Task.id.in_(ids), Task.status.in_(OPEN_TASK), Task.id.not_in(done))).all()
+    if not candidates:
+        return []
+    taken = tasks.annotation_counts(session, [row.id for row in candidates])
+    holding = select(WorkerSession.task_ids).where(WorkerSession.provider == hit.provider,
+                                                   WorkerSession.hit_id == hit.hit_id, WorkerSession.status == "active")
+    duration = int(((hit.payload or {}).get("spec") or {}).get("duration") or 0)
+    if duration:
+        holding = holding.where(WorkerSession.created_at > utcnow() - timedelta(seconds=duration))
+    for held in session.scalars(holding):
+        for task_id in held or ():
+            taken[task_id] = taken.get(task_id, 0) + 1
+    ordered = sorted(candidates, key=lambda row: (-(row.priority or 0), taken.get(row.id, 0), row.id))
+    return [row.id for row in ordered[:max(1, count)]]
 
 
 def authenticate(session: Session, assignment_id: str, token: str | None, *, provider: str = "mturk") -> WorkerSession:
