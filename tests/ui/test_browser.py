@@ -89,12 +89,17 @@ def _check_panels(url: str) -> None:
         # "Run All Cells" does nothing until the kernel is connected: ask again until the panels come.
         for _attempt in range(6):
             page.keyboard.press("Escape")  # close a menu a previous attempt may have left open
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            # On a loaded machine the notebook can open before the kernel specs did, and JupyterLab asks which
+            # kernel to start (a modal dialog over the menus): take its default, the notebook's own kernel.
+            dialog = page.locator(".jp-Dialog .jp-mod-accept")
+            if dialog.count() and dialog.first.is_visible():
+                dialog.first.click()
             try:
+                page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
+                page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=30_000)
                 page.wait_for_function("document.querySelectorAll('.wb-panel').length >= 4", timeout=30_000)
                 break
-            except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError (a dialog in the way, no kernel yet): again
                 continue
         assert panels.count() == 4
         assert "Review queue" in panels.nth(2).inner_text()
