@@ -101,11 +101,13 @@ async def test_an_asset_file_swapped_for_a_fifo_after_the_check_is_a_404_not_a_w
         status, data, response = await fetch_asset(fetch_json, asset_id)
         assert status == 404 and data["error"] == "not_found", response.body[:100]
     finally:
-        for fifo in fifos:  # a writer still waiting for a reader is let go
-            with contextlib.suppress(OSError):
-                os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
-        for writer in writers:
-            writer.join()
+        # A writer still waiting for a reader is let go. Its open() may come after a first reader came and went
+        # (then it would wait for ever, and so would this test): open and close a reader until it has finished.
+        for fifo, writer in zip(fifos, writers):
+            while writer.is_alive():
+                with contextlib.suppress(OSError):
+                    os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+                writer.join(timeout=0.05)
 
 
 def write_fifo(path) -> None:
