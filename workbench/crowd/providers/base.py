@@ -11,6 +11,7 @@ idempotency token wherever the platform takes one, so that a retry is answered t
 from __future__ import annotations
 
 import abc
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -19,6 +20,14 @@ from workbench.errors import ValidationError
 
 ENVIRONMENTS = ("local", "sandbox", "production")
 MODES = ("external", "link-out")
+
+def resolve_environment(name: str | None, setting: str, known: Sequence[str]) -> str:
+    """The environment asked for, or the provider's ``setting`` (``MTURK_ENVIRONMENT``, …), or ``local``; checked."""
+    value = (name or os.environ.get(setting) or "local").strip().lower()
+    if value not in known:
+        raise ValidationError("environment", f"must be one of {', '.join(known)}, not {value!r}")
+    return value
+
 
 #: Called with the number of items just finished; ``tqdm(...).update`` fits.
 Progress = Callable[[int], Any]

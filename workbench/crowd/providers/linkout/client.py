@@ -10,10 +10,9 @@ as MTurk's and Prolific's do, since its payment sheet is what the panel pays rea
 
 from __future__ import annotations
 
-import os
-
 from workbench import config
-from workbench.errors import ValidationError, WorkbenchError
+from workbench.errors import WorkbenchError
+from ..base import resolve_environment
 
 ENVIRONMENTS = ("local", "production")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8888"
@@ -27,10 +26,8 @@ class ProductionNotConfirmed(WorkbenchError):
 
 
 def environment(name: str | None = None) -> str:
-    value = (name or os.environ.get("LINKOUT_ENVIRONMENT") or "local").strip().lower()
-    if value not in ENVIRONMENTS:
-        raise ValidationError("environment", f"must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
-    return value
+    """The environment asked for, or ``LINKOUT_ENVIRONMENT``, or ``local``; checked."""
+    return resolve_environment(name, "LINKOUT_ENVIRONMENT", ENVIRONMENTS)
 
 
 def public_base_url(value: str | None = None) -> str:

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from workbench.errors import ValidationError, WorkbenchError
-from ..base import ENVIRONMENTS
+from ..base import ENVIRONMENTS, resolve_environment
 
 ENDPOINTS = {
     "sandbox": "https://mturk-requester-sandbox.us-east-1.amazonaws.com",
@@ -34,10 +34,7 @@ class ProductionNotConfirmed(WorkbenchError):
 
 def environment(name: str | None = None) -> str:
     """The environment asked for, or ``MTURK_ENVIRONMENT``, or ``local``; checked."""
-    value = (name or os.environ.get("MTURK_ENVIRONMENT") or "local").strip().lower()
-    if value not in ENVIRONMENTS:
-        raise ValidationError("environment", f"must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
-    return value
+    return resolve_environment(name, "MTURK_ENVIRONMENT", ENVIRONMENTS)
 
 
 def endpoint(env: str) -> str:

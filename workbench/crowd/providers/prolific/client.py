@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from workbench.errors import ValidationError, WorkbenchError
+from ..base import resolve_environment
 
 ENVIRONMENTS = ("local", "production")
 PRODUCTION = "https://api.prolific.com"
@@ -52,10 +53,8 @@ class ProlificUnreachable(WorkbenchError):
 
 
 def environment(name: str | None = None) -> str:
-    value = (name or os.environ.get("PROLIFIC_ENVIRONMENT") or "local").strip().lower()
-    if value not in ENVIRONMENTS:
-        raise ValidationError("environment", f"must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
-    return value
+    """The environment asked for, or ``PROLIFIC_ENVIRONMENT``, or ``local``; checked."""
+    return resolve_environment(name, "PROLIFIC_ENVIRONMENT", ENVIRONMENTS)
 
 
 def endpoint(env: str) -> str:
