@@ -14,7 +14,7 @@ project exist, is the version taken) stays the service's to say.
 is the error's dotted location (``payload.x[1]``, ``task_ids[2]``), the reason plain words.
 A key missing from a nested object is reported on that object (``spec``: "description is
 required"), as these routes always named it; one missing from the body names the key.
-The MTurk bodies are in ``api_models_mturk``.
+The crowd routes' bodies (every provider's) are in ``api_models_crowd``.
 """
 
 from __future__ import annotations

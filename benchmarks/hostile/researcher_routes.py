@@ -11,6 +11,7 @@ from benchmarks.hostile.draw import Draw
 from benchmarks.hostile.payloads import CONTENT_TYPES, DEEP, MALFORMED, NUMBERS, ODD_METHODS
 from benchmarks.hostile.study import LABELS_SCHEMA, TOKEN
 from benchmarks.hostile.wire import Shot, enc, splice
+from workbench.crowd import providers
 
 
 def spec_op(d: Draw) -> Shot:
@@ -87,6 +88,8 @@ def plausible_path(d: Draw, path: str, name: str, authed: bool) -> str:
         return str(d.pick(study.decoy) if authed else study.page_task)
     if name == "asset_id":
         return str(study.decoy_asset if authed else study.asset)
+    if name == "provider":  # each provider's routes, against its simulator (none for link-out)
+        return d.pick(providers.names())
     return {"annotation_id": "1", "version": "1.0" if "/task-types/" in path else "1.1.0",
             "name": "classification", "hit_id": "3NOSUCHHIT", "assignment_id": "3NOSUCHASSIGNMENT",
             "worker_id": "A1CAMPAIGNDECOY", "qualification_type_id": "3NOSUCHTYPE", "session_id": "1",

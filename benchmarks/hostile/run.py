@@ -57,18 +57,24 @@ class Listener:
 
 
 def campaign(args, folder: Path, url: str, figures: dict[str, Any]) -> None:
-    """Run the campaign against the store at ``url`` in ``folder``; its figures go into ``figures``."""
+    """Run the campaign against the store at ``url`` in ``folder``; its figures go into ``figures``. The crowd routes
+    of every provider reach a local simulator: MTurk's, Prolific's (link-out has nothing remote)."""
+    from workbench.devtools import prolific_sim
     from workbench.devtools.mturk_sim import Simulator
 
     listener = Listener()
     sim = Simulator(seed=args.seed).start()
+    prolific = prolific_sim.Simulator(seed=args.seed)
     try:
+        prolific.start()
         study = seed_study(url, folder, args.honest)
         port = free_port()
         env = {**os.environ, "PYTHONPATH": str(REPO), "JUPYTER_CONFIG_DIR": str(folder / "cfg"),
                "JUPYTER_RUNTIME_DIR": str(folder / "rt"), "JUPYTER_DATA_DIR": str(folder / "data"),
                "MTURK_ENVIRONMENT": "local", "MTURK_LOCAL_ENDPOINT": sim.url, "MTURK_MAX_ATTEMPTS": "2",
-               "MTURK_RETRY_MODE": "standard"}
+               "MTURK_RETRY_MODE": "standard", "PROLIFIC_ENVIRONMENT": "local",
+               "PROLIFIC_ENDPOINT_URL": prolific.url}
+        env.pop("PROLIFIC_API_TOKEN", None)
         base = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-c", "from server_ext.public import main; main()", f"--port={port}", "--ip=127.0.0.1",
                 f"--IdentityProvider.token={TOKEN}", f"--WorkbenchApp.database_url={url}",
@@ -99,6 +105,7 @@ def campaign(args, folder: Path, url: str, figures: dict[str, Any]) -> None:
         stored = stored_submissions(url, f"3HONEST{args.seed}X")
     finally:
         sim.stop()
+        prolific.stop()
         listener.close()
     figures.update(report.figures(tally, log, probe, burst_out, stored, mturk, jobs, listener_hits,
                                   flood_seconds))

@@ -84,6 +84,6 @@ def test_the_scan_sees_every_kind_of_branch():
 def test_the_faces_are_all_scanned():
     scanned = {str(p.relative_to(ROOT)) for p in _faces()}
     assert {"workbench/panels/work_manager.py", "workbench/panels/provider_panel.py", "workbench/cli/crowd_cmds.py",
-            "workbench/cli/review_cmds.py", "server_ext/handlers/mturk.py", "server_ext/handlers/providers.py",
+            "workbench/cli/review_cmds.py", "server_ext/handlers/crowd.py", "server_ext/handlers/providers.py",
             "workbench/results/dashboard.py", "notebooks/panels.ipynb",
             "notebooks/dashboard.ipynb", "notebooks/sync.ipynb", "notebooks/ingest.ipynb"} <= scanned

@@ -43,6 +43,19 @@ def test_help_is_in_prolifics_words_with_prolifics_own_commands(run):
     assert run("mturk", "hits", "pause", "X", ok=False).exit_code == 2
 
 
+def test_studies_create_offers_only_what_a_study_can_take(run):
+    """MTurk's frame (--frame-height, --mode) and the requirements Prolific has no filter for (--locale,
+    --min-approved, --masters: refused with the field named) are left out of Prolific's help and parser."""
+    mturk_only = ("--frame-height", "--mode", "--locale", "--min-approved", "--masters")
+    shown = run("prolific", "studies", "create", "--help").output
+    assert "--min-approval-rate" in shown and "--exclude-past" in shown  # Prolific's approval_rate and blocklist
+    assert not [flag for flag in mturk_only if flag in shown]
+    on_mturk = run("mturk", "hits", "create", "--help").output
+    assert all(flag in on_mturk for flag in mturk_only)
+    refused = run("prolific", "studies", "create", "--project", "cats", "--masters", ok=False)
+    assert refused.exit_code == 2 and "No such option '--masters'" in refused.output
+
+
 def test_production_needs_confirmation_as_on_mturk(run, sim):
     before = sum(sim.status()["calls"].values())
     refused = run("prolific", "-e", "production", "studies", "list", ok=False)
@@ -53,7 +66,7 @@ def test_production_needs_confirmation_as_on_mturk(run, sim):
 def test_studies_sync_review_pause_cost(run, sim, store, study):
     created = json.loads(run("prolific", "studies", "create", "--project", "cats", "--title", "Label cats",
                              "--description", "Cat or dog?", "--reward", "1.50", "--max-assignments", "2",
-                             "--duration", "1800", "--mode", "link-out", "--quiet", "--json").output)
+                             "--duration", "1800", "--quiet", "--json").output)
     assert created["created"] == 1
     again = run("prolific", "studies", "create", "--project", "cats", "--title", "Label cats", "--description",
                 "Cat or dog?", "--reward", "1.50", "--max-assignments", "2", "--duration", "1800", "--quiet").output

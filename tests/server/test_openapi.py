@@ -7,7 +7,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from server_ext import api_models, api_models_mturk, openapi_gen
+from server_ext import api_models, api_models_crowd, openapi_gen
 from server_ext.handlers import all_handlers
 from server_ext.handlers.docs import SPEC
 
@@ -71,9 +71,9 @@ def test_generated_schemas_agree_with_the_models_on_sample_bodies():
         (api_models.NewTask, {"project": "p", "definition": "t:1", "priority": 3}, True),
         (api_models.NewTask, {"project": "p", "definition": "t:1", "target_annotations": 0}, False),
         (api_models.NewTask, {"project": "p", "definition": "t:1", "surprise": 1}, False),
-        (api_models_mturk.Bonus, {"amount_cents": 25, "reason": "thanks"}, True),
-        (api_models_mturk.Bonus, {"amount_cents": "25", "reason": "thanks"}, False),
-        (api_models_mturk.Rejection, {"feedback": " "}, False),
+        (api_models_crowd.Bonus, {"amount_cents": 25, "reason": "thanks"}, True),
+        (api_models_crowd.Bonus, {"amount_cents": "25", "reason": "thanks"}, False),
+        (api_models_crowd.Rejection, {"feedback": " "}, False),
     ]
     for model, body, valid in samples:
         schema = {**spec["components"]["schemas"][model.__name__], **resolver_root}

@@ -26,6 +26,16 @@ async def test_providers_lists_each_with_its_environments_words_and_capabilities
     assert "pause" not in mturk["capabilities"] and "qualification_requirements" in mturk["capabilities"]
 
 
+def test_the_spec_names_every_capability_a_provider_can_answer_with():
+    from server_ext.handlers.docs import spec
+    from workbench.crowd import capabilities, providers
+
+    named = spec()["components"]["schemas"]["Provider"]["properties"]["capabilities"]["items"]["enum"]
+    assert set(named) == set(capabilities.ALL)
+    for name in providers.names():
+        assert capabilities.of(providers.provider_class(name)) <= set(capabilities.ALL), name
+
+
 async def test_providers_refuses_anonymous(fetch_json):
     status, _, _ = await fetch_json("workbench", "api", "providers", headers={"Authorization": ""})
     assert status == 403

@@ -11,8 +11,9 @@ the run: once the server has stopped, its whole log must hold none.
 
 Left out: schemathesis's ``missing_required_header`` (it wants 401 for a missing Authorization header,
 Jupyter answers 403, as the spec says) and ``positive_data_acceptance`` (valid-looking ids name things that
-do not exist: 404 is right). MTurk calls go to the local simulator: a case that names the sandbox or
-production environment is sent for ``local`` instead, and the server has no AWS credentials to use.
+do not exist: 404 is right). The crowd routes (``/workbench/api/{provider}/...``, every provider) call the local
+simulators, MTurk's and Prolific's: a case that names the sandbox or production environment is sent for
+``local`` instead, and the server has no AWS credentials or Prolific token to use.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Campaign:
 
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory, sqlite_template):
+    from workbench.devtools import prolific_sim
     from workbench.devtools.mturk_sim import Simulator
 
     work = tmp_path_factory.mktemp("schemathesis")
@@ -79,10 +81,14 @@ def campaign(tmp_path_factory, sqlite_template):
     make_study(store, make_image(work))
     store.dispose()
     simulator = Simulator(seed=SEED).start()
+    prolific = prolific_sim.Simulator(seed=SEED)
     try:
+        prolific.start()
         with pytest.MonkeyPatch.context() as patch:
             for name, value in {"WORKBENCH_HOME": str(work / "home"), "MTURK_ENVIRONMENT": "local",
                                 "MTURK_LOCAL_ENDPOINT": simulator.url, "MTURK_MAX_ATTEMPTS": "1",
+                                "PROLIFIC_ENVIRONMENT": "local", "PROLIFIC_ENDPOINT_URL": prolific.url,
+                                "PROLIFIC_API_TOKEN": None,
                                 # Prolific's hook route is public but signed: with its secret, unsigned is a 401.
                                 "PROLIFIC_WEBHOOK_SECRET": "schemathesis-hook-secret", **NO_AWS}.items():
                 if value is None:
@@ -104,6 +110,7 @@ def campaign(tmp_path_factory, sqlite_template):
         assert "Traceback" not in logged, logged[max(0, logged.find("Traceback") - 1000):][:4000]
     finally:
         simulator.stop()
+        prolific.stop()
 
 
 # Loaded when the module is collected: schemathesis 4.32's loader from a fixture (schemathesis.pytest.from_fixture)
@@ -116,10 +123,10 @@ schema = schemathesis.openapi.from_path(SPEC, config=schemathesis.Config.from_di
 }))
 
 
-def only_local_mturk(case) -> None:
-    """The sandbox and production environments would be real MTurk: the local simulator stands in for them. An
-    environment of the wrong type or an unknown name is left for the server to refuse."""
-    if "/mturk/" not in case.path:
+def only_local(case) -> None:
+    """The sandbox and production environments would be the real platform: the local simulators stand in for
+    them. An environment of the wrong type or an unknown name is left for the server to refuse."""
+    if "{provider}" not in case.path:
         return
     for where in (case.query, case.body):
         if isinstance(where, dict) and where.get("environment") in ("sandbox", "production"):
@@ -129,7 +136,7 @@ def only_local_mturk(case) -> None:
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 def test_the_server_answers_as_its_spec_says(case, campaign):
-    only_local_mturk(case)
+    only_local(case)
     before = campaign.row_counts()
     response = case.call_and_validate(base_url=campaign.base, timeout=20)
     campaign.figures["cases"] += 1

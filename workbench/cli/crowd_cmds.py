@@ -192,8 +192,9 @@ def hits() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def hits_create(ctx: Ctx, project, task_ids, spec_file, title, description, reward, max_assignments, duration,
-                lifetime, auto_approval_delay, keywords, frame_height, mode, locales, min_approval_rate, min_approved,
-                masters, exclude_past, exclude_projects, round_, batch_size, quiet, as_json) -> None:
+                lifetime, auto_approval_delay, keywords, min_approval_rate, exclude_past, exclude_projects, round_,
+                batch_size, quiet, as_json, frame_height=None, mode=None, locales=(), min_approved=None,
+                masters=None) -> None:
     """Offer the tasks as HITs; a rerun never offers a task again in the same round."""
     from tqdm import tqdm  # only this command draws a progress bar
 
@@ -226,6 +227,14 @@ def hits_create(ctx: Ctx, project, task_ids, spec_file, title, description, rewa
     emit(result.to_dict(), as_json, f"{result.created} {words.works} created, {result.recovered} recovered, "
                                     f"{result.existing} already recorded ({provider.environment})")
     _refuse_conflicts(ctx, result.conflicts)
+
+
+# What only some platforms take: a Prolific or link-out group leaves these options out of its help and its parser.
+for _param in hits_create.params:
+    if _param.name in ("frame_height", "mode"):
+        _param.needs = capabilities.FRAMED_PAGES
+    elif _param.name in ("locales", "min_approved", "masters"):
+        _param.needs = capabilities.QUALIFICATION_REQUIREMENTS
 
 
 def _refuse_conflicts(ctx: Ctx, conflicts: list[dict]) -> None:

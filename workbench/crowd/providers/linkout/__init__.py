@@ -13,7 +13,8 @@ entry route), ``links`` (a link per project and round; what the entry route admi
 Options of ``create_work``: ``id_param`` (the panel's query name for the participant id;
 ``LINKOUT_ID_PARAM``, default ``participant_id``), ``completion_url`` (a redirect template with
 ``{code}``, ``{participant}``, ``{link}``; ``LINKOUT_COMPLETION_URL``; none: the code page), and
-``public_base_url`` (``WORKBENCH_PUBLIC_BASE_URL``).
+``base_url`` (the workbench's public origin, as for every provider: else the provider's ``public_base_url``,
+else ``WORKBENCH_PUBLIC_BASE_URL``).
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ class LinkOutProvider(CrowdProvider):
                             record: bool = True) -> dict[str, Any]:
         """The payment sheet as a CSV file, recorded as a payout batch; what was written, with the totals owed."""
         return sheet.write_payment_sheet(self, project, out, new_only=new_only, record=record)
+
+    def payout_batch(self, project, *, new_only: bool = False, where: str = "") -> tuple[list[dict[str, Any]],
+                                                                                       dict[str, Any]]:
+        """The payment sheet's rows, recorded as a payout batch sent ``where`` (not a file: a REST answer)."""
+        return sheet.payout_batch(self, project, new_only=new_only, where=where)
 
     # -- review -------------------------------------------------------------------
     def approve(self, assignment_id: str, *, feedback: str = "", override: bool = False, actor: str = ""):

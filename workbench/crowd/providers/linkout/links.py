@@ -117,11 +117,12 @@ def _settings(options: dict[str, Any]) -> dict[str, Any]:
 
 def create_work(lo: "LinkOutProvider", project, task_ids: Sequence[int], spec: WorkSpec, *, round: int = 0,
                 actor: str = "", **options: Any) -> CreateResult:
-    """One link for the tasks. Options: ``id_param``, ``completion_url``, ``public_base_url``."""
+    """One link for the tasks. Options: ``id_param``, ``completion_url``, ``base_url`` (the workbench's public
+    origin, as for every provider; ``public_base_url`` is its older name)."""
     if isinstance(round, bool) or not isinstance(round, int) or round < 0:
         raise ValidationError("round", "must be a non-negative integer")
     settings = _settings(options)
-    base = client.public_base_url(options.get("public_base_url") or lo.public_base_url)
+    base = client.public_base_url(options.get("base_url") or options.get("public_base_url") or lo.public_base_url)
     wanted = list(dict.fromkeys(t for t in task_ids if t is not None))
     if not wanted:
         raise ValidationError("task_ids", "give the tasks the link covers")

@@ -21,7 +21,7 @@ import csv
 import secrets
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import func, select
 
@@ -119,9 +119,19 @@ def _rows(s, lo: "LinkOutProvider", project_id: int, before: dict[str, tuple[int
 
 def write_payment_sheet(lo: "LinkOutProvider", project: int | str, out: str | Path, *, new_only: bool = False,
                         record: bool = True) -> dict[str, Any]:
-    """Write the sheet as CSV and, with ``record``, record it as a payout batch (an ``EXPORTED`` Event naming what
-    it covered of each session), in one transaction with the reading: two exports take turns, and a failed write
-    records nothing. ``earlier_rows``: the project's sessions an earlier batch covered already."""
+    """Write the sheet as CSV and, with ``record``, record it as a payout batch; what was written, with the
+    totals owed (``payout_batch``)."""
+    _, summary = payout_batch(lo, project, new_only=new_only, record=record, write=lambda rows: write_csv(rows, out))
+    return summary
+
+
+def payout_batch(lo: "LinkOutProvider", project: int | str, *, new_only: bool = False, record: bool = True,
+                 write: Callable[[list[dict[str, Any]]], Any] | None = None,
+                 where: str = "") -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The sheet's rows and, with ``record``, the payout batch they are (an ``EXPORTED`` Event naming what it
+    covered of each session), in one transaction with the reading: two exports take turns, and a failed
+    ``write(rows)`` (which answers where it wrote) records nothing. ``where``: where the rows went, when not to a
+    file (the REST answer). The summary's ``earlier_rows``: the project's sessions an earlier batch covered."""
     with lo.store.transaction() as s:
         project_id = projects.get(s, project).id
         # The project's links, locked: a second exporter on PostgreSQL waits for this batch (SQLite's write
@@ -131,20 +141,21 @@ def write_payment_sheet(lo: "LinkOutProvider", project: int | str, out: str | Pa
         before = covered(s, lo, project_id)
         rows = _rows(s, lo, project_id, before, new_only=new_only)
         everyone = rows if not new_only else _rows(s, lo, project_id, before, new_only=False)
-        path = write_csv(rows, out)
+        if write is not None:
+            where = str(write(rows))
         batch = f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}" if record else None
         if record:
             owed = {r["session_id"]: r for r in everyone}
             events.record(s, EXPORTED, project_id=project_id, environment=lo.environment, batch=batch,
-                          new_only=new_only, path=str(path), sessions={
+                          new_only=new_only, path=where, sessions={
                               r["session_id"]: [max(before.get(r["session_id"], (0, 0))[0],
                                                     owed[r["session_id"]]["reward_cents"]),
                                                 max(before.get(r["session_id"], (0, 0))[1],
                                                     owed[r["session_id"]]["bonus_cents"])] for r in rows})
     total = sum(r["total_cents"] for r in rows)
-    return {"path": str(path), "rows": len(rows), "owed_cents": total, "owed": major(total),
-            "environment": lo.environment, "batch": batch, "new_only": new_only,
-            "earlier_rows": sum(1 for r in everyone if r["session_id"] in before)}
+    return rows, {"path": where, "rows": len(rows), "owed_cents": total, "owed": major(total),
+                  "environment": lo.environment, "batch": batch, "new_only": new_only,
+                  "earlier_rows": sum(1 for r in everyone if r["session_id"] in before)}
 
 
 def write_csv(rows: list[dict[str, Any]], out: str | Path) -> Path:

@@ -20,7 +20,7 @@ class MTurkProvider(CrowdProvider):
     name = "mturk"
     fees = costs
     #: MTurk enforces the WorkSpec's locale, approval-rate, approved-count and Masters requirements itself.
-    capabilities = frozenset({"qualification_requirements", "sync_methods"})
+    capabilities = frozenset({"qualification_requirements", "sync_methods", "framed_pages"})
     #: The answer field a link-out assignment's completion code comes in.
     code_field = questions.CODE_FIELD
 

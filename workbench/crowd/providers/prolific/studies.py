@@ -95,7 +95,7 @@ def get_study(s, environment: str, study_id: str) -> HIT:
 
 
 def create_work(pr: "ProlificProvider", project, task_ids: Sequence[int], spec: WorkSpec, *, round: int = 0,
-                public_base_url_: str | None = None, estimated_minutes: int | None = None, actor: str = "",
+                base_url: str | None = None, estimated_minutes: int | None = None, actor: str = "",
                 **_ignored: Any) -> CreateResult:
     if isinstance(round, bool) or not isinstance(round, int) or round < 0:
         raise ValidationError("round", "must be a non-negative integer")
@@ -117,7 +117,7 @@ def create_work(pr: "ProlificProvider", project, task_ids: Sequence[int], spec: 
         return result
     try:
         remote, recovered = _make(pr, proj, round, key, spec, len(wanted) * spec.max_assignments,
-                                  estimated_minutes, public_base_url_, study_filters)
+                                  estimated_minutes, base_url, study_filters)
     except BaseException:
         with pr.store.transaction() as s:  # the claim goes: the store is as it was, and a rerun starts afresh
             s.execute(sql_delete(HIT).where(HIT.id == claim, HIT.status == CREATING))
@@ -187,7 +187,7 @@ def _claim(pr: "ProlificProvider", project_id: int, round: int, key: str, wanted
 
 
 def _make(pr: "ProlificProvider", proj, round: int, key: str, spec: WorkSpec, places: int,
-          estimated_minutes: int | None, public_base_url_: str | None,
+          estimated_minutes: int | None, base_url: str | None,
           study_filters: list[dict[str, Any]]) -> tuple[dict, bool]:
     """The published study on Prolific, found by its internal name (a creator that crashed made it) or made now;
     and whether it was found."""
@@ -199,7 +199,7 @@ def _make(pr: "ProlificProvider", proj, round: int, key: str, spec: WorkSpec, pl
             code_map = {outcome: codes.unique_code(s) for outcome, _, _ in OUTCOMES}
         estimated, maximum = minutes(spec, estimated_minutes)
         body = {"name": spec.title, "internal_name": name, "description": spec.description,
-                "external_study_url": entry_url(public_base_url(pr.public_base_url or public_base_url_), proj.slug),
+                "external_study_url": entry_url(public_base_url(base_url or pr.public_base_url), proj.slug),
                 "prolific_id_option": "url_parameters",
                 "completion_codes": [{"code": code_map[o], "code_type": t, "actions": a} for o, t, a in OUTCOMES],
                 "estimated_completion_time": estimated, "maximum_allowed_time": maximum,
