@@ -15,7 +15,7 @@ from .test_plugins import make_plugin
 
 SECRET = "zq-secret-answer-7f3a"
 REPO_PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-PAYLOAD = {"text": "Which animal?", "label": SECRET, "gold": {"answer": SECRET}}
+PAYLOAD = {"text": "Which animal?", "label": SECRET, "gold": {"expected": {"labels": [SECRET]}}}
 METADATA = {"alt": "a red square", "caption": "Photo 3", "truth": [{"label": SECRET}], "notes": SECRET}
 
 
@@ -106,6 +106,40 @@ def test_worker_fields_are_checked_when_a_definition_is_made(study, fields, fiel
         definitions.create_definition(s, "classification", "2.0", {
             "ui_config": {"worker_fields": fields}, "label_schema": {"type": "object"}})
     assert caught.value.field == field
+
+
+def test_a_definition_cannot_show_workers_the_gold_answer(study):
+    with pytest.raises(ValidationError) as caught, study.store.transaction() as s:
+        definitions.create_definition(s, "classification", "leaky", {
+            "ui_config": {"worker_fields": {"payload": ["text", "gold"]}}, "label_schema": {"type": "object"}})
+    assert caught.value.field == "definition.ui_config.worker_fields.payload" and "gold" in caught.value.reason
+
+
+def test_a_plugin_that_declares_gold_still_never_gets_it(study, tmp_path, caplog):
+    """Issue 17: gold answers never reach the worker page. A manifest asking for them is refused when scanned; one
+    stored before that rule (written here into its row) still gets a bundle without them."""
+    root = tmp_path / "plugins"
+    make_plugin(root, "greedy", worker_fields={"payload": ["text", "gold"]})
+    assert plugins.scan(root) == [] and "the task's gold answer" in caplog.text
+    make_plugin(root, "greedy", worker_fields={"payload": ["text"]})
+    with study.store.transaction() as s:
+        row = plugins.register(s, plugins.scan(root)[0].manifest, root)
+        row.manifest = {**row.manifest, "worker_fields": {"payload": ["text", "gold"]}}
+        task_id = tasks.create(s, "cats", study.definition.id, payload=PAYLOAD).id
+    with study.store.session() as s:
+        assert bundles.for_worker(s, task_id)["task"]["payload"] == {"text": "Which animal?"}
+        assert SECRET not in json.dumps(bundles.for_worker(s, task_id))
+
+
+@pytest.mark.parametrize("gold, field", [
+    ({"answer": "cat"}, "gold.answer"),
+    ("cat", "gold"),
+    ({"expected": {"labels": ["cat"]}, "tolerance": {"labels": {"kind": "iou", "min": 2}}}, "gold.tolerance.labels"),
+])
+def test_a_task_with_a_malformed_gold_answer_is_refused(study, gold, field):
+    with pytest.raises(ValidationError) as caught, study.store.transaction() as s:
+        tasks.create(s, "cats", study.definition.id, payload={"text": "Which?", "gold": gold})
+    assert caught.value.field.startswith(field), caught.value.field
 
 
 def test_a_manifest_with_malformed_worker_fields_is_refused(tmp_path):

@@ -27,7 +27,7 @@ def secret_task(study, tmp_path):
         asset = assets.register_file(s, "secrets", image, metadata={
             "alt": "a red square", "truth": [{"label": "cat", "note": SECRET}], "notes": SECRET})
         return tasks.create(s, "secrets", "classification:1.0", asset_id=asset.id, target_annotations=2, payload={
-            "text": "Which?", "label": SECRET, "gold": {"answer": SECRET}}).id
+            "text": "Which?", "label": SECRET, "gold": {"expected": {"labels": [SECRET]}}}).id
 
 
 def assert_private(response, what):
@@ -89,6 +89,6 @@ async def test_no_public_response_carries_a_private_field(fetch_json, study, sec
 
     # The researcher's own bundle route shows every field.
     status, bundle, _ = await fetch_json(f"workbench/api/tasks/{secret_task}/bundle")
-    assert status == 200 and bundle["task"]["payload"]["gold"] == {"answer": SECRET}
+    assert status == 200 and bundle["task"]["payload"]["gold"] == {"expected": {"labels": [SECRET]}}
     assert bundle["asset"]["metadata"]["notes"] == SECRET
 

@@ -319,6 +319,7 @@ def _row(record: dict[str, Any], resolver: _AssetResolver, need: _Need, project_
     for key, value in record.items():
         if key not in RESERVED and value not in (None, ""):
             payload[key] = value
+    tasks.check_payload(payload)  # a gold answer, as on one task
     asset_id = None
     if record.get("asset_id") not in (None, ""):
         asset_id = resolver.by_id(record["asset_id"])

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import assets, definitions, plugins, signing, tasks
+from . import assets, definitions, gold, plugins, signing, tasks
 from workbench.errors import ConflictError
 from workbench.store.models import Asset, Plugin, Task, TaskDefinition
 
@@ -93,11 +93,12 @@ def plugin_of(session: Session, task: Task) -> Plugin | None:
 def build(session: Session, task: Task, *, plugin_base_url: str = "/workbench/plugins",
           asset_base_url: str = "/workbench/assets", expires_in: int = 3600, s3_client: Any = None,
           shown: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The bundle of ``task``; with ``shown`` (``worker_fields``), only those payload and metadata fields."""
+    """The bundle of ``task``; with ``shown`` (``worker_fields``), only those payload and metadata fields, and never
+    the task's gold answer (``gold.GOLD_KEY``)."""
     definition = task.definition
     task_type = definition.task_type
     plugin = plugin_of(session, task)
-    payload = task.payload if shown is None else _only(task.payload, shown["payload"])
+    payload = task.payload if shown is None else _only(gold.redact(task.payload), shown["payload"])
     asset = None
     if task.asset is not None:
         asset = asset_view(task.asset, asset_base_url, expires_in=expires_in, s3_client=s3_client)

@@ -31,6 +31,7 @@ from workbench.errors import ConflictError, NotFoundError, ValidationError
 # Their home until the split; still importable from here.
 from .json_safety import (LOCAL_ONLY, MAX_DEPTH, check_label_schema, check_storable, first_error,  # noqa: F401
                           regex, result_validator)
+from . import gold
 from .projects import SLUG, text
 from workbench.store.models import Task, TaskDefinition, TaskType
 
@@ -222,6 +223,9 @@ def check_worker_fields(value: Any, field: str) -> None:
             raise ValidationError(f"{field}.{kind}", f"is not a kind of field; use {' or '.join(WORKER_FIELD_KINDS)}")
         if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
             raise ValidationError(f"{field}.{kind}", "must be a list of field names (non-empty strings)")
+        if kind == "payload" and gold.GOLD_KEY in names:
+            raise ValidationError(f"{field}.{kind}", f"{gold.GOLD_KEY!r} is the task's gold answer: it never reaches "
+                                                     "the worker page")
 
 
 def held_to_ui_config(label_schema: dict[str, Any], ui_config: dict[str, Any]) -> dict[str, Any]:

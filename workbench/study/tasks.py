@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from workbench import events
-from . import assets, definitions, plugins, projects
+from . import assets, definitions, gold, plugins, projects
 from workbench.errors import NotFoundError, ValidationError
 from workbench.store.models import TASK_STATUSES, Annotation, Task
 from workbench.store.types import utcnow
@@ -194,10 +194,12 @@ def pinned_plugin(session: Session, definition) -> int | None:
 
 # -- field checks shared with bulk import ----------------------------------------------
 def check_payload(payload: Any) -> dict[str, Any]:
+    """A task's payload: a JSON object, whose gold answer (if any, ``gold.GOLD_KEY``) is a valid gold spec."""
     if payload is None:
         return {}
     if not isinstance(payload, dict):
         raise ValidationError("payload", "must be a JSON object")
+    gold.gold_of(payload)
     return payload
 
 
