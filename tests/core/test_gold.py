@@ -283,3 +283,34 @@ def test_any_result_scores_within_0_and_1_and_never_raises(result):
 def test_the_expected_result_itself_scores_1_and_passes(expected):
     scored = gold.score(json.loads(json.dumps(expected)), gold.parse_gold({"expected": expected}))
     assert scored.score == pytest.approx(1.0) and scored.passed
+
+
+# -- recorded with the annotation (annotations.submit) ---------------------------------------------------------------
+
+def test_an_annotation_of_a_gold_task_records_its_score_and_one_of_another_task_none(study):
+    from workbench.study import annotations, tasks
+
+    with study.store.transaction() as s:
+        gold_task = tasks.create(s, "cats", study.definition.id,
+                                 payload={"gold": {"expected": {"labels": ["cat"]}}}).id
+        plain_task = tasks.create(s, "cats", study.definition.id, payload={"text": "Which?"}).id
+        right = annotations.submit(s, gold_task, {"labels": ["cat"]}, actor="W1").annotation
+        wrong = annotations.submit(s, gold_task, {"labels": ["dog"]}, actor="W2").annotation
+        plain = annotations.submit(s, plain_task, {"labels": ["dog"]}, actor="W1").annotation
+        # label equality: the same set scores 1 and passes, another scores 0 and fails
+        assert (right.gold_score, right.gold_passed) == (1.0, True)
+        assert (wrong.gold_score, wrong.gold_passed) == (0.0, False)
+        assert (plain.gold_score, plain.gold_passed) == (None, None)
+
+
+def test_a_gold_spec_stored_before_specs_were_checked_never_refuses_a_workers_answer(study):
+    from sqlalchemy import update
+
+    from workbench.store.models import Task
+    from workbench.study import annotations, tasks
+
+    with study.store.transaction() as s:
+        task_id = tasks.create(s, "cats", study.definition.id, payload={"text": "Which?"}).id
+        s.execute(update(Task).where(Task.id == task_id).values(payload={"gold": {"answer": "cat"}}))
+        stored = annotations.submit(s, task_id, {"labels": ["cat"]}, actor="W1").annotation
+        assert (stored.gold_score, stored.gold_passed) == (None, None)

@@ -8,7 +8,10 @@ import shutil
 
 import pytest
 
+from sqlalchemy import select
+
 from workbench.crowd import worker_sessions
+from workbench.store.models import Annotation
 from workbench.study import assets, projects, tasks
 
 from .test_worker import ANON, MTURK, cookie_header, open_page, parse_page, post_submission, token_for
@@ -68,6 +71,11 @@ async def test_no_public_response_carries_a_private_field(fetch_json, study, sec
         status, data, response = await post_submission(fetch_json, {**body, "result": {"labels": ["cat"]}}, token)
         assert_private(response, what)
         assert status == expected and data["result"] == {"labels": ["cat"]}
+        # Scored against the task's gold (issue 17), and the score kept from the worker: it would say the task was gold.
+        assert not {"gold_score", "gold_passed"} & set(data), data
+    with study.store.session() as s:
+        [scored] = s.scalars(select(Annotation).where(Annotation.task_id == secret_task)).all()
+        assert (scored.gold_score, scored.gold_passed) == (0.0, False)  # "cat" is not the gold label
     # The public page hands a token to any ids (this one opened before the answer was in, as token_for mints):
     # naming the assignment as another worker is refused, and the stored answer is not echoed to them.
     stranger = {**body, "worker_id": "W2", "result": {"labels": ["dog"]}}

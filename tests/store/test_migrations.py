@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from workbench import open_store
 from workbench.study import projects
@@ -91,6 +91,14 @@ def test_sqlite_store_is_in_wal_mode(tmp_path):
     store.dispose()
 
 
+def old_annotation(s, **values) -> None:
+    """An annotation as a store of an older version holds it: only the columns given (and those with defaults), not
+    the model's later ones (the ORM would name every column it has)."""
+    from workbench.store.models import Annotation
+
+    s.execute(insert(Annotation.__table__).values(**values))
+
+
 def test_annotations_the_page_stored_before_0006_are_joined_to_their_assignments(empty_store):
     """0006 backfills the link for annotations whose assignment a sync recorded after they arrived."""
     from workbench.study import definitions, tasks
@@ -113,8 +121,8 @@ def test_annotations_the_page_stored_before_0006_are_joined_to_their_assignments
         s.add_all([synced, elsewhere])
         s.flush()
         for submission_id in ("3ASSIGNED", "3NEVERSYNCED", "3OTHERTASK"):
-            s.add(Annotation(task_id=task.id, result={}, schema_version="1", actor="A1OLD",
-                             submission_id=submission_id, raw_payload={"provider": "mturk"}))
+            old_annotation(s, task_id=task.id, result={}, schema_version="1", actor="A1OLD",
+                           submission_id=submission_id, raw_payload={"provider": "mturk"})
     empty_store.upgrade()
     with empty_store.session() as s:
         links = dict(s.execute(select(Annotation.submission_id, Annotation.assignment_pk)).all())
@@ -133,8 +141,8 @@ def test_0007_makes_bonuses_a_ledger_and_0008_names_the_framed_mode_external(emp
         definition = definitions.create_definition(s, "classification", "1", {"label_schema": {"type": "object"}})
         task = tasks.create(s, project.id, definition.id)
         for sid, mode in (("3FRAMED", "external-question"), ("3LINKED", "link-out")):
-            s.add(Annotation(task_id=task.id, result={}, schema_version="1", actor="A1OLD", submission_id=sid,
-                             raw_payload={"provider": "mturk", "mode": mode, "hit_id": "3HIT"}))
+            old_annotation(s, task_id=task.id, result={}, schema_version="1", actor="A1OLD", submission_id=sid,
+                           raw_payload={"provider": "mturk", "mode": mode, "hit_id": "3HIT"})
         for token in ("old-token-1", "old-token-2"):
             s.execute(text("INSERT INTO bonuses (provider, worker_id, amount_cents, reason, unique_request_token, "
                            "status, created_at) VALUES ('mturk', 'A1OLD', 10, 'thanks', :t, 'paid', "

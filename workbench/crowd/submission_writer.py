@@ -83,10 +83,16 @@ def _unavailable(batch: list) -> list[dict[str, Any]]:
     return [{"error": 503, "body": UNAVAILABLE}] * len(batch)
 
 
+#: What the stored annotation holds that its worker never hears: a gold score would tell them which task was gold.
+WORKER_HIDDEN = ("gold_score", "gold_passed")
+
+
 def stored(annotation: dict[str, Any]) -> dict[str, Any]:
-    """The answer for a stored submission: its HTTP status and its response body, ready to send."""
+    """The answer for a stored submission: its HTTP status and its response body (without ``WORKER_HIDDEN``), ready
+    to send."""
+    shown = {key: value for key, value in annotation.items() if key not in WORKER_HIDDEN}
     return {"status": 200 if annotation["duplicate"] else 201,
-            "json": json.dumps(annotation, separators=(",", ":"), default=json_default)}
+            "json": json.dumps(shown, separators=(",", ":"), default=json_default)}
 
 
 def serve(store: Store, source: BinaryIO, sink: BinaryIO, *, provider: str, max_batch: int = 256) -> int:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench import events
-from workbench.study import annotations, fast_validation, json_safety, signing, tasks
+from workbench.study import annotations, fast_validation, gold, json_safety, signing, tasks
 from . import assignments, worker_sessions
 from workbench.study.annotations import Submission
 from .assignments import Arrival, link_arrivals
@@ -58,7 +58,10 @@ _SESSIONS = WorkerSession.__table__
 _VISITS = select(_SESSIONS.c.assignment_id, _SESSIONS.c.token, _SESSIONS.c.task_ids, _SESSIONS.c.worker_id).where(
     _SESSIONS.c.provider == bindparam("provider"), _SESSIONS.c.assignment_id.in_(bindparam("ids", expanding=True)))
 _TASK_ROWS = select(_TASKS.c.id, _TASKS.c.project_id, _TASKS.c.definition_id, _TASKS.c.status,
-                    _TASKS.c.target_annotations).where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)))
+                    _TASKS.c.target_annotations, _TASKS.c.payload).where(
+    _TASKS.c.id.in_(bindparam("task_ids", expanding=True)))
+#: A row's gold columns when its task is not gold (every row of one insert names the same columns).
+_NOT_GOLD = {"gold_score": None, "gold_passed": None}
 _DEFINITION_ROWS = select(_DEFINITIONS.c.id, _DEFINITIONS.c.version, _DEFINITIONS.c.definition).where(
     _DEFINITIONS.c.id.in_(bindparam("definition_ids", expanding=True)))
 _EXISTING = select(_ANNOTATIONS.c.task_id, _ANNOTATIONS.c.submission_id, _ANNOTATIONS.c.id, _ANNOTATIONS.c.actor).where(
@@ -220,7 +223,7 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
                      "raw_payload": {"provider": provider, "assignment_id": item["assignment_id"],
                                      "hit_id": item["hit_id"], "worker_id": item["worker_id"],
                                      "mode": "link-out" if visit is not None else "external"},
-                     "created_at": utcnow()})
+                     "created_at": utcnow(), **_NOT_GOLD, **gold.grade(task.payload, item["result"])})
     created: list[int] = []
     if rows:
         linked = link_arrivals(session, provider, arrivals)

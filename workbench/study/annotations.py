@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench import events
-from . import definitions, json_safety, projects, tasks
+from . import definitions, gold, json_safety, projects, tasks
 from workbench.errors import NotFoundError, ValidationError
 from workbench.store.models import Annotation, Task
 
@@ -75,7 +75,8 @@ def submit(session: Session, task_id: int, result: Any, *, actor: str = "", subm
     definitions.validate_result(task.definition, result)
     annotation = Annotation(task_id=task.id, result=result, schema_version=task.definition.version,
                             tool_version=tool_version, actor=actor, submission_id=submission_id or uuid.uuid4().hex,
-                            raw_payload=raw_payload or {}, assignment_pk=assignment_pk)
+                            raw_payload=raw_payload or {}, assignment_pk=assignment_pk,
+                            **gold.grade(task.payload, result))
     try:
         with session.begin_nested():
             session.add(annotation)

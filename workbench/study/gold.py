@@ -133,6 +133,20 @@ def gold_of(payload: Mapping[str, Any] | None) -> Gold | None:
     return None if spec is None else parse_gold(spec)
 
 
+def grade(payload: Mapping[str, Any] | None, result: Any) -> dict[str, Any]:
+    """The annotation columns of ``result`` for a task with ``payload``: ``gold_score`` and ``gold_passed`` for a gold
+    task, nothing for another, nor for one whose gold (stored before gold specs were checked) does not read as a
+    spec: a worker's submission is never refused for the researcher's gold."""
+    try:
+        spec = gold_of(payload)
+    except ValidationError:
+        spec = None
+    if spec is None:
+        return {}
+    scored = score(result, spec)
+    return {"gold_score": scored.score, "gold_passed": scored.passed}
+
+
 def parse_gold(spec: Any) -> Gold:
     """A gold spec checked strictly; ValidationError naming the field (``gold.tolerance.boxes.min``) and why."""
     if not isinstance(spec, dict):

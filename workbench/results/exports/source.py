@@ -50,6 +50,8 @@ ANNOTATION_COLUMNS = _cols(
     ("actor", "an.actor", "str", "VARCHAR"),
     ("submission_id", "an.submission_id", "str", "VARCHAR"),
     ("result", "CAST(an.result AS TEXT)", "str", "JSON"),
+    ("gold_score", "an.gold_score", "float", "DOUBLE"),
+    ("gold_passed", "CAST(an.gold_passed AS INTEGER)", "int", "BOOLEAN"),
     ("annotated_at", "{ts:an.created_at}", "str", "TIMESTAMPTZ"),
     ("task_status", "t.status", "str", "VARCHAR"),
     ("task_priority", "t.priority", "int", "INTEGER"),

@@ -112,6 +112,9 @@ class Annotation(Timestamped, Base):
     raw_payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     assignment_pk: Mapped[Optional[int]] = mapped_column(
         ForeignKey("assignments.id", ondelete="SET NULL"), index=True)
+    #: Of a gold task's annotation (``workbench.study.gold``): the score in [0, 1], and whether every field passed.
+    gold_score: Mapped[Optional[float]]
+    gold_passed: Mapped[Optional[bool]]
 
     _private = ("raw_payload",)
 
