@@ -100,3 +100,30 @@ def test_time_on_task_comes_from_accept_and_submit_times_and_a_standing_clock_me
     assert table.loc["A1FAST", ["timed", "median_seconds"]].tolist() == [2, 50.0]
     for worker in ("A1PANELWA", "A1PANELWB"):
         assert table.loc[worker, "timed"] == 0 and pd.isna(table.loc[worker, "median_seconds"])
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_gold_table_counts_each_workers_gold_items_and_their_accuracy(make_store, backend):
+    """Issue 17: a worker's running gold accuracy, with its count; a worker with no gold item is not listed."""
+    from workbench.study import annotations, definitions, tasks
+
+    store = make_store(backend)
+    with store.transaction() as s:
+        projects.create(s, "gold")
+        definitions.create_type(s, "classification")
+        spec = definitions.create_definition(s, "classification", "1", {
+            "ui_config": {"labels": ["cat", "dog"]}, "label_schema": {"type": "object"}})
+        golds = [tasks.create(s, "gold", spec.id, payload={"gold": {"expected": {"labels": [label]}}}).id
+                 for label in ("cat", "dog", "cat")]
+        plain = tasks.create(s, "gold", spec.id, payload={}).id
+        # W1: right, right, wrong (2 of 3); W2: wrong (0 of 1); W3 answers only the plain task.
+        for worker, task_id, label in (("W1", golds[0], "cat"), ("W1", golds[1], "dog"), ("W1", golds[2], "dog"),
+                                       ("W2", golds[0], "dog"), ("W3", plain, "cat")):
+            annotations.submit(s, task_id, {"labels": [label]}, actor=worker)
+    table = dashboard.gold_table(store, "gold")
+    assert list(table.columns) == dashboard.GOLD_COLUMNS
+    assert table.to_dict("index") == {
+        "W2": {"gold_items": 1, "gold_correct": 0, "gold_accuracy": 0.0, "mean_gold_score": 0.0},
+        "W1": {"gold_items": 3, "gold_correct": 2, "gold_accuracy": pytest.approx(2 / 3),
+               "mean_gold_score": pytest.approx(2 / 3)}}
+    assert list(table.index) == ["W2", "W1"]  # the least accurate first, for review

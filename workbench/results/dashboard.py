@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Integer, func, select
 
 from workbench import config
 from workbench.crowd import providers
@@ -28,7 +28,7 @@ from workbench.crowd.providers import Words
 from workbench.study import projects
 from workbench.crowd.review import approval_stats
 from workbench.store import Store
-from workbench.store.models import HIT, Assignment, Bonus
+from workbench.store.models import HIT, Annotation, Assignment, Bonus, Task
 
 
 def words(provider: str | None = None) -> Words:
@@ -162,3 +162,24 @@ def worker_table(frame: pd.DataFrame) -> pd.DataFrame:
     table["approved"], table["rejected"] = stats["approved"].astype(int), stats["rejected"].astype(int)
     table["approval_rate"] = stats["approval_rate"].astype(float)
     return table[WORKER_COLUMNS].sort_values("assignments", ascending=False)
+
+
+GOLD_COLUMNS = ["gold_items", "gold_correct", "gold_accuracy", "mean_gold_score"]
+
+
+def gold_table(store: Store, project: str) -> pd.DataFrame:
+    """Per worker (the annotation's actor): how many gold items they answered, how many passed, the accuracy (of
+    the answered, with its count beside it) and their mean gold score; workers who met no gold item are absent."""
+    with store.session() as s:
+        project_id = projects.get(s, project).id
+        rows = s.execute(
+            select(Annotation.actor, func.count(), func.sum(func.cast(Annotation.gold_passed, Integer)),
+                   func.avg(Annotation.gold_score))
+            .join(Task, Task.id == Annotation.task_id)
+            .where(Task.project_id == project_id, Annotation.gold_passed.is_not(None))
+            .group_by(Annotation.actor)).all()
+    table = pd.DataFrame(rows, columns=["worker_id", "gold_items", "gold_correct", "mean_gold_score"])
+    table = table.set_index("worker_id")
+    table["gold_correct"] = table["gold_correct"].astype(int)
+    table["gold_accuracy"] = table["gold_correct"] / table["gold_items"]
+    return table[GOLD_COLUMNS].sort_values(["gold_accuracy", "gold_items"], ascending=[True, False])
