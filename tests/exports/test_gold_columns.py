@@ -1,0 +1,39 @@
+"""Exports carry each annotation's gold score (issue 17): a number and a pass for a gold task's, nulls for another's,
+in every tabular format."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from workbench.results import exports
+from workbench.study import annotations, definitions, projects, tasks
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_every_tabular_export_carries_the_gold_columns(make_store, backend, tmp_path):
+    store = make_store(backend)
+    with store.transaction() as s:
+        projects.create(s, "gold")
+        definitions.create_type(s, "classification")
+        spec = definitions.create_definition(s, "classification", "1", {
+            "ui_config": {"labels": ["cat", "dog"]}, "label_schema": {"type": "object"}})
+        gold = tasks.create(s, "gold", spec.id, payload={"gold": {"expected": {"labels": ["cat"]}}}).id
+        plain = tasks.create(s, "gold", spec.id, payload={}).id
+        for worker, task_id, label in (("W1", gold, "cat"), ("W2", gold, "dog"), ("W1", plain, "dog")):
+            annotations.submit(s, task_id, {"labels": [label]}, actor=worker)
+    # label equality (workbench.study.gold): the gold label scores 1 and passes, another 0 and fails; no gold: null
+    expected = [(1.0, True), (0.0, False), (None, None)]
+    exports.export(store, "gold", "jsonl", tmp_path / "gold.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "gold.jsonl").read_text().splitlines()]
+    assert [(r["gold_score"], r["gold_passed"]) for r in rows] == expected
+    exports.export(store, "gold", "parquet", tmp_path / "gold.parquet")
+    table = pq.read_table(tmp_path / "gold.parquet").to_pydict()
+    assert list(zip(table["gold_score"], table["gold_passed"])) == expected
+    exports.export(store, "gold", "csv", tmp_path / "gold.csv")
+    with (tmp_path / "gold.csv").open() as handle:
+        cells = [(r["gold_score"], r["gold_passed"]) for r in csv.DictReader(handle)]
+    assert cells == [("1.0", "true"), ("0.0", "false"), ("", "")]
