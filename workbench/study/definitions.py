@@ -31,7 +31,7 @@ from workbench.errors import ConflictError, NotFoundError, ValidationError
 # Their home until the split; still importable from here.
 from .json_safety import (LOCAL_ONLY, MAX_DEPTH, check_label_schema, check_storable, first_error,  # noqa: F401
                           regex, result_validator)
-from . import gold
+from . import flags, gold
 from .projects import SLUG, text
 from workbench.store.models import Task, TaskDefinition, TaskType
 
@@ -154,6 +154,10 @@ def check_definition(definition: Any) -> dict[str, Any]:
         raise ValidationError("definition.label_schema" + _path(exc.absolute_path),
                               f"is not a valid JSON Schema: {exc.message}") from None
     check_ui_config(ui_config)
+    try:
+        flags.thresholds_from(definition)  # the review flags' thresholds, if the definition sets any
+    except ValidationError as exc:
+        raise ValidationError(f"definition.{exc.field}", exc.reason) from None
     return {**definition, "label_schema": held_to_ui_config(schema, ui_config)}
 
 

@@ -1,0 +1,91 @@
+"""Review flags from what the store holds, for a project's reviewer and dashboard (issue 17).
+
+The rules are ``workbench.study.flags``'s, with each definition's thresholds (its ``quality`` block). From the store
+alone three of them can be judged: ``too_fast`` (the assignment's accept-to-submit time against the definition's
+``min_seconds`` or ``expected_seconds``), ``failed_gold`` (a worker's gold items in the project) and
+``duplicate_text`` (free text another worker's repeats, per definition). The telemetry rules need what the worker page
+records and are judged where it is stored. A flag is a reason to look: nothing here rejects or decides.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from workbench.errors import ValidationError
+from workbench.study import flags, projects
+from workbench.store import Store
+from workbench.store.models import Annotation, Assignment, Task, TaskDefinition
+
+#: One row per flag; ``annotation_id`` and ``task_id`` are empty for a flag about the worker (``failed_gold``).
+FLAG_COLUMNS = ["worker_id", "annotation_id", "task_id", "kind", "message", "evidence"]
+
+
+def flags_frame(store: Store, project: str) -> pd.DataFrame:
+    """Every flag the project's annotations raise, worker by worker, in ``flags.KINDS`` order within a worker."""
+    with store.session() as s:
+        project_id = projects.get(s, project).id
+        rows = s.execute(
+            select(Annotation.id, Annotation.actor, Annotation.task_id, Annotation.result, Annotation.gold_passed,
+                   TaskDefinition.id, TaskDefinition.definition, Assignment.accept_time, Assignment.submit_time)
+            .join(Task, Task.id == Annotation.task_id)
+            .join(TaskDefinition, TaskDefinition.id == Task.definition_id)
+            .outerjoin(Assignment, Assignment.id == Annotation.assignment_pk)
+            .where(Task.project_id == project_id)
+            .order_by(Annotation.id)).all()
+    limits: dict[int, flags.Thresholds] = {}
+    found: list[dict[str, Any]] = []
+    gold: dict[str, list[bool]] = defaultdict(list)
+    texts: dict[int, dict[str, list[tuple[str, int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for pk, worker, task_id, result, passed, definition_id, definition, accepted, submitted in rows:
+        if definition_id not in limits:
+            limits[definition_id] = _thresholds(definition)
+        seconds = (submitted - accepted).total_seconds() if accepted and submitted and submitted > accepted else None
+        for flag in flags.evaluate(None, text=None, seconds=seconds, thresholds=limits[definition_id]):
+            found.append(_row(worker, pk, task_id, flag))
+        if passed is not None:
+            gold[worker].append(passed)
+        text = result.get("text") if isinstance(result, dict) else None
+        if isinstance(text, str):
+            texts[definition_id][worker].append((text, pk, task_id))
+    # A worker's gold items may span definitions: the project's strictest gold rule judges them all.
+    strictest = max(limits.values(), key=lambda t: t.gold_min_accuracy, default=flags.Thresholds())
+    for worker, passes in gold.items():
+        found += [_row(worker, None, None, flag) for flag in flags.evaluate(None, text=None, seconds=None,
+                                                                            gold_passed=passes, thresholds=strictest)]
+    for definition_id, by_worker in texts.items():
+        limit = limits[definition_id]
+        raised = flags.duplicate_texts({w: [text for text, _, _ in items] for w, items in by_worker.items()},
+                                       min_length=limit.duplicate_min_length, threshold=limit.duplicate_similarity)
+        for flag in raised:
+            worker, index = flag.evidence["worker_id"], flag.evidence["text_index"]
+            _, pk, task_id = by_worker[worker][index]
+            found.append(_row(worker, pk, task_id, flag))
+    order = {kind: n for n, kind in enumerate(flags.KINDS)}
+    found.sort(key=lambda row: (row["worker_id"], order[row["kind"]], row["annotation_id"] or 0))
+    return pd.DataFrame(found, columns=FLAG_COLUMNS).astype({"annotation_id": "Int64", "task_id": "Int64"})
+
+
+def flagged_workers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per flagged worker: how many flags of each kind (``flags_frame``), the most flagged first."""
+    if frame.empty:
+        return pd.DataFrame(columns=["flags"])
+    table = frame.pivot_table(index="worker_id", columns="kind", values="message", aggfunc="count", fill_value=0)
+    table["flags"] = table.sum(axis=1)
+    return table.sort_values("flags", ascending=False)
+
+
+def _thresholds(definition: dict[str, Any] | None) -> flags.Thresholds:
+    # A definition stored before quality blocks were checked may hold one that does not read: the defaults apply.
+    try:
+        return flags.thresholds_from(definition or {})
+    except ValidationError:
+        return flags.Thresholds()
+
+
+def _row(worker: str, annotation_id: int | None, task_id: int | None, flag: flags.Flag) -> dict[str, Any]:
+    return {"worker_id": worker, "annotation_id": annotation_id, "task_id": task_id, "kind": flag.kind,
+            "message": flag.message, "evidence": flag.evidence}
