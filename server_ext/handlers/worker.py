@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from jupyter_server.auth.decorator import allow_unauthenticated
 
 from workbench.crowd import submissions, worker_sessions
-from workbench.study import bundles
+from workbench.study import bundles, telemetry
 from workbench.errors import NotFoundError, ValidationError
 
 from .. import csp
@@ -86,7 +86,7 @@ class WorkerPageHandler(PageHandler):
         self.finish(self.render_template(
             "annotate.html", page=page, bundle_json=script_json(page), submit_token=token,
             worker_css=static_url(self, "worker.css"), worker_js=static_url(self, "worker.js"),
-            host_js=static_url(self, "plugin_host.js")))
+            host_js=static_url(self, "plugin_host.js"), telemetry_note=telemetry.DESCRIPTION))
 
     def page_bundle(self, session, task_id: int) -> dict[str, Any]:
         return bundles.for_worker(session, task_id, **self.wb.plugin_urls.options())

@@ -21,6 +21,81 @@
     if (state) document.body.dataset.state = state;
   }
 
+  /*
+   * What the page measures while the task is open, sent with the submission (workbench.study.telemetry):
+   * times in ms since the page was shown, counts, and lengths. Never which keys were pressed, never what
+   * was pasted (only its length), and nothing outside this page; the footer says so to the worker.
+   */
+  const MAX_EVENTS = 1000;
+  const shownAt = performance.now();
+  const measured = { focus: 0, blur: 0, keys: 0, first: null, pastes: [], blurs: [],
+    visibleMs: 0, visibleSince: null, activeMs: 0, activeSince: null };
+
+  function sinceShown() {
+    return Math.max(0, Math.round(performance.now() - shownAt));
+  }
+
+  /* Visible: the tab is shown; active: shown and focused. Each adds up its own spans. */
+  function track() {
+    const t = performance.now();
+    const visible = document.visibilityState === "visible";
+    const active = visible && document.hasFocus();
+    if (visible && measured.visibleSince === null) measured.visibleSince = t;
+    if (!visible && measured.visibleSince !== null) {
+      measured.visibleMs += t - measured.visibleSince;
+      measured.visibleSince = null;
+    }
+    if (active && measured.activeSince === null) measured.activeSince = t;
+    if (!active && measured.activeSince !== null) {
+      measured.activeMs += t - measured.activeSince;
+      measured.activeSince = null;
+    }
+  }
+
+  function firstInteraction() {
+    if (measured.first === null) measured.first = sinceShown();
+  }
+
+  function watch() {
+    track();
+    window.addEventListener("focus", () => { measured.focus += 1; track(); });
+    window.addEventListener("blur", () => {
+      measured.blur += 1;
+      if (measured.blurs.length < MAX_EVENTS) measured.blurs.push(sinceShown());
+      track();
+    });
+    document.addEventListener("visibilitychange", track);
+    document.addEventListener("keydown", () => { measured.keys += 1; firstInteraction(); }, true);
+    document.addEventListener("pointerdown", firstInteraction, true);
+    document.addEventListener("paste", (event) => {
+      firstInteraction();
+      const noPaste = page && page.definition && page.definition.ui_config &&
+        page.definition.ui_config.disable_paste === true;
+      if (noPaste && event.target && /^(TEXTAREA|INPUT)$/.test(event.target.tagName)) {
+        event.preventDefault();
+        status("Pasting is turned off for this task: please type your answer.");
+        return;
+      }
+      const length = event.clipboardData ? event.clipboardData.getData("text").length : 0;
+      if (measured.pastes.length < MAX_EVENTS) measured.pastes.push({ at_ms: sinceShown(), length: length });
+    }, true);
+  }
+
+  function telemetry(result) {
+    track();
+    const now = performance.now();
+    const open = (since) => (since === null ? 0 : now - since);
+    const record = {
+      visible_ms: Math.round(measured.visibleMs + open(measured.visibleSince)),
+      active_ms: Math.round(measured.activeMs + open(measured.activeSince)),
+      focus_count: measured.focus, blur_count: measured.blur, keystrokes: measured.keys,
+      pastes: measured.pastes, blurs_at_ms: measured.blurs,
+    };
+    if (measured.first !== null) record.first_interaction_ms = measured.first;
+    if (result && typeof result.text === "string") record.final_text_length = result.text.length;
+    return record;
+  }
+
   /* MTurk takes the answer as a form posted from this frame to turkSubmitTo/mturk/externalSubmit. */
   function postToMTurk(result) {
     const form = document.createElement("form");
@@ -77,6 +152,7 @@
           hit_id: page.hit_id || "",
           worker_id: page.worker_id,
           result: result,
+          telemetry: telemetry(result),
         }),
       });
     } catch (err) {
@@ -123,6 +199,7 @@
       return;
     }
     window.__wbHandle = handle;
+    if (!page.readonly) watch();
     offerSendingAgain();
     document.body.dataset.state = page.submitted ? "submitted" : page.readonly ? "preview" : "ready";
   }

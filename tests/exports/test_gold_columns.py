@@ -1,5 +1,5 @@
 """Exports carry each annotation's gold score (issue 17): a number and a pass for a gold task's, nulls for another's,
-in every tabular format."""
+in every tabular format; and what the worker page measured."""
 
 from __future__ import annotations
 
@@ -24,12 +24,14 @@ def test_every_tabular_export_carries_the_gold_columns(make_store, backend, tmp_
         gold = tasks.create(s, "gold", spec.id, payload={"gold": {"expected": {"labels": ["cat"]}}}).id
         plain = tasks.create(s, "gold", spec.id, payload={}).id
         for worker, task_id, label in (("W1", gold, "cat"), ("W2", gold, "dog"), ("W1", plain, "dog")):
-            annotations.submit(s, task_id, {"labels": [label]}, actor=worker)
+            annotations.submit(s, task_id, {"labels": [label]}, actor=worker,
+                               telemetry={"visible_ms": 5000, "keystrokes": 3} if worker == "W2" else None)
     # label equality (workbench.study.gold): the gold label scores 1 and passes, another 0 and fails; no gold: null
     expected = [(1.0, True), (0.0, False), (None, None)]
     exports.export(store, "gold", "jsonl", tmp_path / "gold.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "gold.jsonl").read_text().splitlines()]
     assert [(r["gold_score"], r["gold_passed"]) for r in rows] == expected
+    assert [r["telemetry"] for r in rows] == [None, {"visible_ms": 5000, "keystrokes": 3}, None]
     exports.export(store, "gold", "parquet", tmp_path / "gold.parquet")
     table = pq.read_table(tmp_path / "gold.parquet").to_pydict()
     assert list(zip(table["gold_score"], table["gold_passed"])) == expected

@@ -75,6 +75,14 @@ POISONED = {
     "lone surrogate in the assignment id": ({"assignment_id": '"\\udfff"'}, "assignmentId"),
     "NUL in the HIT id": ({"hit_id": '"H\\u0000"'}, "hitId"),
     "NUL in the tool version": ({"tool_version": '"1\\u0000"'}, "tool_version"),
+    # The page's telemetry (issue 17): counts and times only, each a bounded whole number; nothing else kept.
+    "telemetry not an object": ({"telemetry": '"lots"'}, "telemetry"),
+    "telemetry with pasted text": ({"telemetry": '{"pastes": [{"at_ms": 1, "length": 3, "text": "abc"}]}'},
+                                   "telemetry.pastes[0].text"),
+    "telemetry negative": ({"telemetry": '{"keystrokes": -1}'}, "telemetry.keystrokes"),
+    "telemetry past a week": ({"telemetry": '{"visible_ms": 604800001}'}, "telemetry.visible_ms"),
+    "telemetry true for a count": ({"telemetry": '{"focus_count": true}'}, "telemetry.focus_count"),
+    "telemetry of an unknown key": ({"telemetry": '{"screen": 1}'}, "telemetry.screen"),
 }
 
 

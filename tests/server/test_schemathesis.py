@@ -119,7 +119,11 @@ schema = schemathesis.openapi.from_path(SPEC, config=schemathesis.Config.from_di
     "seed": SEED,
     "headers": AUTH,
     "generation": {"max-examples": FUZZED, "database": "none", "deterministic": True},
-    "checks": {"missing_required_header": {"enabled": False}, "positive_data_acceptance": {"enabled": False}},
+    "checks": {"missing_required_header": {"enabled": False}, "positive_data_acceptance": {"enabled": False},
+               # schemathesis 4's own list, and the 413 of a body past the route's limit, refused before it is read
+               # (a telemetry record of 10,001 pastes), as the spec documents.
+               "negative_data_rejection": {"expected-statuses": [
+                   "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]}},
 }))
 
 

@@ -98,8 +98,11 @@ def test_time_on_task_comes_from_accept_and_submit_times_and_a_standing_clock_me
     table = dashboard.worker_table(frame)
     assert list(table.columns) == dashboard.WORKER_COLUMNS
     assert table.loc["A1FAST", ["timed", "median_seconds"]].tolist() == [2, 50.0]
+    # Effective hourly pay: two 5-cent HITs in 40 + 60 s, 10 cents per 100 s = 360 cents an hour.
+    assert table.loc["A1FAST", "hourly_pay_cents"] == pytest.approx(360.0)
     for worker in ("A1PANELWA", "A1PANELWB"):
         assert table.loc[worker, "timed"] == 0 and pd.isna(table.loc[worker, "median_seconds"])
+        assert pd.isna(table.loc[worker, "hourly_pay_cents"])
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -83,8 +83,9 @@ def _unavailable(batch: list) -> list[dict[str, Any]]:
     return [{"error": 503, "body": UNAVAILABLE}] * len(batch)
 
 
-#: What the stored annotation holds that its worker never hears: a gold score would tell them which task was gold.
-WORKER_HIDDEN = ("gold_score", "gold_passed")
+#: What the stored annotation holds that its worker never hears: a gold score would tell them which task was gold
+#: (and the page's own telemetry, sent back, would only make the answer longer).
+WORKER_HIDDEN = ("gold_score", "gold_passed", "telemetry")
 
 
 def stored(annotation: dict[str, Any]) -> dict[str, Any]:

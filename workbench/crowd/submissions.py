@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench import events
-from workbench.study import annotations, fast_validation, gold, json_safety, signing, tasks
+from workbench.study import annotations, fast_validation, gold, json_safety, signing, tasks, telemetry
 from . import assignments, worker_sessions
 from workbench.study.annotations import Submission
 from .assignments import Arrival, link_arrivals
@@ -44,6 +44,8 @@ from workbench.store.types import utcnow
 log = logging.getLogger(__name__)
 
 FIELDS = ("task_id", "assignment_id", "hit_id", "worker_id", "result")
+#: What a page may send besides: its plugin's version, and what it measured (``workbench.study.telemetry``).
+OPTIONAL_FIELDS = ("tool_version", "telemetry")
 #: The providers whose workers may submit without a session (the ``external`` mode: MTurk's ExternalQuestion
 #: page). Every other provider admits at its entry route, which starts the session a submission must belong to.
 EXTERNAL_PROVIDERS = ("mturk",)
@@ -74,11 +76,11 @@ def parse(body: Any) -> dict[str, Any]:
     """The submission fields of a request body, checked for shape (the result is checked later)."""
     if not isinstance(body, dict):
         raise ValidationError("body", "must be a JSON object")
-    unknown = sorted(set(body) - set(FIELDS) - {"tool_version"})
+    unknown = sorted(set(body) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
         # The field named is the key itself only when it is short and printable: an error is echoed and logged.
         name = unknown[0] if unknown[0].isprintable() and 0 < len(unknown[0]) <= 64 else "body"
-        raise ValidationError(name, f"is not a submission field (fields: {', '.join(FIELDS)})")
+        raise ValidationError(name, f"is not a submission field (fields: {', '.join(FIELDS + OPTIONAL_FIELDS)})")
     task_id = body.get("task_id")
     if isinstance(task_id, str) and task_id.isascii() and task_id.isdigit() and len(task_id) <= 10:
         task_id = int(task_id)  # ASCII only: int() also reads other scripts' digits, and str.isdigit takes "²"
@@ -90,8 +92,12 @@ def parse(body: Any) -> dict[str, Any]:
     if not isinstance(tool_version, str) or len(tool_version) > 64 or not tool_version.isprintable():
         raise ValidationError("tool_version", "must be at most 64 printable characters")
     json_safety.check_storable(body["result"], "result")
+    # What the page measured (times, counts, lengths: never content), checked strictly; absent from older pages.
+    measured = body.get("telemetry")
+    measured = None if measured is None else telemetry.parse_telemetry(measured).to_dict()
     return {"task_id": task_id, "assignment_id": body["assignment_id"], "hit_id": body.get("hit_id", ""),
-            "worker_id": body["worker_id"], "result": body["result"], "tool_version": tool_version}
+            "worker_id": body["worker_id"], "result": body["result"], "tool_version": tool_version,
+            "telemetry": measured}
 
 
 def _token_message(provider: str, task_id: int, assignment_id: str, worker_id: str, hit_id: str) -> str:
@@ -147,7 +153,7 @@ def submit_from_worker(session: Session, submission: dict[str, Any], *, provider
            "worker_id": submission["worker_id"], "mode": "link-out" if visit is not None else "external"}
     done = annotations.submit(session, submission["task_id"], submission["result"], actor=submission["worker_id"],
                               submission_id=assignment_id, tool_version=submission["tool_version"],
-                              raw_payload=raw, assignment_pk=assignment_pk)
+                              raw_payload=raw, assignment_pk=assignment_pk, telemetry=submission.get("telemetry"))
     if done.duplicate and done.annotation.actor != submission["worker_id"]:
         raise _answered_by_another()
     return done
@@ -223,7 +229,8 @@ def submit_many(session: Session, batch: list[tuple[dict[str, Any], str | None]]
                      "raw_payload": {"provider": provider, "assignment_id": item["assignment_id"],
                                      "hit_id": item["hit_id"], "worker_id": item["worker_id"],
                                      "mode": "link-out" if visit is not None else "external"},
-                     "created_at": utcnow(), **_NOT_GOLD, **gold.grade(task.payload, item["result"])})
+                     "created_at": utcnow(), "telemetry": item.get("telemetry"), **_NOT_GOLD,
+                     **gold.grade(task.payload, item["result"])})
     created: list[int] = []
     if rows:
         linked = link_arrivals(session, provider, arrivals)

@@ -144,12 +144,14 @@ def date_limits(*indexes: pd.DatetimeIndex, least: pd.Timedelta = pd.Timedelta(m
     return first - margin, last + margin
 
 
-WORKER_COLUMNS = ["assignments", "approved", "rejected", "approval_rate", "timed", "median_seconds"]
+WORKER_COLUMNS = ["assignments", "approved", "rejected", "approval_rate", "timed", "median_seconds",
+                  "hourly_pay_cents"]
 
 
 def worker_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per worker: assignments, approval rate (of the reviewed), how many have a measured time on task
-    (``timed``) and the median of those in seconds (NaN when none has)."""
+    (``timed``), the median of those in seconds, and the effective hourly pay of those: their rewards over their
+    time, in cents an hour (NaN when none is timed), to hold against a minimum wage."""
     if frame.empty:
         return pd.DataFrame(columns=WORKER_COLUMNS)
     grouped = frame.groupby("worker_id")
@@ -158,6 +160,9 @@ def worker_table(frame: pd.DataFrame) -> pd.DataFrame:
         "timed": grouped["seconds_on_task"].count(),
         "median_seconds": grouped["seconds_on_task"].median(),
     })
+    timed = frame[frame["seconds_on_task"].notna()].groupby("worker_id")
+    table["hourly_pay_cents"] = (timed["reward_cents"].sum() * 3600 / timed["seconds_on_task"].sum()).reindex(
+        table.index)
     stats = grouped["status"].apply(lambda s: pd.Series(approval_stats(s))).unstack()
     table["approved"], table["rejected"] = stats["approved"].astype(int), stats["rejected"].astype(int)
     table["approval_rate"] = stats["approval_rate"].astype(float)

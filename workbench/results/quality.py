@@ -1,10 +1,11 @@
 """Review flags from what the store holds, for a project's reviewer and dashboard (issue 17).
 
 The rules are ``workbench.study.flags``'s, with each definition's thresholds (its ``quality`` block). From the store
-alone three of them can be judged: ``too_fast`` (the assignment's accept-to-submit time against the definition's
-``min_seconds`` or ``expected_seconds``), ``failed_gold`` (a worker's gold items in the project) and
-``duplicate_text`` (free text another worker's repeats, per definition). The telemetry rules need what the worker page
-records and are judged where it is stored. A flag is a reason to look: nothing here rejects or decides.
+and what the worker page measured (``Annotation.telemetry``) every rule is judged: the telemetry ones (most of the text
+pasted, text neither typed nor pasted or typed too fast, a long paste soon after leaving the page), ``too_fast`` (the
+assignment's accept-to-submit time against the definition's ``min_seconds`` or ``expected_seconds``), ``failed_gold``
+(a worker's gold items in the project) and ``duplicate_text`` (free text another worker's repeats, per definition).
+A flag is a reason to look: nothing here rejects or decides.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from workbench.errors import ValidationError
-from workbench.study import flags, projects
+from workbench.study import flags, projects, telemetry
 from workbench.store import Store
 from workbench.store.models import Annotation, Assignment, Task, TaskDefinition
 
@@ -30,7 +31,8 @@ def flags_frame(store: Store, project: str) -> pd.DataFrame:
         project_id = projects.get(s, project).id
         rows = s.execute(
             select(Annotation.id, Annotation.actor, Annotation.task_id, Annotation.result, Annotation.gold_passed,
-                   TaskDefinition.id, TaskDefinition.definition, Assignment.accept_time, Assignment.submit_time)
+                   Annotation.telemetry, TaskDefinition.id, TaskDefinition.definition, Assignment.accept_time,
+                   Assignment.submit_time)
             .join(Task, Task.id == Annotation.task_id)
             .join(TaskDefinition, TaskDefinition.id == Task.definition_id)
             .outerjoin(Assignment, Assignment.id == Annotation.assignment_pk)
@@ -40,16 +42,17 @@ def flags_frame(store: Store, project: str) -> pd.DataFrame:
     found: list[dict[str, Any]] = []
     gold: dict[str, list[bool]] = defaultdict(list)
     texts: dict[int, dict[str, list[tuple[str, int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for pk, worker, task_id, result, passed, definition_id, definition, accepted, submitted in rows:
+    for pk, worker, task_id, result, passed, measured, definition_id, definition, accepted, submitted in rows:
         if definition_id not in limits:
             limits[definition_id] = _thresholds(definition)
         seconds = (submitted - accepted).total_seconds() if accepted and submitted and submitted > accepted else None
-        for flag in flags.evaluate(None, text=None, seconds=seconds, thresholds=limits[definition_id]):
+        text = result.get("text") if isinstance(result, dict) else None
+        text = text if isinstance(text, str) else None
+        for flag in flags.evaluate(_telemetry(measured), text=text, seconds=seconds, thresholds=limits[definition_id]):
             found.append(_row(worker, pk, task_id, flag))
         if passed is not None:
             gold[worker].append(passed)
-        text = result.get("text") if isinstance(result, dict) else None
-        if isinstance(text, str):
+        if text is not None:
             texts[definition_id][worker].append((text, pk, task_id))
     # A worker's gold items may span definitions: the project's strictest gold rule judges them all.
     strictest = max(limits.values(), key=lambda t: t.gold_min_accuracy, default=flags.Thresholds())
@@ -84,6 +87,14 @@ def _thresholds(definition: dict[str, Any] | None) -> flags.Thresholds:
         return flags.thresholds_from(definition or {})
     except ValidationError:
         return flags.Thresholds()
+
+
+def _telemetry(stored: dict[str, Any] | None) -> telemetry.Telemetry | None:
+    # Checked when it arrived; one that no longer reads (a later, stricter reader) is as if none was sent.
+    try:
+        return None if stored is None else telemetry.parse_telemetry(stored)
+    except ValidationError:
+        return None
 
 
 def _row(worker: str, annotation_id: int | None, task_id: int | None, flag: flags.Flag) -> dict[str, Any]:

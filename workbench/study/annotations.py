@@ -54,7 +54,7 @@ def list_(session: Session, *, task_id: int | None = None, project: int | str | 
 
 def submit(session: Session, task_id: int, result: Any, *, actor: str = "", submission_id: str | None = None,
            tool_version: str = "", raw_payload: dict[str, Any] | None = None,
-           assignment_pk: int | None = None) -> Submission:
+           assignment_pk: int | None = None, telemetry: dict[str, Any] | None = None) -> Submission:
     """Store a result for a task.
 
     The same (task, submission_id) a second time returns the first record with
@@ -75,7 +75,7 @@ def submit(session: Session, task_id: int, result: Any, *, actor: str = "", subm
     definitions.validate_result(task.definition, result)
     annotation = Annotation(task_id=task.id, result=result, schema_version=task.definition.version,
                             tool_version=tool_version, actor=actor, submission_id=submission_id or uuid.uuid4().hex,
-                            raw_payload=raw_payload or {}, assignment_pk=assignment_pk,
+                            raw_payload=raw_payload or {}, assignment_pk=assignment_pk, telemetry=telemetry,
                             **gold.grade(task.payload, result))
     try:
         with session.begin_nested():

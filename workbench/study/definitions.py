@@ -200,8 +200,9 @@ def check_ui_config(ui_config: dict[str, Any]) -> None:
     if "labels" in ui_config and (not isinstance(labels, list) or not labels or len(set(map(str, labels))) != len(labels)
                                   or not all(isinstance(label, str) and label for label in labels)):
         refuse("labels", "must be a list of distinct, non-empty strings")
-    if "multi" in ui_config and not isinstance(ui_config["multi"], bool):
-        refuse("multi", "must be true or false")
+    for key in ("multi", "disable_paste"):  # disable_paste: the worker page refuses pastes into its text fields
+        if key in ui_config and not isinstance(ui_config[key], bool):
+            refuse(key, "must be true or false")
     for key in (key for pair in BOUNDS for key in pair if key in ui_config):
         if not _count(ui_config[key]):
             refuse(key, "must be a whole number, 0 or more")

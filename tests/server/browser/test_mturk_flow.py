@@ -132,11 +132,55 @@ def test_polygon_by_mouse_and_keyboard(page, open_hit, new_task, server_store, w
 def test_free_text_by_keyboard(page, open_hit, new_task, server_store, wait_posted):
     task_id = new_task("free-text")
     frame = open_hit(task_id, "ASSIGN-TXT")
+    # The worker is told what the page measures, in one sentence at its foot (issue 17).
+    assert "nothing in other tabs" in frame.locator("#wb-telemetry-note").inner_text()
     frame.locator("#wb-plugin-root textarea").click()
     page.keyboard.type("A grey, empty scene with nothing in it.")
     page.keyboard.press("Control+Enter")
     check_round_trip(page, server_store, wait_posted, task_id, "ASSIGN-TXT",
                      {"text": "A grey, empty scene with nothing in it."})
+    # What the page measured came with the answer (issue 17): 39 characters typed, then Control and Enter (a
+    # keydown each), so at least 41 key presses; nothing pasted; times within the page's life.
+    [row] = stored(server_store, "ASSIGN-TXT")
+    measured = row.telemetry
+    assert measured["final_text_length"] == 39 and measured["keystrokes"] >= 41 and measured["pastes"] == []
+    assert measured["visible_ms"] > 0 and 0 <= measured["active_ms"] <= measured["visible_ms"]
+    assert 0 <= measured["first_interaction_ms"] <= measured["visible_ms"]
+
+
+PASTE = """(node, text) => { const data = new DataTransfer(); data.setData('text/plain', text);
+  node.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }"""
+
+
+def test_a_paste_is_measured_by_its_length_never_its_text(page, open_hit, new_task, server_store, wait_posted):
+    task_id = new_task("free-text")
+    frame = open_hit(task_id, "ASSIGN-PASTE")
+    area = frame.locator("#wb-plugin-root textarea")
+    area.click()
+    area.evaluate(PASTE, "zq-pasted-" + "x" * 110)  # 120 characters on the clipboard
+    page.keyboard.type("Typed after the paste.")
+    page.keyboard.press("Control+Enter")
+    wait_posted("ASSIGN-PASTE")
+    [row] = stored(server_store, "ASSIGN-PASTE")
+    assert [p["length"] for p in row.telemetry["pastes"]] == [120]
+    assert "zq-pasted" not in json.dumps(row.telemetry)
+
+
+def test_a_definition_can_turn_pasting_off(page, open_hit, new_task, server_store):
+    from workbench.study import definitions
+
+    with server_store.store.transaction() as s:
+        spec = definitions.get_definition(s, "free-text", "1")
+        definitions.create_definition(s, "free-text", "nopaste", {
+            "ui_config": {**spec.ui_config, "disable_paste": True}, "label_schema": spec.label_schema})
+    frame = open_hit(new_task("free-text", version="nopaste"), "ASSIGN-NOPASTE")
+    area = frame.locator("#wb-plugin-root textarea")
+    area.click()
+    prevented = area.evaluate("""(node) => { const data = new DataTransfer(); data.setData('text/plain', 'copied');
+      const event = new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true});
+      node.dispatchEvent(event); return event.defaultPrevented; }""")
+    assert prevented is True
+    assert "Pasting is turned off" in frame.locator("#wb-status").inner_text()
 
 
 def test_preview_cannot_submit(page, open_hit, new_task, server_store):

@@ -52,6 +52,7 @@ ANNOTATION_COLUMNS = _cols(
     ("result", "CAST(an.result AS TEXT)", "str", "JSON"),
     ("gold_score", "an.gold_score", "float", "DOUBLE"),
     ("gold_passed", "CAST(an.gold_passed AS INTEGER)", "int", "BOOLEAN"),
+    ("telemetry", "CAST(an.telemetry AS TEXT)", "str", "JSON"),
     ("annotated_at", "{ts:an.created_at}", "str", "TIMESTAMPTZ"),
     ("task_status", "t.status", "str", "VARCHAR"),
     ("task_priority", "t.priority", "int", "INTEGER"),

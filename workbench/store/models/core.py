@@ -115,6 +115,8 @@ class Annotation(Timestamped, Base):
     #: Of a gold task's annotation (``workbench.study.gold``): the score in [0, 1], and whether every field passed.
     gold_score: Mapped[Optional[float]]
     gold_passed: Mapped[Optional[bool]]
+    #: What the worker page measured while the task was open (``workbench.study.telemetry``), if it sent any.
+    telemetry: Mapped[Optional[dict[str, Any]]]
 
     _private = ("raw_payload",)
 
