@@ -57,6 +57,30 @@ def test_review_queue_approve_reject_bonus_block(crowd):
     assert panel.status_text == "✔ approved 2"
 
 
+def test_a_card_lists_its_workers_review_flags_with_their_evidence(crowd):
+    """Issue 17: A1PANELWA's two answers were scored against gold and both failed; the definition counts a worker's
+    gold from 2 items. Their cards say so, with the numbers; the other worker's cards list nothing; no one is
+    rejected for it."""
+    from workbench.store.models import Annotation, Task, TaskDefinition
+
+    with crowd.store.transaction() as s:
+        for row in s.scalars(select(Annotation).where(Annotation.actor == "A1PANELWA")):
+            row.gold_score, row.gold_passed = 0.0, False
+        spec = s.scalars(select(TaskDefinition).join(Task, Task.definition_id == TaskDefinition.id)
+                         .where(Task.id == crowd.study.task_ids["classification"][0])).one()
+        spec.definition = {**spec.definition, "quality": {"gold_min_items": 2}}
+    panel = ReviewQueue(crowd.provider, "crowd")
+    shown = {card.assignment_id: (card.item["worker_id"], card.flags.value) for card in panel.cards}
+    assert sorted(worker for worker, _ in shown.values()) == ["A1PANELWA"] * 2 + ["A1PANELWB"] * 2
+    for worker, flags in shown.values():
+        if worker == "A1PANELWA":
+            assert "<b>failed_gold</b>: 0 of 2 gold or attention items answered right" in flags
+            assert "&quot;min_items&quot;: 2" in flags  # the evidence, on hover
+        else:
+            assert flags == ""
+    assert {_status(crowd.store, a) for a in shown} == {"submitted"}
+
+
 def test_review_queue_bulk_approve_over_a_filter(crowd):
     panel = ReviewQueue(crowd.provider, "crowd")
     panel.worker_filter.value = "A1PANELWA"

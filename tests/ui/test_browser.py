@@ -104,6 +104,9 @@ def _check_panels(url: str) -> None:
         assert panels.count() == 4
         assert "Review queue" in panels.nth(2).inner_text()
         status = page.locator(".wb-status").first
+        # The overview's status is filled by the kernel after its widget is drawn: wait for it, do not race it.
+        page.wait_for_function("(document.querySelector('.wb-status') || {}).innerText?.includes('demo:')",
+                               timeout=60_000)
         assert "demo:" in status.inner_text() and "tasks complete" in status.inner_text()
         # The HIT manager's cost preview ran in the kernel and came back through the widget protocol.
         assert "assignments would cost" in panels.nth(1).inner_text()

@@ -2,16 +2,19 @@
 
 Labels and messages say the provider's words (a Prolific "submission" by a "participant"); a
 platform that can ask for a return (``crowd.capabilities.REQUEST_RETURN``) gets that button too.
+A card lists the review flags of its assignment and of its worker (``results.quality``) with the
+numbers that raised each: a reason to look, never a decision.
 """
 
 from __future__ import annotations
 
 import html
+import json
 
 import ipywidgets as w
 
 from workbench import review
-from workbench.results import previews
+from workbench.results import previews, quality
 from ..crowd import capabilities, money
 from .base import Panel, capital, headings, table
 
@@ -24,13 +27,15 @@ class AssignmentCard:
     Every text the worker sees is typed by the reviewer: nothing is invented for them.
     """
 
-    def __init__(self, panel: "ReviewQueue", item: dict) -> None:
+    def __init__(self, panel: "ReviewQueue", item: dict, flags: list[dict] | None = None) -> None:
         self.panel, self.item = panel, item
         words = self.words = panel.provider.words
         self.assignment_id = item["assignment_id"]
         width, height = item.get("image_size") or (None, None)
         self.preview = w.HTML(previews.render(item.get("result"), item.get("image_path"), width=width, height=height))
         self.head = w.HTML(self._head())
+        #: The review flags of this assignment and of its worker, each with its evidence (shown on hover).
+        self.flags = w.HTML(flags_html(flags or []))
         self.feedback = w.Text(placeholder=f"feedback to the {words.worker} (required to reject)", description="feedback")
         self.override = w.Checkbox(value=False, description="override (a rejection, a bad code)", indent=False)
         self.bonus_amount = w.Text(value="0.25", description="bonus $", layout=w.Layout(width="150px"))
@@ -55,7 +60,7 @@ class AssignmentCard:
         self.history_button.on_click(lambda _b: panel.show_worker(item["worker_id"]))
         self.return_button.on_click(lambda _b: self.request_return())
         returns = capabilities.has(panel.provider, capabilities.REQUEST_RETURN)
-        self.widget = w.VBox([self.head, self.preview,
+        self.widget = w.VBox([self.head, self.flags, self.preview,
                               w.HBox([self.feedback, *([self.category] if self.category else []), self.override]),
                               w.HBox([self.bonus_amount, self.bonus_reason, self.bonus_key]), self.block_reason,
                               *([self.return_reason] if returns else []),
@@ -112,6 +117,15 @@ class AssignmentCard:
             f"asked for the return of {self.assignment_id}", buttons=(self.return_button,))
 
 
+def flags_html(flags: list[dict]) -> str:
+    """The flags as a list: kind and message, the evidence as the item's tooltip; nothing when there are none."""
+    if not flags:
+        return ""
+    items = "".join(f"<li title='{html.escape(json.dumps(f['evidence'], default=str))}'><b>{html.escape(f['kind'])}</b>"
+                    f": {html.escape(f['message'])}</li>" for f in flags)
+    return f"<ul class='wb-flags'>{items}</ul>"
+
+
 class ReviewQueue(Panel):
     title = "Review queue"
 
@@ -135,13 +149,18 @@ class ReviewQueue(Panel):
         self.load()
 
     def load(self) -> list[dict] | None:
-        items = self.act(lambda: review.queue(self.provider, status=self.status_filter.value,
-                                              worker_id=self.worker_filter.value.strip() or None,
-                                              project=self.project, limit=self.limit.value),
-                         lambda rows: f"{len(rows)} {self.status_filter.value} {self.words.attempts}")
-        if items is None:
+        def queue_and_flags():
+            items = review.queue(self.provider, status=self.status_filter.value,
+                                 worker_id=self.worker_filter.value.strip() or None, project=self.project,
+                                 limit=self.limit.value)
+            return items, quality.for_review(self.provider.store, self.project)
+
+        loaded = self.act(queue_and_flags, lambda r: f"{len(r[0])} {self.status_filter.value} {self.words.attempts}")
+        if loaded is None:
             return None
-        self.cards = [AssignmentCard(self, item) for item in items]
+        items, flagged = loaded
+        self.cards = [AssignmentCard(self, item, flagged.get(item["assignment_id"], [])
+                                     + flagged.get(f"worker:{item['worker_id']}", [])) for item in items]
         self.cards_box.children = [card.widget for card in self.cards]
         return items
 

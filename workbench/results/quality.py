@@ -21,8 +21,9 @@ from workbench.study import flags, projects, telemetry
 from workbench.store import Store
 from workbench.store.models import Annotation, Assignment, Task, TaskDefinition
 
-#: One row per flag; ``annotation_id`` and ``task_id`` are empty for a flag about the worker (``failed_gold``).
-FLAG_COLUMNS = ["worker_id", "annotation_id", "task_id", "kind", "message", "evidence"]
+#: One row per flag; ``annotation_id``, ``task_id`` and ``assignment_id`` are empty for a flag about the worker
+#: (``failed_gold``), and ``assignment_id`` for an annotation made without one.
+FLAG_COLUMNS = ["worker_id", "annotation_id", "task_id", "assignment_id", "kind", "message", "evidence"]
 
 
 def flags_frame(store: Store, project: str) -> pd.DataFrame:
@@ -32,7 +33,7 @@ def flags_frame(store: Store, project: str) -> pd.DataFrame:
         rows = s.execute(
             select(Annotation.id, Annotation.actor, Annotation.task_id, Annotation.result, Annotation.gold_passed,
                    Annotation.telemetry, TaskDefinition.id, TaskDefinition.definition, Assignment.accept_time,
-                   Assignment.submit_time)
+                   Assignment.submit_time, Assignment.assignment_id)
             .join(Task, Task.id == Annotation.task_id)
             .join(TaskDefinition, TaskDefinition.id == Task.definition_id)
             .outerjoin(Assignment, Assignment.id == Annotation.assignment_pk)
@@ -41,19 +42,20 @@ def flags_frame(store: Store, project: str) -> pd.DataFrame:
     limits: dict[int, flags.Thresholds] = {}
     found: list[dict[str, Any]] = []
     gold: dict[str, list[bool]] = defaultdict(list)
-    texts: dict[int, dict[str, list[tuple[str, int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for pk, worker, task_id, result, passed, measured, definition_id, definition, accepted, submitted in rows:
+    texts: dict[int, dict[str, list[tuple[str, int, int, str | None]]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        pk, worker, task_id, result, passed, measured, definition_id, definition, accepted, submitted, assignment = row
         if definition_id not in limits:
             limits[definition_id] = _thresholds(definition)
         seconds = (submitted - accepted).total_seconds() if accepted and submitted and submitted > accepted else None
         text = result.get("text") if isinstance(result, dict) else None
         text = text if isinstance(text, str) else None
         for flag in flags.evaluate(_telemetry(measured), text=text, seconds=seconds, thresholds=limits[definition_id]):
-            found.append(_row(worker, pk, task_id, flag))
+            found.append(_row(worker, pk, task_id, flag, assignment))
         if passed is not None:
             gold[worker].append(passed)
         if text is not None:
-            texts[definition_id][worker].append((text, pk, task_id))
+            texts[definition_id][worker].append((text, pk, task_id, assignment))
     # A worker's gold items may span definitions: the project's strictest gold rule judges them all.
     strictest = max(limits.values(), key=lambda t: t.gold_min_accuracy, default=flags.Thresholds())
     for worker, passes in gold.items():
@@ -61,15 +63,28 @@ def flags_frame(store: Store, project: str) -> pd.DataFrame:
                                                                             gold_passed=passes, thresholds=strictest)]
     for definition_id, by_worker in texts.items():
         limit = limits[definition_id]
-        raised = flags.duplicate_texts({w: [text for text, _, _ in items] for w, items in by_worker.items()},
+        raised = flags.duplicate_texts({w: [item[0] for item in items] for w, items in by_worker.items()},
                                        min_length=limit.duplicate_min_length, threshold=limit.duplicate_similarity)
         for flag in raised:
             worker, index = flag.evidence["worker_id"], flag.evidence["text_index"]
-            _, pk, task_id = by_worker[worker][index]
-            found.append(_row(worker, pk, task_id, flag))
+            _, pk, task_id, assignment = by_worker[worker][index]
+            found.append(_row(worker, pk, task_id, flag, assignment))
     order = {kind: n for n, kind in enumerate(flags.KINDS)}
     found.sort(key=lambda row: (row["worker_id"], order[row["kind"]], row["annotation_id"] or 0))
     return pd.DataFrame(found, columns=FLAG_COLUMNS).astype({"annotation_id": "Int64", "task_id": "Int64"})
+
+
+def for_review(store: Store, project: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The flags a review queue shows, by key: an assignment's own under its ``assignment_id``, a worker's (failed
+    gold) under ``worker:<worker_id>``; none without a project."""
+    shown: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if project is None:
+        return shown
+    for row in flags_frame(store, project).to_dict("records"):
+        key = f"worker:{row['worker_id']}" if pd.isna(row["annotation_id"]) else row["assignment_id"]
+        if isinstance(key, str):
+            shown[key].append(row)
+    return shown
 
 
 def flagged_workers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,6 +112,7 @@ def _telemetry(stored: dict[str, Any] | None) -> telemetry.Telemetry | None:
         return None
 
 
-def _row(worker: str, annotation_id: int | None, task_id: int | None, flag: flags.Flag) -> dict[str, Any]:
-    return {"worker_id": worker, "annotation_id": annotation_id, "task_id": task_id, "kind": flag.kind,
-            "message": flag.message, "evidence": flag.evidence}
+def _row(worker: str, annotation_id: int | None, task_id: int | None, flag: flags.Flag,
+         assignment_id: str | None = None) -> dict[str, Any]:
+    return {"worker_id": worker, "annotation_id": annotation_id, "task_id": task_id, "assignment_id": assignment_id,
+            "kind": flag.kind, "message": flag.message, "evidence": flag.evidence}
