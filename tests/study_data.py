@@ -111,3 +111,17 @@ def cats_study(store: Store) -> SimpleNamespace:
                                              {"ui_config": {"labels": ["cat", "dog"]}, "label_schema": CATS_SCHEMA})
         made = [tasks.create(s, project.id, spec.id, payload={"n": i}) for i in range(4)]
     return SimpleNamespace(project=project, definition=spec, task_ids=[t.id for t in made])
+
+
+def gold_project(session, gold_labels: list[str], *, plain: int = 1) -> tuple[list[int], list[int]]:
+    """Project "gold" on a cat/dog classification definition: a gold task for each of ``gold_labels`` (its expected
+    label) and ``plain`` tasks that are not gold; (gold task ids, plain task ids)."""
+    from workbench.study import definitions, projects, tasks
+
+    projects.create(session, "gold")
+    definitions.create_type(session, "classification")
+    spec = definitions.create_definition(session, "classification", "1", {
+        "ui_config": {"labels": ["cat", "dog"]}, "label_schema": {"type": "object"}})
+    golds = [tasks.create(session, "gold", spec.id, payload={"gold": {"expected": {"labels": [label]}}}).id
+             for label in gold_labels]
+    return golds, [tasks.create(session, "gold", spec.id, payload={}).id for _ in range(plain)]

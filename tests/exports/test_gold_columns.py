@@ -10,19 +10,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from workbench.results import exports
-from workbench.study import annotations, definitions, projects, tasks
+from workbench.study import annotations
+
+from ..study_data import gold_project
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_every_tabular_export_carries_the_gold_columns(make_store, backend, tmp_path):
     store = make_store(backend)
     with store.transaction() as s:
-        projects.create(s, "gold")
-        definitions.create_type(s, "classification")
-        spec = definitions.create_definition(s, "classification", "1", {
-            "ui_config": {"labels": ["cat", "dog"]}, "label_schema": {"type": "object"}})
-        gold = tasks.create(s, "gold", spec.id, payload={"gold": {"expected": {"labels": ["cat"]}}}).id
-        plain = tasks.create(s, "gold", spec.id, payload={}).id
+        [gold], [plain] = gold_project(s, ["cat"])
         for worker, task_id, label in (("W1", gold, "cat"), ("W2", gold, "dog"), ("W1", plain, "dog")):
             annotations.submit(s, task_id, {"labels": [label]}, actor=worker,
                                telemetry={"visible_ms": 5000, "keystrokes": 3} if worker == "W2" else None)

@@ -108,17 +108,13 @@ def test_time_on_task_comes_from_accept_and_submit_times_and_a_standing_clock_me
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_gold_table_counts_each_workers_gold_items_and_their_accuracy(make_store, backend):
     """Issue 17: a worker's running gold accuracy, with its count; a worker with no gold item is not listed."""
-    from workbench.study import annotations, definitions, tasks
+    from workbench.study import annotations
+
+    from ..study_data import gold_project
 
     store = make_store(backend)
     with store.transaction() as s:
-        projects.create(s, "gold")
-        definitions.create_type(s, "classification")
-        spec = definitions.create_definition(s, "classification", "1", {
-            "ui_config": {"labels": ["cat", "dog"]}, "label_schema": {"type": "object"}})
-        golds = [tasks.create(s, "gold", spec.id, payload={"gold": {"expected": {"labels": [label]}}}).id
-                 for label in ("cat", "dog", "cat")]
-        plain = tasks.create(s, "gold", spec.id, payload={}).id
+        golds, [plain] = gold_project(s, ["cat", "dog", "cat"])
         # W1: right, right, wrong (2 of 3); W2: wrong (0 of 1); W3 answers only the plain task.
         for worker, task_id, label in (("W1", golds[0], "cat"), ("W1", golds[1], "dog"), ("W1", golds[2], "dog"),
                                        ("W2", golds[0], "dog"), ("W3", plain, "cat")):
